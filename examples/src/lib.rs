@@ -1,0 +1,1 @@
+//! Examples package: the programs are under `examples/`.

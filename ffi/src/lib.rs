@@ -1,0 +1,1 @@
+//! C API of ocer (grows with the C API issue).

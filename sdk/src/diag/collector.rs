@@ -1,0 +1,1 @@
+//! Per-transaction collection of diagnostics.

@@ -1,0 +1,1 @@
+//! Framing of SIP messages on streams and datagrams.

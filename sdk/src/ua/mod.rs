@@ -1,0 +1,1 @@
+//! The async user agent (feature `ua`).
