@@ -12,6 +12,9 @@
 //!
 //! Needs `sipp` on PATH: run `scripts/install-test-deps`.
 
+// Helpers outside #[test] functions fail the test the same way.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::thread;
@@ -347,6 +350,11 @@ fn invite_over_tcp_collects_back_to_back_diagnostics_for_every_call() {
         String::from_utf8_lossy(&wire.buf)
     );
     assert_eq!(wire.keep_alives, 0);
+    eprintln!(
+        "{} of {} responses were framed from bytes already buffered",
+        wire.framed_from_buffer,
+        CALLS * 3
+    );
     // The delayed calls read all three responses at once: `frame_stream` must
     // have found messages already buffered, not only one per read.
     assert!(
