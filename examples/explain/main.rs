@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use std::io::Read as _;
 use std::process::ExitCode;
 
-use ocer::diag::{Catalog, DiagnosticsHeader, ErrorId, HeaderKind, ParamValue};
+use ocer::diag::{Catalog, DiagnosticsHeader, Direction, ErrorId, HeaderKind, ParamValue};
 use ocer::sip::{parse_warning_values, FramingLimits, RetryAfter, SipMessage, StatusCode};
 
 const USAGE: &str = "\
@@ -80,11 +80,9 @@ fn explain(input: &str) -> Result<String, String> {
             return Ok(out);
         }
     }
-    if is_multiline || looks_like_request_line(first_line) {
-        if is_start_line(first_line) {
-            explain_message(&mut out, trimmed)?;
-            return Ok(out);
-        }
+    if (is_multiline || looks_like_request_line(first_line)) && is_start_line(first_line) {
+        explain_message(&mut out, trimmed)?;
+        return Ok(out);
     }
     if let Some(rest) = first_line.strip_prefix("SIP/2.0 ") {
         explain_status(&mut out, rest)?;
@@ -138,7 +136,8 @@ fn looks_like_request_line(line: &str) -> bool {
 }
 
 fn explain_diag(out: &mut String, kind: HeaderKind, value: &str) -> Result<(), String> {
-    let header = DiagnosticsHeader::parse(kind, value).map_err(|e| format!("bad {} value: {e}", kind_name(kind)))?;
+    let header = DiagnosticsHeader::parse(kind, value)
+        .map_err(|e| format!("bad {} value: {e}", kind_name(kind)))?;
     write_diag(out, &header);
     Ok(())
 }
@@ -159,13 +158,20 @@ fn write_diag(out: &mut String, header: &DiagnosticsHeader) {
     if let Some(source) = &header.source {
         let _ = writeln!(out, "  source   {source:?}");
     }
+    let width = header
+        .params
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     for param in &header.params {
         match &param.value {
             Some(ParamValue::Quoted(v)) => {
-                let _ = writeln!(out, "  {:<8} {v:?}", param.name);
+                let _ = writeln!(out, "  {:<width$} {v:?}", param.name);
             }
             Some(ParamValue::Token(v)) => {
-                let _ = writeln!(out, "  {:<8} {v}", param.name);
+                let _ = writeln!(out, "  {:<width$} {v}", param.name);
             }
             None => {
                 let _ = writeln!(out, "  {}", param.name);
@@ -205,21 +211,26 @@ fn write_catalogs(out: &mut String, id: ErrorId) {
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "  {name}: unknown ErrorId {id} (in no component's range)");
+                    let _ = writeln!(
+                        out,
+                        "  {name}: unknown ErrorId {id} (in no component's range)"
+                    );
                 }
             }
             continue;
         }
         for entry in entries {
+            let direction = match entry.direction {
+                Direction::Request => "request",
+                Direction::Response => "response",
+            };
             let _ = writeln!(
                 out,
-                "  {name}: {} — {:?} ({}, {:?} header, in a {:?}; MS-OCER {}, spec line {})",
+                "  {name}: {} {} — {:?} ({} in a {direction}; spec line {})",
+                entry.section,
                 entry.component,
                 entry.reason,
-                entry.section,
-                entry.header,
-                entry.direction,
-                entry.section,
+                entry.header.as_str(),
                 entry.spec_line
             );
         }
@@ -252,7 +263,10 @@ fn write_status(out: &mut String, status: StatusCode, phrase: &str) {
             let _ = writeln!(out, "  standard reason phrase {standard:?}");
         }
         None => {
-            let _ = writeln!(out, "  not a standard code (RFC 3261 §21 does not define it)");
+            let _ = writeln!(
+                out,
+                "  not a standard code (RFC 3261 §21 does not define it)"
+            );
         }
     }
     if !phrase.is_empty() {
@@ -285,7 +299,8 @@ fn explain_retry_after(out: &mut String, value: &str) -> Result<(), String> {
 
 fn explain_message(out: &mut String, text: &str) -> Result<(), String> {
     let (bytes, notes) = repair_spec_text(text);
-    let message = SipMessage::parse(&bytes, &FramingLimits::default()).map_err(|e| format!("bad SIP message: {e}"))?;
+    let message = SipMessage::parse(&bytes, &FramingLimits::default())
+        .map_err(|e| format!("bad SIP message: {e}"))?;
     for note in notes {
         let _ = writeln!(out, "note: {note}");
     }
@@ -348,7 +363,10 @@ fn repair_spec_text(text: &str) -> (Vec<u8>, Vec<String>) {
     for (i, line) in head.lines().enumerate() {
         let is_continuation = line.starts_with([' ', '\t']);
         if i > 0 && !is_continuation && split_header(line).is_none() {
-            notes.push(format!("line {} is not a header; folded into the one before", i + 1));
+            notes.push(format!(
+                "line {} is not a header; folded into the one before",
+                i + 1
+            ));
             lines.push(format!(" {line}"));
         } else {
             lines.push(line.to_owned());
@@ -361,10 +379,14 @@ fn repair_spec_text(text: &str) -> (Vec<u8>, Vec<String>) {
     });
     if !content_length_ok {
         lines.retain(|l| {
-            !split_header(l).is_some_and(|(n, _)| n.eq_ignore_ascii_case("Content-Length") || n == "l")
+            !split_header(l)
+                .is_some_and(|(n, _)| n.eq_ignore_ascii_case("Content-Length") || n == "l")
         });
         lines.push(format!("Content-Length: {}", body.len()));
-        notes.push(format!("Content-Length missing or not a number; set to {}", body.len()));
+        notes.push(format!(
+            "Content-Length missing or not a number; set to {}",
+            body.len()
+        ));
     }
     let mut out = lines.join("\r\n");
     out.push_str("\r\n\r\n");
@@ -384,8 +406,8 @@ mod tests {
         assert!(out.contains("SIP status 504"), "{out}");
         assert!(out.contains("ErrorId  1007"), "{out}");
         assert!(out.contains("\"Temporarily cannot route\""), "{out}");
-        assert!(out.contains("Lync Server 2010: SipStack"), "{out}");
-        assert!(out.contains("OCS 2007/R2: SipStack"), "{out}");
+        assert!(out.contains("Lync Server 2010: 7.2 SipStack"), "{out}");
+        assert!(out.contains("OCS 2007/R2: 8.2 SipStack"), "{out}");
     }
 
     #[test]
@@ -399,18 +421,29 @@ mod tests {
                    Content-Length: 0\n";
         let out = explain(pdf).unwrap();
         assert!(out.contains("note: line 5 is not a header"), "{out}");
-        assert!(out.contains("ErrorType \"Connect Attempt Failure\""), "{out}");
+        assert!(
+            out.contains("ErrorType \"Connect Attempt Failure\""),
+            "{out}"
+        );
     }
 
     #[test]
     fn single_values_are_recognised() {
-        assert!(explain("ms-diagnostics-public: 3027;reason=\" User not allowed in closed conference\"")
+        assert!(explain(
+            "ms-diagnostics-public: 3027;reason=\" User not allowed in closed conference\""
+        )
+        .unwrap()
+        .contains("ms-diagnostics-public\n  ErrorId  3027"));
+        assert!(explain("1003;reason=\"User does not exist\"")
             .unwrap()
-            .contains("ms-diagnostics-public\n  ErrorId  3027"));
-        assert!(explain("1003;reason=\"User does not exist\"").unwrap().contains("ErrorId  1003"));
-        assert!(explain("SIP/2.0 480 Temporarily Unavailable").unwrap().contains("SIP status 480"));
+            .contains("ErrorId  1003"));
+        assert!(explain("SIP/2.0 480 Temporarily Unavailable")
+            .unwrap()
+            .contains("SIP status 480"));
         assert!(explain("486").unwrap().contains("SIP status 486"));
-        assert!(explain("391 lync.contoso.com \"Do not disturb\"").unwrap().contains("Warning 391"));
+        assert!(explain("391 lync.contoso.com \"Do not disturb\"")
+            .unwrap()
+            .contains("Warning 391"));
         assert!(explain("Retry-After: 30").unwrap().contains("wait 30 s"));
     }
 
