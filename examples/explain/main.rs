@@ -10,6 +10,10 @@
 //! catalogs (MS-OCER Appendix B, Lync Server 2010; Appendix C, OCS 2007/R2).
 //! Bad input gives a message on stderr and exit code 2.
 //!
+//! `explain --dump-strings` and `explain --resolve` show the display strings of
+//! MS-OCER Appendix D / E and what a user would see for a saved transaction
+//! (see `display.rs`).
+//!
 //! Whole messages copied from the MS-OCER PDF have lines wrapped where the page
 //! ended, not where the header did; `explain` folds such a line into the header
 //! before it and says so.
@@ -18,21 +22,31 @@ use std::fmt::Write as _;
 use std::io::Read as _;
 use std::process::ExitCode;
 
+mod display;
+
 use ocer::diag::{Catalog, DiagnosticsHeader, Direction, ErrorId, HeaderKind, ParamValue};
 use ocer::sip::{parse_warning_values, FramingLimits, RetryAfter, SipMessage, StatusCode};
 
 const USAGE: &str = "\
 usage: explain [INPUT]
        explain < message.sip
+{display}
 
 INPUT is an ms-diagnostics header, a SIP status line or code, a Warning value, or a
 whole SIP message. Without INPUT, it is read from stdin.";
 
+fn usage() -> String {
+    USAGE.replace("{display}", display::USAGE)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
+        println!("{}", usage());
         return ExitCode::SUCCESS;
+    }
+    if let Some(command) = display::parse_args(&args) {
+        return run_display(command);
     }
     let input = if args.is_empty() {
         let mut buf = String::new();
@@ -50,7 +64,36 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(message) => {
-            eprintln!("explain: {message}\n\n{USAGE}");
+            eprintln!("explain: {message}\n\n{}", usage());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_display(command: Result<display::Command, String>) -> ExitCode {
+    let result = command.and_then(|command| match command {
+        display::Command::Dump(set) => Ok(display::dump_strings(set)),
+        display::Command::Resolve(args) => {
+            let trace = match &args.trace {
+                Some(path) => std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}")),
+                None => {
+                    let mut buf = Vec::new();
+                    std::io::stdin()
+                        .read_to_end(&mut buf)
+                        .map(|_| buf)
+                        .map_err(|e| format!("cannot read stdin: {e}"))
+                }
+            };
+            trace.and_then(|trace| display::resolve(&args, &trace))
+        }
+    });
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("explain: {message}\n\n{}", usage());
             ExitCode::from(2)
         }
     }

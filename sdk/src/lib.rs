@@ -85,6 +85,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod diag;
+pub mod display;
 pub mod sip;
 
 #[cfg(feature = "ua")]
