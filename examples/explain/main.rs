@@ -110,7 +110,7 @@ fn explain(input: &str) -> Result<String, String> {
     let mut out = String::new();
 
     if let Some((name, value)) = split_header(trimmed) {
-        if let Some(kind) = diag_kind(name) {
+        if let Some(kind) = HeaderKind::from_name(name) {
             explain_diag(&mut out, kind, value)?;
             return Ok(out);
         }
@@ -160,16 +160,6 @@ fn split_header(text: &str) -> Option<(&str, &str)> {
     is_token.then_some((name, value.trim()))
 }
 
-fn diag_kind(name: &str) -> Option<HeaderKind> {
-    if name.eq_ignore_ascii_case("ms-diagnostics") {
-        Some(HeaderKind::Private)
-    } else if name.eq_ignore_ascii_case("ms-diagnostics-public") {
-        Some(HeaderKind::Public)
-    } else {
-        None
-    }
-}
-
 fn is_start_line(line: &str) -> bool {
     line.starts_with("SIP/2.0 ") || looks_like_request_line(line)
 }
@@ -180,20 +170,13 @@ fn looks_like_request_line(line: &str) -> bool {
 
 fn explain_diag(out: &mut String, kind: HeaderKind, value: &str) -> Result<(), String> {
     let header = DiagnosticsHeader::parse(kind, value)
-        .map_err(|e| format!("bad {} value: {e}", kind_name(kind)))?;
+        .map_err(|e| format!("bad {} value: {e}", kind.name()))?;
     write_diag(out, &header);
     Ok(())
 }
 
-fn kind_name(kind: HeaderKind) -> &'static str {
-    match kind {
-        HeaderKind::Private => "ms-diagnostics",
-        HeaderKind::Public => "ms-diagnostics-public",
-    }
-}
-
 fn write_diag(out: &mut String, header: &DiagnosticsHeader) {
-    let _ = writeln!(out, "{}", kind_name(header.kind));
+    let _ = writeln!(out, "{}", header.kind.name());
     let _ = writeln!(out, "  ErrorId  {}", header.error_id);
     if let Some(reason) = &header.reason {
         let _ = writeln!(out, "  reason   {reason:?}");
