@@ -1,0 +1,335 @@
+//! The driver: one tokio task per user agent that owns its sockets and
+//! timers and runs its transactions.
+//!
+//! The transactions themselves ([`ClientTransaction`](crate::sip::ClientTransaction),
+//! [`ServerTransaction`](crate::sip::ServerTransaction)) are sans-IO state
+//! machines; the driver is what feeds them. It is the only code that reads
+//! the clock. One request's way through it:
+//!
+//! 1. [`Driver::send_request`] checks the request by building its
+//!    transaction, and queues it to the task with a fresh branch.
+//! 2. The task puts the top `Via` on (transport, local address, `rport`,
+//!    branch; `Max-Forwards: 70` if missing), starts the transaction and
+//!    sends what it transmits — over UDP at once; over TCP/TLS on the
+//!    target's connection, opened on demand (a request waits while it
+//!    connects, and fails with the connect error if that fails).
+//! 3. Transport tasks hand every message to the task over one channel, in
+//!    the order read. A response goes to the transaction its top-`Via`
+//!    branch and CSeq method name; the task drains the transaction's
+//!    transmissions (the ACK for a non-2xx final) and events into the
+//!    request's [`ResponseStream`] before it looks at the next message.
+//!    So every `1xx` arrives, in order, before the final response.
+//! 4. Timers: the task sleeps until the earliest
+//!    [`poll_timeout`](crate::sip::ClientTransaction::poll_timeout) of all
+//!    transactions (retransmissions over UDP, Timers B/D/F/K).
+//! 5. A closed or broken connection fails every transaction on it at once
+//!    with [`TransactionEvent::TransportError`]; the next request opens a
+//!    new connection.
+//!
+//! Requests from the server (BYE, CANCEL, OPTIONS, NOTIFY, BENOTIFY, …) come
+//! out of [`IncomingRequests`]. The app may answer one itself
+//! ([`IncomingRequest::respond`], [`IncomingRequest::answer`]); whatever it
+//! leaves unanswered — by dropping the [`IncomingRequest`], or the whole
+//! [`IncomingRequests`] — the driver answers as
+//! [`incoming_request_disposition`](crate::sip::incoming_request_disposition)
+//! says for a user agent with no dialog. BENOTIFY and ACK are never answered.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use ocer::sip::{FramingLimits, SipMessage, TransactionEvent};
+//! use ocer::ua::driver::{Driver, DriverConfig};
+//! use ocer::ua::transport::{Target, TransportKind};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let target = Target::new(TransportKind::Tls, "192.0.2.10:5061".parse()?)
+//!     .with_server_name("pool.contoso.com");
+//! let (driver, incoming) = Driver::start(DriverConfig::new(target)).await?;
+//! drop(incoming); // let the driver answer server requests itself
+//!
+//! let options = SipMessage::parse(
+//!     b"OPTIONS sip:pool.contoso.com SIP/2.0\r\n\
+//!       From: <sip:alice@contoso.com>;tag=1\r\n\
+//!       To: <sip:pool.contoso.com>\r\n\
+//!       Call-ID: a84b4c76e66710\r\n\
+//!       CSeq: 1 OPTIONS\r\n\r\n",
+//!     &FramingLimits::default(),
+//! )?;
+//! let mut responses = driver.send_request(options)?;
+//! while let Some(event) = responses.recv().await {
+//!     match event {
+//!         TransactionEvent::Response(response) => println!("{:?}", response.status()),
+//!         TransactionEvent::Timeout => println!("no answer"),
+//!         TransactionEvent::TransportError(failure) => println!("{failure}"),
+//!         _ => {}
+//!     }
+//! }
+//! driver.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod task;
+
+use std::io;
+use std::task::{Context, Poll};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::sip::{
+    ClientTransaction, SipMessage, TimerConfig, TransactionError, TransactionEvent,
+};
+use crate::ua::transport::{self, tls::TlsSetupError, Target, TransportConfig};
+
+use task::Command;
+
+/// How a user agent's driver runs.
+#[derive(Debug, Clone)]
+pub struct DriverConfig {
+    /// Where every request goes.
+    pub target: Target,
+    /// T1, T2, T4 (RFC 3261 §17).
+    pub timers: TimerConfig,
+    /// Transport settings: limits, keep-alive, TLS.
+    pub transport: TransportConfig,
+}
+
+impl DriverConfig {
+    /// Requests to `target`, RFC 3261 timers, default transport settings.
+    pub fn new(target: Target) -> Self {
+        Self {
+            target,
+            timers: TimerConfig::default(),
+            transport: TransportConfig::default(),
+        }
+    }
+}
+
+/// Why the driver could not start or take a request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriverError {
+    /// The UDP socket could not be bound, or its address read.
+    #[error("UDP socket: {0}")]
+    Udp(#[source] io::Error),
+    /// The TLS configuration could not be built.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    /// The request cannot start a transaction (or the timers are invalid).
+    #[error("request refused: {0}")]
+    Request(#[from] TransactionError),
+    /// The response is not one the driver can send for this request.
+    #[error("response refused: {0}")]
+    Response(&'static str),
+    /// The driver has shut down.
+    #[error("the driver has shut down")]
+    Stopped,
+}
+
+/// A handle to a running driver. Cheap to clone; the driver runs until
+/// [`shutdown`](Self::shutdown), or until every handle (and every
+/// [`IncomingRequest`]) is dropped.
+#[derive(Debug, Clone)]
+pub struct Driver {
+    commands: mpsc::UnboundedSender<Command>,
+    timers: TimerConfig,
+}
+
+impl Driver {
+    /// Starts the driver task on the current tokio runtime: binds the UDP
+    /// socket (for a UDP target), builds the default TLS configuration (for
+    /// a TLS target without one). Connections open on the first request.
+    pub async fn start(config: DriverConfig) -> Result<(Driver, IncomingRequests), DriverError> {
+        config.timers.validate()?;
+        let timers = config.timers;
+        let (commands, incoming) = task::spawn(config).await?;
+        Ok((Driver { commands, timers }, IncomingRequests { requests: incoming }))
+    }
+
+    /// Sends `request` in a new client transaction and returns its events:
+    /// every response in arrival order (each `1xx` included), or a timeout
+    /// or transport error, and then [`TransactionEvent::Terminated`].
+    ///
+    /// The driver owns the `Via` header (any the request has are replaced)
+    /// and writes `Content-Length`; it adds `Max-Forwards: 70` if missing.
+    /// The request needs From, To, Call-ID and a CSeq whose method is the
+    /// request's; ACK has no transaction ([`send_ack`](Self::send_ack)).
+    pub fn send_request(&self, request: SipMessage) -> Result<ResponseStream, DriverError> {
+        let branch = transport::new_branch();
+        // The request is checked by building the transaction it will run
+        // (the real one gets the Via of the connection that carries it).
+        let mut probe = request.clone();
+        task::set_via(
+            &mut probe,
+            transport::TransportKind::Udp,
+            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            &branch,
+        );
+        // The instant is only a starting point for timers that are never polled.
+        let probe_start = std::time::Instant::now();
+        ClientTransaction::new(
+            probe,
+            transport::TransportKind::Udp.reliability(),
+            self.timers,
+            probe_start,
+        )?;
+        let (events, receiver) = mpsc::unbounded_channel();
+        self.commands
+            .send(Command::Send {
+                request,
+                branch: branch.clone(),
+                events,
+            })
+            .map_err(|_| DriverError::Stopped)?;
+        Ok(ResponseStream {
+            branch,
+            events: receiver,
+        })
+    }
+
+    /// Sends an ACK for a 2xx (RFC 3261 §13.2.2.4): outside any transaction,
+    /// once, with a fresh branch. (The ACK for a non-2xx final is sent by
+    /// the INVITE's transaction itself.)
+    pub fn send_ack(&self, ack: SipMessage) -> Result<(), DriverError> {
+        if ack.method() != Some(&ezk_sip_types::Method::ACK) {
+            return Err(DriverError::Response("send_ack sends ACK requests only"));
+        }
+        self.commands
+            .send(Command::SendAck {
+                request: ack,
+                branch: transport::new_branch(),
+            })
+            .map_err(|_| DriverError::Stopped)
+    }
+
+    /// Stops the driver: every pending transaction ends with a transport
+    /// error and `Terminated`, connections are closed, sockets released.
+    /// Returns once that is done (at once if it already stopped).
+    pub async fn shutdown(&self) {
+        let (done, finished) = oneshot::channel();
+        if self.commands.send(Command::Shutdown { done }).is_ok() {
+            let _ = finished.await;
+        }
+    }
+}
+
+/// The events of one client transaction, in order. Ends (`None`) after
+/// [`TransactionEvent::Terminated`], or if the driver stopped.
+#[derive(Debug)]
+pub struct ResponseStream {
+    branch: String,
+    events: mpsc::UnboundedReceiver<TransactionEvent>,
+}
+
+impl ResponseStream {
+    /// The branch of the request's `Via` (the transaction's identity, with
+    /// the CSeq method).
+    pub fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// The next event.
+    pub async fn recv(&mut self) -> Option<TransactionEvent> {
+        self.events.recv().await
+    }
+
+    /// Polls for the next event (for hand-written futures and streams).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<TransactionEvent>> {
+        self.events.poll_recv(cx)
+    }
+}
+
+/// Requests the server sent, in arrival order (retransmissions absorbed).
+/// Drop it to have the driver answer every request itself.
+#[derive(Debug)]
+pub struct IncomingRequests {
+    requests: mpsc::UnboundedReceiver<IncomingRequest>,
+}
+
+impl IncomingRequests {
+    /// The next request; `None` once the driver has stopped.
+    pub async fn recv(&mut self) -> Option<IncomingRequest> {
+        self.requests.recv().await
+    }
+
+    /// Polls for the next request.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<IncomingRequest>> {
+        self.requests.poll_recv(cx)
+    }
+}
+
+/// One request from the server, and the means to answer it. Dropping it
+/// without a final response lets the driver answer it as
+/// [`answer(false)`](Self::answer) would.
+#[derive(Debug)]
+pub struct IncomingRequest {
+    request: SipMessage,
+    reply: Option<Reply>,
+}
+
+#[derive(Debug)]
+struct Reply {
+    id: u64,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl IncomingRequest {
+    /// The request.
+    pub fn request(&self) -> &SipMessage {
+        &self.request
+    }
+
+    /// Whether the request expects a response at all (BENOTIFY and ACK do
+    /// not).
+    pub fn expects_response(&self) -> bool {
+        self.reply.is_some()
+    }
+
+    /// Sends `response` (build it with
+    /// [`response_for`](crate::sip::response_for)). A provisional response
+    /// may be followed by others; a final one ends the exchange.
+    pub fn respond(&mut self, response: SipMessage) -> Result<(), DriverError> {
+        let status = response
+            .status()
+            .ok_or(DriverError::Response("not a response"))?;
+        let final_response = status.is_final();
+        let reply = self
+            .reply
+            .as_ref()
+            .ok_or(DriverError::Response("this request is never answered"))?;
+        reply
+            .commands
+            .send(Command::Respond {
+                id: reply.id,
+                response,
+            })
+            .map_err(|_| DriverError::Stopped)?;
+        if final_response {
+            self.reply = None;
+        }
+        Ok(())
+    }
+
+    /// Answers as [`incoming_request_disposition`](crate::sip::incoming_request_disposition)
+    /// says, given whether the request matches a dialog (or, for CANCEL, a
+    /// pending INVITE) the app holds. For a CANCEL of a pending INVITE the
+    /// driver answers the CANCEL; the INVITE's `487` is the app's to send.
+    pub fn answer(mut self, dialog_exists: bool) {
+        self.send_answer(dialog_exists);
+    }
+
+    fn send_answer(&mut self, dialog_exists: bool) {
+        if let Some(reply) = self.reply.take() {
+            let _ = reply.commands.send(Command::Answer {
+                id: reply.id,
+                dialog_exists,
+            });
+        }
+    }
+}
+
+impl Drop for IncomingRequest {
+    fn drop(&mut self) {
+        self.send_answer(false);
+    }
+}

@@ -1,0 +1,802 @@
+//! The driver task itself: its state and its loop.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use ezk_sip_types::Name;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+use super::{DriverConfig, DriverError, IncomingRequest, Reply};
+use crate::sip::{
+    incoming_request_disposition, response_for, ClientTransaction, Disposition, ServerTransaction,
+    SipMessage, TimerConfig, TransactionEvent, TransactionKey, TransportFailure,
+    TransportFailureKind,
+};
+use crate::ua::transport::{
+    self, connect, spawn_stream_tasks, spawn_udp_reader, tls, ConnId, Event, Flow,
+    MalformedHint, StreamTasks, Target, TransportConfig, TransportKind,
+};
+
+/// How many transport events may wait for the driver before readers pause
+/// (and TCP pushes back on the peer).
+const EVENT_QUEUE: usize = 1024;
+
+/// What the handles ask of the task.
+#[derive(Debug)]
+pub(super) enum Command {
+    /// Start a client transaction.
+    Send {
+        request: SipMessage,
+        branch: String,
+        events: mpsc::UnboundedSender<TransactionEvent>,
+    },
+    /// Send an ACK for a 2xx, outside any transaction.
+    SendAck { request: SipMessage, branch: String },
+    /// Send the app's response to an incoming request.
+    Respond { id: u64, response: SipMessage },
+    /// Answer an incoming request per its disposition.
+    Answer { id: u64, dialog_exists: bool },
+    /// Stop.
+    Shutdown { done: oneshot::Sender<()> },
+}
+
+/// The current clock, the one place the user agent reads it. (tokio's clock,
+/// so that tests with paused time drive the timers.)
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// Replaces every `Via` of `request` with ours, and adds `Max-Forwards: 70`
+/// when it has none (RFC 3261 §8.1.1.6).
+pub(super) fn set_via(request: &mut SipMessage, kind: TransportKind, local: SocketAddr, branch: &str) {
+    request.headers.remove(&Name::VIA);
+    request
+        .headers
+        .insert_front(Name::VIA, transport::via_value(kind, local, branch));
+    if !request.headers.contains(&Name::MAX_FORWARDS) {
+        request.headers.insert(Name::MAX_FORWARDS, "70");
+    }
+}
+
+/// Binds the sockets and spawns the task.
+pub(super) async fn spawn(
+    config: DriverConfig,
+) -> Result<
+    (
+        mpsc::UnboundedSender<Command>,
+        mpsc::UnboundedReceiver<IncomingRequest>,
+    ),
+    DriverError,
+> {
+    let DriverConfig {
+        target,
+        timers,
+        transport,
+    } = config;
+    let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
+    let tls = match target.kind {
+        TransportKind::Tls => {
+            tls::server_name(target.server_name.as_deref(), target.addr)?;
+            Some(match &transport.tls {
+                Some(config) => Arc::clone(config),
+                None => tls::default_client_config()?,
+            })
+        }
+        _ => None,
+    };
+    let udp = match target.kind {
+        TransportKind::Udp => Some(Udp::bind(&target, &transport, events_tx.clone()).await?),
+        _ => None,
+    };
+    let (commands_tx, commands) = mpsc::unbounded_channel();
+    let (incoming_tx, incoming) = mpsc::unbounded_channel();
+    let state = State {
+        net: Net {
+            target,
+            config: transport,
+            tls,
+            udp,
+            conns: HashMap::new(),
+            current: None,
+            next_conn: 0,
+            events_tx,
+        },
+        timers,
+        clients: HashMap::new(),
+        servers: HashMap::new(),
+        incoming: HashMap::new(),
+        next_incoming: 0,
+        incoming_tx: Some(incoming_tx),
+        commands_tx: commands_tx.downgrade(),
+    };
+    tokio::spawn(state.run(commands, events));
+    Ok((commands_tx, incoming))
+}
+
+/// The UDP socket, shared by the driver (sending) and its reader.
+struct Udp {
+    socket: Arc<UdpSocket>,
+    /// The sent-by of our `Via`: the bound address, with the interface
+    /// address toward the target if bound to the unspecified address.
+    via_addr: SocketAddr,
+    reader: AbortHandle,
+}
+
+impl Udp {
+    async fn bind(
+        target: &Target,
+        config: &TransportConfig,
+        events: mpsc::Sender<Event>,
+    ) -> Result<Udp, DriverError> {
+        let bind = config.udp_bind.unwrap_or_else(|| {
+            let any = match target.addr.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            };
+            SocketAddr::new(any, 0)
+        });
+        let socket = UdpSocket::bind(bind).await.map_err(DriverError::Udp)?;
+        let mut via_addr = socket.local_addr().map_err(DriverError::Udp)?;
+        if via_addr.ip().is_unspecified() {
+            // A connected probe socket learns the route's source address
+            // without sending anything.
+            let probe = std::net::UdpSocket::bind(SocketAddr::new(via_addr.ip(), 0))
+                .and_then(|probe| probe.connect(target.addr).map(|()| probe))
+                .and_then(|probe| probe.local_addr());
+            match probe {
+                Ok(local) => via_addr.set_ip(local.ip()),
+                Err(error) => tracing::debug!(%error, "no route to the target yet"),
+            }
+        }
+        let socket = Arc::new(socket);
+        let reader = spawn_udp_reader(Arc::clone(&socket), config.limits, events);
+        Ok(Udp {
+            socket,
+            via_addr,
+            reader,
+        })
+    }
+}
+
+/// A request waiting for its connection.
+struct PendingRequest {
+    request: SipMessage,
+    branch: String,
+    events: mpsc::UnboundedSender<TransactionEvent>,
+}
+
+/// A TCP or TLS connection, from the first request that needs it to its end.
+enum Conn {
+    Connecting {
+        task: AbortHandle,
+        pending: Vec<PendingRequest>,
+    },
+    Open(StreamTasks),
+}
+
+/// Sockets and connections.
+struct Net {
+    target: Target,
+    config: TransportConfig,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    udp: Option<Udp>,
+    conns: HashMap<ConnId, Conn>,
+    /// The connection new requests go on.
+    current: Option<ConnId>,
+    next_conn: u64,
+    events_tx: mpsc::Sender<Event>,
+}
+
+impl Net {
+    /// Sends `message` on `flow`. A full UDP send buffer drops the datagram
+    /// (retransmission covers it); any other failure is returned.
+    fn transmit(&self, flow: Flow, message: &SipMessage) -> Result<(), TransportFailure> {
+        let bytes = Bytes::from(message.to_bytes());
+        match flow {
+            Flow::Udp(peer) => {
+                let Some(udp) = &self.udp else {
+                    return Err(TransportFailure::new(
+                        TransportFailureKind::Send,
+                        "no UDP socket",
+                    ));
+                };
+                match udp.socket.try_send_to(&bytes, peer) {
+                    Ok(_) => Ok(()),
+                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                        tracing::debug!(%peer, "UDP send buffer full; datagram dropped");
+                        Ok(())
+                    }
+                    Err(error) => {
+                        let mut failure = TransportFailure::from_io(&error);
+                        if failure.kind == TransportFailureKind::Other {
+                            failure.kind = TransportFailureKind::Send;
+                        }
+                        Err(failure)
+                    }
+                }
+            }
+            Flow::Stream(id) => match self.conns.get(&id) {
+                Some(Conn::Open(tasks)) => tasks.writer.send(bytes).map_err(|_| {
+                    TransportFailure::new(
+                        TransportFailureKind::ConnectionClosed,
+                        "the connection is closing",
+                    )
+                }),
+                _ => Err(TransportFailure::new(
+                    TransportFailureKind::ConnectionClosed,
+                    "the connection is closed",
+                )),
+            },
+        }
+    }
+
+    /// Opens a connection to the target.
+    fn open(&mut self) -> ConnId {
+        let id = ConnId(self.next_conn);
+        self.next_conn += 1;
+        let task = tokio::spawn(connect(
+            id,
+            self.target.clone(),
+            self.tls.clone(),
+            self.config.connect_timeout,
+            self.events_tx.clone(),
+        ))
+        .abort_handle();
+        self.conns.insert(
+            id,
+            Conn::Connecting {
+                task,
+                pending: Vec::new(),
+            },
+        );
+        self.current = Some(id);
+        id
+    }
+
+    fn close_all(&mut self) {
+        for (_, conn) in self.conns.drain() {
+            match conn {
+                Conn::Connecting { task, .. } => task.abort(),
+                Conn::Open(tasks) => tasks.abort(),
+            }
+        }
+        if let Some(udp) = &self.udp {
+            udp.reader.abort();
+        }
+    }
+}
+
+/// A running client transaction.
+struct Client {
+    txn: ClientTransaction,
+    flow: Flow,
+    events: mpsc::UnboundedSender<TransactionEvent>,
+}
+
+/// A running server transaction.
+struct Server {
+    txn: ServerTransaction,
+    flow: Flow,
+}
+
+/// An incoming request the app may still answer.
+struct Unanswered {
+    request: SipMessage,
+    flow: Flow,
+    /// Its server transaction, if it has one (INVITE gets stateless answers).
+    key: Option<TransactionKey>,
+}
+
+struct State {
+    net: Net,
+    timers: TimerConfig,
+    clients: HashMap<TransactionKey, Client>,
+    servers: HashMap<TransactionKey, Server>,
+    incoming: HashMap<u64, Unanswered>,
+    next_incoming: u64,
+    /// `None` once the app dropped its [`IncomingRequests`](super::IncomingRequests).
+    incoming_tx: Option<mpsc::UnboundedSender<IncomingRequest>>,
+    /// Weak, so that the task ends when every handle is gone.
+    commands_tx: mpsc::WeakUnboundedSender<Command>,
+}
+
+impl State {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut events: mpsc::Receiver<Event>,
+    ) {
+        let done = loop {
+            let deadline = self.next_deadline().map(tokio::time::Instant::from_std);
+            let timer = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                Some(event) = events.recv() => self.on_event(event),
+                command = commands.recv() => match command {
+                    Some(Command::Shutdown { done }) => break Some(done),
+                    Some(command) => self.on_command(command),
+                    None => break None,
+                },
+                () = timer => self.on_timeout(),
+            }
+        };
+        self.shut_down();
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let clients = self.clients.values().filter_map(|c| c.txn.poll_timeout());
+        let servers = self.servers.values().filter_map(|s| s.txn.poll_timeout());
+        clients.chain(servers).min()
+    }
+
+    fn on_timeout(&mut self) {
+        let now = now();
+        let due: Vec<TransactionKey> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.txn.poll_timeout().is_some_and(|at| at <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            if let Some(client) = self.clients.get_mut(&key) {
+                client.txn.handle_timeout(now);
+            }
+            self.drain_client(&key);
+        }
+        let due: Vec<TransactionKey> = self
+            .servers
+            .iter()
+            .filter(|(_, s)| s.txn.poll_timeout().is_some_and(|at| at <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            if let Some(server) = self.servers.get_mut(&key) {
+                server.txn.handle_timeout(now);
+            }
+            self.drain_server(&key);
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Send {
+                request,
+                branch,
+                events,
+            } => self.send(PendingRequest {
+                request,
+                branch,
+                events,
+            }),
+            Command::SendAck {
+                mut request,
+                branch,
+            } => {
+                let flow = match self.net.target.kind {
+                    TransportKind::Udp => self.net.udp.as_ref().map(|udp| {
+                        set_via(&mut request, TransportKind::Udp, udp.via_addr, &branch);
+                        Flow::Udp(self.net.target.addr)
+                    }),
+                    TransportKind::Tcp | TransportKind::Tls => {
+                        match self.net.current.and_then(|id| Some((id, self.net.conns.get(&id)?))) {
+                            Some((id, Conn::Open(tasks))) => {
+                                set_via(&mut request, self.net.target.kind, tasks.local, &branch);
+                                Some(Flow::Stream(id))
+                            }
+                            _ => None,
+                        }
+                    }
+                };
+                // An ACK lost here is recovered as any lost ACK is: the
+                // server retransmits its 2xx and the app answers it again.
+                match flow.map(|flow| self.net.transmit(flow, &request)) {
+                    Some(Ok(())) => {}
+                    Some(Err(failure)) => tracing::warn!(%failure, "ACK not sent"),
+                    None => tracing::warn!("ACK not sent: no open connection"),
+                }
+            }
+            Command::Respond { id, response } => self.respond(id, response),
+            Command::Answer { id, dialog_exists } => {
+                if let Some(unanswered) = self.incoming.get(&id) {
+                    let request = unanswered.request.clone();
+                    self.answer(id, &request, dialog_exists);
+                }
+            }
+            Command::Shutdown { .. } => {}
+        }
+    }
+
+    /// Starts a client transaction now (UDP, or an open connection), or
+    /// queues it for the connection being opened.
+    fn send(&mut self, pending: PendingRequest) {
+        match self.net.target.kind {
+            TransportKind::Udp => {
+                let Some(via_addr) = self.net.udp.as_ref().map(|udp| udp.via_addr) else {
+                    return;
+                };
+                let flow = Flow::Udp(self.net.target.addr);
+                self.start_client(pending, flow, via_addr);
+            }
+            TransportKind::Tcp | TransportKind::Tls => {
+                let id = match self.net.current {
+                    Some(id) if self.net.conns.contains_key(&id) => id,
+                    _ => self.net.open(),
+                };
+                match self.net.conns.get_mut(&id) {
+                    Some(Conn::Open(tasks)) => {
+                        let local = tasks.local;
+                        self.start_client(pending, Flow::Stream(id), local);
+                    }
+                    Some(Conn::Connecting { pending: queue, .. }) => queue.push(pending),
+                    None => {}
+                }
+            }
+        }
+    }
+
+    fn start_client(&mut self, pending: PendingRequest, flow: Flow, local: SocketAddr) {
+        let PendingRequest {
+            mut request,
+            branch,
+            events,
+        } = pending;
+        let kind = self.net.target.kind;
+        set_via(&mut request, kind, local, &branch);
+        let txn = match ClientTransaction::new(request, kind.reliability(), self.timers, now()) {
+            Ok(txn) => txn,
+            Err(error) => {
+                // `send_request` built the same transaction, so this is only
+                // reachable if the request changed in between; say so.
+                tracing::error!(%error, "request refused by the transaction layer");
+                let failure = TransportFailure::new(TransportFailureKind::Other, error.to_string());
+                let _ = events.send(TransactionEvent::TransportError(failure));
+                let _ = events.send(TransactionEvent::Terminated);
+                return;
+            }
+        };
+        let key = txn.key().clone();
+        if self.clients.contains_key(&key) {
+            tracing::error!(branch = %key.branch, "duplicate branch; request dropped");
+            return;
+        }
+        self.clients.insert(key.clone(), Client { txn, flow, events });
+        self.drain_client(&key);
+    }
+
+    /// Sends what the transaction wants sent and passes on its events; a
+    /// failed send is fed back as a transport error. Removes it once over.
+    fn drain_client(&mut self, key: &TransactionKey) {
+        let Some(client) = self.clients.get_mut(key) else {
+            return;
+        };
+        loop {
+            let mut progressed = false;
+            while let Some(message) = client.txn.poll_transmit() {
+                progressed = true;
+                if let Err(failure) = self.net.transmit(client.flow, &message) {
+                    client.txn.handle_transport_error(failure, now());
+                }
+            }
+            while let Some(event) = client.txn.poll_event() {
+                progressed = true;
+                // The app may have stopped listening; the transaction still
+                // runs to its end (it must still ACK, absorb retransmissions).
+                let _ = client.events.send(event);
+            }
+            if !progressed {
+                break;
+            }
+        }
+        if client.txn.is_terminated() {
+            self.clients.remove(key);
+        }
+    }
+
+    fn drain_server(&mut self, key: &TransactionKey) {
+        let Some(server) = self.servers.get_mut(key) else {
+            return;
+        };
+        while let Some(message) = server.txn.poll_transmit() {
+            if let Err(failure) = self.net.transmit(server.flow, &message) {
+                server.txn.handle_transport_error(failure, now());
+            }
+        }
+        if server.txn.is_terminated() {
+            self.servers.remove(key);
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Message { flow, message } => {
+                if message.is_request() {
+                    self.on_request(flow, message);
+                } else {
+                    self.on_response(message);
+                }
+            }
+            Event::Malformed { flow, error, hint } => self.on_malformed(flow, &error, hint),
+            Event::Connected { id, stream } => self.on_connected(id, stream),
+            Event::Closed { id, failure } => self.on_closed(id, failure),
+        }
+    }
+
+    fn on_response(&mut self, response: SipMessage) {
+        let Some(key) = TransactionKey::of(&response) else {
+            tracing::debug!("response without branch or CSeq dropped");
+            return;
+        };
+        match self.clients.get_mut(&key) {
+            Some(client) => {
+                client.txn.handle_response(response, now());
+                self.drain_client(&key);
+            }
+            // 2xx retransmissions to a finished INVITE, late responses.
+            None => tracing::debug!(branch = %key.branch, status = ?response.status(), "stray response dropped"),
+        }
+    }
+
+    /// A response that could not be parsed: if it was (or may have been) a
+    /// final response, its transaction fails now rather than time out.
+    fn on_malformed(&mut self, flow: Flow, error: &crate::sip::FrameError, hint: MalformedHint) {
+        if hint.is_request || hint.status.is_some_and(|s| s < 200) {
+            return;
+        }
+        let Some(branch) = hint.branch else {
+            return;
+        };
+        let keys: Vec<TransactionKey> = self
+            .clients
+            .iter()
+            .filter(|(k, c)| {
+                k.branch == branch
+                    && hint.cseq_method.as_ref().is_none_or(|m| *m == k.method)
+                    && (matches!(flow, Flow::Udp(_)) || c.flow == flow)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        let failure = TransportFailure::new(
+            TransportFailureKind::Framing,
+            format!("malformed response: {error}"),
+        );
+        for key in keys {
+            if let Some(client) = self.clients.get_mut(&key) {
+                client.txn.handle_transport_error(failure.clone(), now());
+            }
+            self.drain_client(&key);
+        }
+    }
+
+    fn on_connected(&mut self, id: ConnId, stream: transport::Established) {
+        let pending = match self.net.conns.remove(&id) {
+            Some(Conn::Connecting { pending, .. }) => pending,
+            Some(open @ Conn::Open(_)) => {
+                self.net.conns.insert(id, open);
+                return;
+            }
+            // Given up on meanwhile (shutdown); dropping the stream closes it.
+            None => return,
+        };
+        let tasks = match spawn_stream_tasks(
+            id,
+            stream,
+            self.net.config.limits,
+            self.net.config.keep_alive,
+            self.net.events_tx.clone(),
+        ) {
+            Ok(tasks) => tasks,
+            Err(error) => {
+                self.fail_pending(pending, &TransportFailure::from_io(&error));
+                if self.net.current == Some(id) {
+                    self.net.current = None;
+                }
+                return;
+            }
+        };
+        let local = tasks.local;
+        self.net.conns.insert(id, Conn::Open(tasks));
+        for request in pending {
+            self.start_client(request, Flow::Stream(id), local);
+        }
+    }
+
+    fn on_closed(&mut self, id: ConnId, failure: TransportFailure) {
+        if self.net.current == Some(id) {
+            self.net.current = None;
+        }
+        match self.net.conns.remove(&id) {
+            Some(Conn::Connecting { pending, .. }) => self.fail_pending(pending, &failure),
+            Some(Conn::Open(tasks)) => tasks.abort(),
+            None => return,
+        }
+        let flow = Flow::Stream(id);
+        let now = now();
+        let clients: Vec<TransactionKey> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.flow == flow)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in clients {
+            if let Some(client) = self.clients.get_mut(&key) {
+                client.txn.handle_transport_error(failure.clone(), now);
+            }
+            self.drain_client(&key);
+        }
+        let servers: Vec<TransactionKey> = self
+            .servers
+            .iter()
+            .filter(|(_, s)| s.flow == flow)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in servers {
+            if let Some(server) = self.servers.get_mut(&key) {
+                server.txn.handle_transport_error(failure.clone(), now);
+            }
+            self.drain_server(&key);
+        }
+    }
+
+    /// Requests whose connection never came up end as a transaction would
+    /// have: the transport error, then `Terminated`.
+    fn fail_pending(&mut self, pending: Vec<PendingRequest>, failure: &TransportFailure) {
+        for request in pending {
+            let _ = request
+                .events
+                .send(TransactionEvent::TransportError(failure.clone()));
+            let _ = request.events.send(TransactionEvent::Terminated);
+        }
+    }
+
+    fn on_request(&mut self, flow: Flow, request: SipMessage) {
+        let now = now();
+        let key = TransactionKey::of(&request);
+        if let Some(key) = &key {
+            if let Some(server) = self.servers.get_mut(key) {
+                if server.txn.matches(&request) {
+                    server.txn.handle_request(request, now);
+                    self.drain_server(key);
+                    return;
+                }
+            }
+        }
+        if incoming_request_disposition(&request, false) == Disposition::NoResponse {
+            self.deliver(request, None);
+            return;
+        }
+        let reliability = match flow {
+            Flow::Udp(_) => transport::TransportKind::Udp.reliability(),
+            Flow::Stream(_) => transport::TransportKind::Tcp.reliability(),
+        };
+        let key = match ServerTransaction::new(request.clone(), reliability, self.timers, now) {
+            Ok(txn) => {
+                let key = txn.key().clone();
+                self.servers.insert(key.clone(), Server { txn, flow });
+                Some(key)
+            }
+            // INVITE, or a request too broken for a transaction: answered
+            // statelessly on the flow it came in on.
+            Err(error) => {
+                tracing::debug!(%error, "incoming request without a server transaction");
+                None
+            }
+        };
+        let id = self.next_incoming;
+        self.next_incoming += 1;
+        self.incoming.insert(
+            id,
+            Unanswered {
+                request: request.clone(),
+                flow,
+                key,
+            },
+        );
+        self.deliver(request, Some(id));
+    }
+
+    /// Hands a request to the app, or answers it at once if the app is not
+    /// listening.
+    fn deliver(&mut self, request: SipMessage, id: Option<u64>) {
+        let reply = id.and_then(|id| {
+            Some(Reply {
+                id,
+                commands: self.commands_tx.upgrade()?,
+            })
+        });
+        let Some(sender) = &self.incoming_tx else {
+            if let Some(id) = id {
+                self.answer(id, &request, false);
+            }
+            return;
+        };
+        let incoming = IncomingRequest { request, reply };
+        if let Err(mpsc::error::SendError(mut unsent)) = sender.send(incoming) {
+            self.incoming_tx = None;
+            // Answered here, not by its drop: the command channel would bring
+            // the answer back only after this event.
+            let request = unsent.request.clone();
+            unsent.reply = None;
+            if let Some(id) = id {
+                self.answer(id, &request, false);
+            }
+        }
+    }
+
+    fn answer(&mut self, id: u64, request: &SipMessage, dialog_exists: bool) {
+        let status = match incoming_request_disposition(request, dialog_exists) {
+            Disposition::Respond(status) => status,
+            Disposition::CancelPending => crate::sip::StatusCode::OK,
+            _ => {
+                self.incoming.remove(&id);
+                return;
+            }
+        };
+        let tag = transport::new_tag();
+        self.respond(id, response_for(request, status, Some(&tag)));
+    }
+
+    fn respond(&mut self, id: u64, response: SipMessage) {
+        let Some(unanswered) = self.incoming.get(&id) else {
+            tracing::debug!(id, "response to a request already answered");
+            return;
+        };
+        let flow = unanswered.flow;
+        let final_response = response.status().is_some_and(|s| s.is_final());
+        match unanswered.key.clone() {
+            Some(key) => {
+                if let Some(server) = self.servers.get_mut(&key) {
+                    if let Err(error) = server.txn.respond(response, now()) {
+                        tracing::warn!(%error, "response refused by the server transaction");
+                    }
+                    self.drain_server(&key);
+                }
+            }
+            None => {
+                if let Err(failure) = self.net.transmit(flow, &response) {
+                    tracing::debug!(%failure, "response not sent");
+                }
+            }
+        }
+        if final_response {
+            self.incoming.remove(&id);
+        }
+    }
+
+    /// Ends every transaction with a transport error and closes everything.
+    fn shut_down(&mut self) {
+        let failure = TransportFailure::new(TransportFailureKind::Other, "the user agent shut down");
+        let now = now();
+        for (_, mut client) in self.clients.drain() {
+            client.txn.handle_transport_error(failure.clone(), now);
+            while let Some(event) = client.txn.poll_event() {
+                let _ = client.events.send(event);
+            }
+        }
+        let pending: Vec<PendingRequest> = self
+            .net
+            .conns
+            .values_mut()
+            .flat_map(|conn| match conn {
+                Conn::Connecting { pending, .. } => std::mem::take(pending),
+                Conn::Open(_) => Vec::new(),
+            })
+            .collect();
+        self.fail_pending(pending, &failure);
+        self.servers.clear();
+        self.incoming.clear();
+        self.net.close_all();
+    }
+}
