@@ -1,0 +1,1 @@
+//! Unit tests of the transaction state machines, driven with a fake clock.
