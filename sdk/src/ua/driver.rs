@@ -76,9 +76,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::sip::{
-    ClientTransaction, SipMessage, TimerConfig, TransactionError, TransactionEvent,
-};
+use crate::sip::{ClientTransaction, SipMessage, TimerConfig, TransactionError, TransactionEvent};
 use crate::ua::transport::{self, tls::TlsSetupError, Target, TransportConfig};
 
 use task::Command;
@@ -143,7 +141,10 @@ impl Driver {
         config.timers.validate()?;
         let timers = config.timers;
         let (commands, incoming) = task::spawn(config).await?;
-        Ok((Driver { commands, timers }, IncomingRequests { requests: incoming }))
+        Ok((
+            Driver { commands, timers },
+            IncomingRequests { requests: incoming },
+        ))
     }
 
     /// Sends `request` in a new client transaction and returns its events:

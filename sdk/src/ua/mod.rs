@@ -1,5 +1,5 @@
 //! The async user agent (feature `ua`).
 
-pub mod locales;
 pub mod driver;
+pub mod locales;
 pub mod transport;

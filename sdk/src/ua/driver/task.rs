@@ -12,14 +12,14 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use super::{DriverConfig, DriverError, IncomingRequest, Reply};
+use crate::sip::transaction::TransactionKey;
 use crate::sip::{
     incoming_request_disposition, response_for, ClientTransaction, Disposition, ServerTransaction,
-    SipMessage, TimerConfig, TransactionEvent, TransactionKey, TransportFailure,
-    TransportFailureKind,
+    SipMessage, TimerConfig, TransactionEvent, TransportFailure, TransportFailureKind,
 };
 use crate::ua::transport::{
-    self, connect, spawn_stream_tasks, spawn_udp_reader, tls, ConnId, Event, Flow,
-    MalformedHint, StreamTasks, Target, TransportConfig, TransportKind,
+    self, connect, spawn_stream_tasks, spawn_udp_reader, tls, ConnId, Event, Flow, MalformedHint,
+    StreamTasks, Target, TransportConfig, TransportKind,
 };
 
 /// How many transport events may wait for the driver before readers pause
@@ -53,7 +53,12 @@ fn now() -> Instant {
 
 /// Replaces every `Via` of `request` with ours, and adds `Max-Forwards: 70`
 /// when it has none (RFC 3261 §8.1.1.6).
-pub(super) fn set_via(request: &mut SipMessage, kind: TransportKind, local: SocketAddr, branch: &str) {
+pub(super) fn set_via(
+    request: &mut SipMessage,
+    kind: TransportKind,
+    local: SocketAddr,
+    branch: &str,
+) {
     request.headers.remove(&Name::VIA);
     request
         .headers
@@ -391,7 +396,11 @@ impl State {
                         Flow::Udp(self.net.target.addr)
                     }),
                     TransportKind::Tcp | TransportKind::Tls => {
-                        match self.net.current.and_then(|id| Some((id, self.net.conns.get(&id)?))) {
+                        match self
+                            .net
+                            .current
+                            .and_then(|id| Some((id, self.net.conns.get(&id)?)))
+                        {
                             Some((id, Conn::Open(tasks))) => {
                                 set_via(&mut request, self.net.target.kind, tasks.local, &branch);
                                 Some(Flow::Stream(id))
@@ -472,7 +481,8 @@ impl State {
             tracing::error!(branch = %key.branch, "duplicate branch; request dropped");
             return;
         }
-        self.clients.insert(key.clone(), Client { txn, flow, events });
+        self.clients
+            .insert(key.clone(), Client { txn, flow, events });
         self.drain_client(&key);
     }
 
@@ -545,7 +555,9 @@ impl State {
                 self.drain_client(&key);
             }
             // 2xx retransmissions to a finished INVITE, late responses.
-            None => tracing::debug!(branch = %key.branch, status = ?response.status(), "stray response dropped"),
+            None => {
+                tracing::debug!(branch = %key.branch, status = ?response.status(), "stray response dropped")
+            }
         }
     }
 
@@ -777,7 +789,8 @@ impl State {
 
     /// Ends every transaction with a transport error and closes everything.
     fn shut_down(&mut self) {
-        let failure = TransportFailure::new(TransportFailureKind::Other, "the user agent shut down");
+        let failure =
+            TransportFailure::new(TransportFailureKind::Other, "the user agent shut down");
         let now = now();
         for (_, mut client) in self.clients.drain() {
             client.txn.handle_transport_error(failure.clone(), now);

@@ -90,7 +90,9 @@ mod tests {
 
     #[test]
     fn reads_requests_compact_via_and_partial_heads() {
-        let hint = MalformedHint::inspect(b"\r\nBYE sip:a SIP/2.0\r\nv: SIP/2.0/UDP h ; BRANCH = z9hG4bKq\r\nCSeq: 2");
+        let hint = MalformedHint::inspect(
+            b"\r\nBYE sip:a SIP/2.0\r\nv: SIP/2.0/UDP h ; BRANCH = z9hG4bKq\r\nCSeq: 2",
+        );
         assert!(hint.is_request);
         assert_eq!(hint.status, None);
         assert_eq!(hint.branch.as_deref(), Some("z9hG4bKq"));

@@ -287,7 +287,11 @@ mod tests {
             "z9hG4bK1",
         );
         assert_eq!(via, "SIP/2.0/TLS 192.168.66.91:49541;rport;branch=z9hG4bK1");
-        let v6 = via_value(TransportKind::Udp, "[::1]:5060".parse().unwrap(), "z9hG4bK2");
+        let v6 = via_value(
+            TransportKind::Udp,
+            "[::1]:5060".parse().unwrap(),
+            "z9hG4bK2",
+        );
         assert_eq!(v6, "SIP/2.0/UDP [::1]:5060;rport;branch=z9hG4bK2");
     }
 

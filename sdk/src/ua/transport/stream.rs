@@ -17,7 +17,7 @@ use tokio_rustls::client::TlsStream;
 
 use super::inspect::MalformedHint;
 use super::{tls, ConnId, Event, Flow, StreamWriter, Target, TransportKind};
-use crate::sip::{frame_stream, FramingLimits, Framed, TransportFailure, TransportFailureKind};
+use crate::sip::{frame_stream, Framed, FramingLimits, TransportFailure, TransportFailureKind};
 
 /// The RFC 5626 §4.4.1 keep-alive ping.
 const PING: &[u8] = b"\r\n\r\n";

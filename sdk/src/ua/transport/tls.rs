@@ -148,12 +148,11 @@ mod tests {
     #[test]
     fn server_names() {
         let addr = "192.0.2.1:5061".parse().unwrap();
+        assert_eq!(server_name(None, addr).unwrap().to_str(), "192.0.2.1");
         assert_eq!(
-            server_name(None, addr).unwrap().to_str(),
-            "192.0.2.1"
-        );
-        assert_eq!(
-            server_name(Some("pool.contoso.com"), addr).unwrap().to_str(),
+            server_name(Some("pool.contoso.com"), addr)
+                .unwrap()
+                .to_str(),
             "pool.contoso.com"
         );
         assert!(matches!(

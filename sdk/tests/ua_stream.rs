@@ -1,0 +1,360 @@
+//! The driver over TCP and TLS against in-process peers: ordered delivery
+//! of back-to-back responses, failures that end a transaction at once with a
+//! typed error (and leave the user agent working), keep-alives, certificates.
+
+mod ua_support;
+
+use std::time::{Duration, Instant};
+
+use ocer::sip::{TransactionEvent, TransportFailureKind};
+use ocer::ua::transport::{Target, TransportKind};
+use ua_support::*;
+
+/// The transport failure a transaction ended with.
+fn failure(events: &[TransactionEvent]) -> &ocer::sip::TransportFailure {
+    match events {
+        [.., TransactionEvent::TransportError(f), TransactionEvent::Terminated] => f,
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
+
+async fn peer(tls: bool) -> (StreamPeer, Option<TestCa>) {
+    if tls {
+        let ca = TestCa::new("ocer test CA");
+        (StreamPeer::bind(Some(ca.acceptor())).await, Some(ca))
+    } else {
+        (StreamPeer::bind(None).await, None)
+    }
+}
+
+/// 1,000 transactions, 16 in flight at a time, each answered by a 101 and a
+/// final response written in one go: every 101 must come out, before its final.
+async fn back_to_back_pairs(tls: bool) {
+    const CALLS: usize = 1000;
+    const IN_FLIGHT: usize = 16;
+    let (peer, ca) = peer(tls).await;
+    let (driver, _incoming) = driver(peer.target(), ca.map(|ca| ca.client_config())).await;
+    let server = tokio::spawn(async move {
+        let mut conn = peer.accept().await;
+        for _ in 0..CALLS {
+            let request = conn.next().await;
+            conn.send(&progress_and_final(&request, "403 Forbidden"))
+                .await;
+        }
+        conn
+    });
+    let mut sent = 0;
+    let mut running = tokio::task::JoinSet::new();
+    while sent < CALLS || !running.is_empty() {
+        while sent < CALLS && running.len() < IN_FLIGHT {
+            let mut stream = driver.send_request(request("MESSAGE", sent)).unwrap();
+            running.spawn(async move { collect(&mut stream).await });
+            sent += 1;
+        }
+        let events = running.join_next().await.unwrap().unwrap();
+        assert_eq!(statuses(&events), [101, 403], "{events:?}");
+        assert_eq!(events.len(), 3);
+    }
+    let conn = server.await.unwrap();
+    assert_eq!(conn.ping_bytes, 0);
+    driver.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_back_to_back_101_and_final_over_tcp_keep_every_101() {
+    back_to_back_pairs(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_back_to_back_101_and_final_over_tls_keep_every_101() {
+    back_to_back_pairs(true).await;
+}
+
+/// An INVITE gets 100, 101 and 504 back to back: the events come in that
+/// order and the transaction ACKs the 504 on the same connection.
+async fn invite_504_and_ack(tls: bool) {
+    let (peer, ca) = peer(tls).await;
+    let (driver, _incoming) = driver(peer.target(), ca.map(|ca| ca.client_config())).await;
+    let mut stream = driver.send_request(request("INVITE", 1)).unwrap();
+    let mut conn = peer.accept().await;
+    let invite = conn.next().await;
+    let via = invite
+        .header_value(&ezk_sip_types::Name::VIA)
+        .unwrap()
+        .to_owned();
+    let token = if tls { "TLS" } else { "TCP" };
+    assert!(
+        via.starts_with(&format!("SIP/2.0/{token} 127.0.0.1:")),
+        "{via}"
+    );
+    assert!(via.contains(";rport;branch=z9hG4bK"), "{via}");
+    assert!(via.ends_with(stream.branch()), "{via}");
+    assert_eq!(
+        invite.header_value(&ezk_sip_types::Name::MAX_FORWARDS),
+        Some("70")
+    );
+    let mut bytes = response(&invite, "100 Trying", "");
+    bytes.extend(progress_and_final(&invite, "504 Server time-out"));
+    conn.send(&bytes).await;
+
+    let events = collect(&mut stream).await;
+    assert_eq!(statuses(&events), [100, 101, 504], "{events:?}");
+    let TransactionEvent::Response(progress) = &events[1] else {
+        unreachable!()
+    };
+    assert!(progress
+        .header_value(&ezk_sip_types::Name::from("ms-diagnostics"))
+        .is_some_and(|d| d.starts_with("12006;")));
+
+    let ack = conn.next().await;
+    assert_eq!(ack.method(), Some(&ezk_sip_types::Method::ACK));
+    assert_eq!(
+        ack.header_value(&ezk_sip_types::Name::VIA),
+        Some(via.as_str())
+    );
+    assert_eq!(ack.header_value(&ezk_sip_types::Name::CSEQ), Some("1 ACK"));
+    assert!(ack
+        .header_value(&ezk_sip_types::Name::TO)
+        .is_some_and(|to| to.ends_with(";tag=peer1")));
+    driver.shutdown().await;
+}
+
+#[tokio::test]
+async fn invite_100_101_504_in_order_with_ack_over_tcp() {
+    invite_504_and_ack(false).await;
+}
+
+#[tokio::test]
+async fn invite_100_101_504_in_order_with_ack_over_tls() {
+    invite_504_and_ack(true).await;
+}
+
+/// The first transaction fails as `bad` says; a second request succeeds, on
+/// the connection `bad` gives back or else on a new one.
+async fn fails_then_recovers(
+    tls: bool,
+    bad: impl AsyncFnOnce(PeerConn, ocer::sip::SipMessage) -> Option<PeerConn>,
+) -> ocer::sip::TransportFailure {
+    let (peer, ca) = peer(tls).await;
+    let (driver, _incoming) = driver(peer.target(), ca.map(|ca| ca.client_config())).await;
+
+    let mut first = driver.send_request(request("INVITE", 1)).unwrap();
+    let mut conn = peer.accept().await;
+    let invite = conn.next().await;
+    conn.send(&response(&invite, "100 Trying", "")).await;
+    let started = Instant::now();
+    let kept = bad(conn, invite).await;
+    let events = collect(&mut first).await;
+    // "At once": far below Timer B (64·T1 = 3.2 s here, 32 s by default).
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(statuses(&events), [100], "{events:?}");
+    let failure = failure(&events).clone();
+
+    let mut second = driver.send_request(request("MESSAGE", 2)).unwrap();
+    let mut conn = match kept {
+        Some(conn) => conn,
+        None => peer.accept().await,
+    };
+    let message = conn.next().await;
+    conn.send(&response(&message, "200 OK", "")).await;
+    let events = collect(&mut second).await;
+    assert_eq!(statuses(&events), [200], "{events:?}");
+    driver.shutdown().await;
+    failure
+}
+
+#[tokio::test]
+async fn a_peer_closing_mid_transaction_fails_it_at_once() {
+    for tls in [false, true] {
+        let failure = fails_then_recovers(tls, async |conn, _| {
+            drop(conn);
+            None
+        })
+        .await;
+        assert!(
+            matches!(
+                failure.kind,
+                TransportFailureKind::ConnectionClosed | TransportFailureKind::ConnectionReset
+            ),
+            "tls {tls}: {failure:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_two_mebibyte_header_closes_the_connection_and_fails_the_transaction() {
+    for tls in [false, true] {
+        let failure = fails_then_recovers(tls, async |mut conn, invite| {
+            let mut huge = response(&invite, "504 Server time-out", "");
+            let filler = format!("X-Filler: {}\r\n", "a".repeat(2 * 1024 * 1024));
+            let at = huge.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+            huge.splice(at..at, filler.into_bytes());
+            // The driver closes the connection part way through: the rest of
+            // the write may fail, which is the point.
+            let _ = tokio::io::AsyncWriteExt::write_all(&mut conn.io, &huge).await;
+            // Keep the connection open: the failure must come from framing.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            None
+        })
+        .await;
+        assert_eq!(
+            failure.kind,
+            TransportFailureKind::Framing,
+            "tls {tls}: {failure:?}"
+        );
+        assert!(
+            failure.message.contains("header section exceeds"),
+            "{failure}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_final_response_with_a_non_utf8_byte_fails_the_transaction() {
+    for tls in [false, true] {
+        let failure = fails_then_recovers(tls, async |mut conn, invite| {
+            let good = response(&invite, "504 Server time-out", "X-Name: caf\u{e9}\r\n");
+            let text = String::from_utf8(good).unwrap();
+            // Latin-1 é: one byte, 0xE9, not UTF-8.
+            let bad = text.replace("caf\u{e9}", "caf\u{1}").into_bytes();
+            let bad: Vec<u8> = bad
+                .into_iter()
+                .map(|b| if b == 1 { 0xe9 } else { b })
+                .collect();
+            conn.send(&bad).await;
+            // The message is skipped, the connection stays up and is reused.
+            Some(conn)
+        })
+        .await;
+        assert_eq!(
+            failure.kind,
+            TransportFailureKind::Framing,
+            "tls {tls}: {failure:?}"
+        );
+        assert!(failure.message.contains("not UTF-8"), "{failure}");
+    }
+}
+
+#[tokio::test]
+async fn a_provisional_with_a_non_utf8_byte_is_skipped() {
+    let (peer, _) = peer(false).await;
+    let (driver, _incoming) = driver(peer.target(), None).await;
+    let mut stream = driver.send_request(request("INVITE", 1)).unwrap();
+    let mut conn = peer.accept().await;
+    let invite = conn.next().await;
+    let mut bytes = response(&invite, "180 Ringing", "X-Name: caf#\r\n");
+    let hash = bytes.iter().position(|&b| b == b'#').unwrap();
+    bytes[hash] = 0xe9;
+    bytes.extend(progress_and_final(&invite, "504 Server time-out"));
+    conn.send(&bytes).await;
+    let events = collect(&mut stream).await;
+    assert_eq!(statuses(&events), [101, 504], "{events:?}");
+    driver.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_server_certificate_from_another_ca_is_a_certificate_error() {
+    let server_ca = TestCa::new("server CA");
+    let other_ca = TestCa::new("some other CA");
+    let peer = StreamPeer::bind(Some(server_ca.acceptor())).await;
+    let (driver, _incoming) = driver(peer.target(), Some(other_ca.client_config())).await;
+    let started = Instant::now();
+    let mut stream = driver.send_request(request("OPTIONS", 1)).unwrap();
+    peer.accept_failing_handshake().await;
+    let events = collect(&mut stream).await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let failure = failure(&events);
+    assert_eq!(
+        failure.kind,
+        TransportFailureKind::Certificate,
+        "{failure:?}"
+    );
+    assert!(failure.message.contains("UnknownIssuer"), "{failure}");
+    assert_eq!(events.len(), 2);
+    driver.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_name_is_a_certificate_error() {
+    let ca = TestCa::new("ocer test CA");
+    let peer = StreamPeer::bind(Some(ca.acceptor())).await;
+    let target = peer.target().with_server_name("pool.contoso.com");
+    let (driver, _incoming) = driver(target, Some(ca.client_config())).await;
+    let mut stream = driver.send_request(request("OPTIONS", 1)).unwrap();
+    peer.accept_failing_handshake().await;
+    let events = collect(&mut stream).await;
+    assert_eq!(failure(&events).kind, TransportFailureKind::Certificate);
+    driver.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_connection_carries_the_os_error() {
+    // A port that was free a moment ago, and is closed now.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (driver, _incoming) = driver(Target::new(TransportKind::Tcp, addr), None).await;
+    let mut first = driver.send_request(request("OPTIONS", 1)).unwrap();
+    let mut second = driver.send_request(request("OPTIONS", 2)).unwrap();
+    for stream in [&mut first, &mut second] {
+        let events = collect(stream).await;
+        let failure = failure(&events);
+        assert_eq!(failure.kind, TransportFailureKind::ConnectionRefused);
+        let errno = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(failure.os_error.is_some(), "{failure:?} ({errno})");
+        let io = std::io::Error::from_raw_os_error(failure.os_error.unwrap());
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+    }
+    driver.shutdown().await;
+}
+
+#[tokio::test]
+async fn idle_connections_send_crlfcrlf_pings_and_accept_pongs() {
+    let (peer, _) = peer(false).await;
+    let mut config = ocer::ua::driver::DriverConfig::new(peer.target());
+    config.timers = fast_timers();
+    config.transport.keep_alive = Some(Duration::from_millis(50));
+    let (driver, _incoming) = ocer::ua::driver::Driver::start(config).await.unwrap();
+    let mut first = driver.send_request(request("OPTIONS", 1)).unwrap();
+    let mut conn = peer.accept().await;
+    let options = conn.next().await;
+    conn.send(&response(&options, "200 OK", "")).await;
+    assert_eq!(statuses(&collect(&mut first).await), [200]);
+
+    // Idle: pings come (and `next` answers each with a CRLF pong); the
+    // connection stays usable.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut second = driver.send_request(request("OPTIONS", 2)).unwrap();
+    let options = conn.next().await;
+    assert!(conn.ping_bytes >= 8, "{} bytes of pings", conn.ping_bytes);
+    conn.send(&response(&options, "200 OK", "")).await;
+    assert_eq!(statuses(&collect(&mut second).await), [200]);
+    driver.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_ends_pending_transactions() {
+    let (peer, _) = peer(false).await;
+    let (driver, _incoming) = driver(peer.target(), None).await;
+    let mut stream = driver.send_request(request("INVITE", 1)).unwrap();
+    let mut conn = peer.accept().await;
+    let invite = conn.next().await;
+    conn.send(&response(&invite, "100 Trying", "")).await;
+    let TransactionEvent::Response(trying) = stream.recv().await.unwrap() else {
+        panic!("expected the 100");
+    };
+    assert_eq!(trying.status().map(|s| s.0), Some(100));
+    driver.shutdown().await;
+    let events = collect(&mut stream).await;
+    assert_eq!(failure(&events).kind, TransportFailureKind::Other);
+    assert!(stream.recv().await.is_none());
+    assert!(matches!(
+        driver.send_request(request("OPTIONS", 2)),
+        Err(ocer::ua::driver::DriverError::Stopped)
+    ));
+}
