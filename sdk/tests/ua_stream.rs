@@ -2,6 +2,8 @@
 //! of back-to-back responses, failures that end a transaction at once with a
 //! typed error (and leave the user agent working), keep-alives, certificates.
 
+#![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
+
 mod ua_support;
 
 use std::time::{Duration, Instant};

@@ -5,7 +5,14 @@
 //! Every wait is bounded ([`LIMIT`]), so a broken driver fails a test instead
 //! of hanging it.
 
-#![allow(dead_code, unreachable_pub)]
+// Test support: a failed step panics, which fails the test that took it.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -155,6 +162,28 @@ pub async fn collect(stream: &mut ResponseStream) -> Vec<TransactionEvent> {
             .expect("the transaction ends in time")
             .expect("the stream ends with Terminated");
         let last = matches!(event, TransactionEvent::Terminated);
+        events.push(event);
+        if last {
+            return events;
+        }
+    }
+}
+
+/// Every event of a transaction up to its final response (or its end). Over
+/// UDP an INVITE transaction stays Completed for Timer D (32 s, whatever T1)
+/// after a non-2xx final to absorb retransmissions; the app has its answer
+/// before that.
+pub async fn collect_until_final(stream: &mut ResponseStream) -> Vec<TransactionEvent> {
+    let mut events = Vec::new();
+    loop {
+        let event = tokio::time::timeout(LIMIT, stream.recv())
+            .await
+            .expect("the transaction ends in time")
+            .expect("the stream ends with Terminated");
+        let last = match &event {
+            TransactionEvent::Response(r) => r.status().is_some_and(|s| s.0 >= 200),
+            _ => true,
+        };
         events.push(event);
         if last {
             return events;

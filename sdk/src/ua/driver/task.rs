@@ -95,7 +95,7 @@ pub(super) async fn spawn(
         _ => None,
     };
     let udp = match target.kind {
-        TransportKind::Udp => Some(Udp::bind(&target, &transport, events_tx.clone()).await?),
+        TransportKind::Udp => Some(Udp::bind(&target, &transport, events_tx.clone())?),
         _ => None,
     };
     let (commands_tx, commands) = mpsc::unbounded_channel();
@@ -123,9 +123,12 @@ pub(super) async fn spawn(
     Ok((commands_tx, incoming))
 }
 
-/// The UDP socket, shared by the driver (sending) and its reader.
+/// The UDP socket: the driver sends on it directly (a non-blocking send
+/// never waits), its reader task receives on a second handle to the same
+/// socket. (Not tokio's `try_send_to`: that refuses to send until the
+/// reactor has seen the socket writable, which dropped retransmissions.)
 struct Udp {
-    socket: Arc<UdpSocket>,
+    socket: std::net::UdpSocket,
     /// The sent-by of our `Via`: the bound address, with the interface
     /// address toward the target if bound to the unspecified address.
     via_addr: SocketAddr,
@@ -133,7 +136,7 @@ struct Udp {
 }
 
 impl Udp {
-    async fn bind(
+    fn bind(
         target: &Target,
         config: &TransportConfig,
         events: mpsc::Sender<Event>,
@@ -145,7 +148,12 @@ impl Udp {
             };
             SocketAddr::new(any, 0)
         });
-        let socket = UdpSocket::bind(bind).await.map_err(DriverError::Udp)?;
+        let socket = std::net::UdpSocket::bind(bind).map_err(DriverError::Udp)?;
+        socket.set_nonblocking(true).map_err(DriverError::Udp)?;
+        let receiver = socket
+            .try_clone()
+            .and_then(UdpSocket::from_std)
+            .map_err(DriverError::Udp)?;
         let mut via_addr = socket.local_addr().map_err(DriverError::Udp)?;
         if via_addr.ip().is_unspecified() {
             // A connected probe socket learns the route's source address
@@ -158,8 +166,7 @@ impl Udp {
                 Err(error) => tracing::debug!(%error, "no route to the target yet"),
             }
         }
-        let socket = Arc::new(socket);
-        let reader = spawn_udp_reader(Arc::clone(&socket), config.limits, events);
+        let reader = spawn_udp_reader(Arc::new(receiver), config.limits, events);
         Ok(Udp {
             socket,
             via_addr,
@@ -210,7 +217,7 @@ impl Net {
                         "no UDP socket",
                     ));
                 };
-                match udp.socket.try_send_to(&bytes, peer) {
+                match udp.socket.send_to(&bytes, peer) {
                     Ok(_) => Ok(()),
                     Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
                         tracing::debug!(%peer, "UDP send buffer full; datagram dropped");
