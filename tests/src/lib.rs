@@ -3,6 +3,8 @@
 //!
 //! - [`sipp`] runs SIPp as a user agent server in a child process that is always
 //!   killed and reaped, and reports how it ended.
+//! - [`stunnel`] puts TLS in front of SIPp (which has none in Debian), with a
+//!   test CA made at test time.
 //! - [`wire`] builds the requests a test client sends (from the MS-OCER 4.1
 //!   fixture) and the ACK for a non-2xx final response.
 //!
@@ -10,10 +12,11 @@
 //! the bugs the tests look for. It is Linux-only: it finds SIPp's listening socket
 //! through `/proc`.
 //!
-//! SIPp comes from the Debian package `sip-tester`; `scripts/install-test-deps`
-//! installs it.
+//! SIPp comes from the Debian package `sip-tester`, stunnel from `stunnel4`;
+//! `scripts/install-test-deps` installs both.
 
 pub mod sipp;
+pub mod stunnel;
 pub mod wire;
 
 /// The transport a test runs SIP over.

@@ -75,6 +75,19 @@ impl Scenario {
         )
     }
 
+    /// `tests/sipp/invite_ignore_two_then_504.xml`: over UDP, the first two
+    /// copies of an INVITE go unanswered (the client must retransmit); the
+    /// third gets `100`, `101` with `ms-diagnostics: 12006` and `504` with
+    /// `ms-diagnostics: 1007`, then SIPp waits for the ACK. Run SIPp with
+    /// `-nr` ([`SippConfig::extra_args`]) so that each retransmission plays
+    /// the next `recv` instead of being absorbed.
+    pub fn invite_ignore_two_then_504() -> Self {
+        Self::new(
+            "invite_ignore_two_then_504",
+            include_str!("../sipp/invite_ignore_two_then_504.xml"),
+        )
+    }
+
     /// A scenario from its XML text; `name` only labels logs and errors.
     pub fn new(name: impl Into<String>, xml: impl Into<String>) -> Self {
         Self {
@@ -111,6 +124,9 @@ pub struct SippConfig {
     /// How many ports [`SippPeer::start`] tries: another process may take the
     /// port between the moment it is found free and the moment SIPp binds it.
     pub bind_attempts: u32,
+    /// More SIPp options, after the harness's own (for example `-nr`, so that
+    /// a retransmitted request plays the scenario's next `recv`).
+    pub extra_args: Vec<String>,
 }
 
 impl SippConfig {
@@ -123,6 +139,7 @@ impl SippConfig {
             run_limit: Duration::from_secs(60),
             ready_limit: Duration::from_secs(10),
             bind_attempts: 5,
+            extra_args: Vec::new(),
         }
     }
 }
@@ -403,6 +420,7 @@ impl SippPeer {
             .arg("-screen_file")
             .arg(path.join(SCREEN_FILE))
             .arg("-nostdin")
+            .args(&config.extra_args)
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr);
@@ -538,7 +556,7 @@ impl Drop for SippPeer {
 }
 
 /// `duration` in whole seconds, rounded up, at least 1 (SIPp's `-timeout` unit).
-fn whole_seconds(duration: Duration) -> u64 {
+pub(crate) fn whole_seconds(duration: Duration) -> u64 {
     let secs = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
     secs.max(1)
 }
@@ -566,18 +584,20 @@ pub fn locate_sipp_in(path: Option<&OsStr>) -> Result<PathBuf, SippError> {
     let dirs = path.map(std::env::split_paths).into_iter().flatten();
     dirs.filter(|dir| !dir.as_os_str().is_empty())
         .map(|dir| dir.join("sipp"))
-        .find(|candidate| {
-            fs::metadata(candidate)
-                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-        })
+        .find(|candidate| is_executable(candidate))
         .ok_or(SippError::NotInstalled)
+}
+
+/// Whether `path` is an executable file.
+pub(crate) fn is_executable(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 /// Whether process `pid` holds a socket bound to `addr` (for TCP: listening),
 /// read from `/proc/<pid>/fd` and `/proc/net/{tcp,udp}`. Any read error (the
 /// process exiting, say) counts as "not yet"; the caller's deadline and exit
 /// check end the wait.
-fn owns_socket(pid: u32, transport: Transport, addr: SocketAddr) -> bool {
+pub(crate) fn owns_socket(pid: u32, transport: Transport, addr: SocketAddr) -> bool {
     let inodes = socket_inodes(pid);
     if inodes.is_empty() {
         return false;

@@ -274,7 +274,7 @@ impl Net {
         for (_, conn) in self.conns.drain() {
             match conn {
                 Conn::Connecting { task, .. } => task.abort(),
-                Conn::Open(tasks) => tasks.abort(),
+                Conn::Open(tasks) => tasks.close(),
             }
         }
         if let Some(udp) = &self.udp {

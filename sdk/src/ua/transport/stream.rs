@@ -118,7 +118,23 @@ impl StreamTasks {
         self.reader_task.abort();
         self.writer_task.abort();
     }
+
+    /// Closes gracefully: reading stops now; the writer sends what is queued
+    /// (the last ACK, say), then closes its side (TLS: `close_notify`), and
+    /// is stopped anyway after [`CLOSE_GRACE`] if the peer does not read.
+    pub(crate) fn close(self) {
+        self.reader_task.abort();
+        let writer_task = self.writer_task;
+        drop(self.writer);
+        tokio::spawn(async move {
+            tokio::time::sleep(CLOSE_GRACE).await;
+            writer_task.abort();
+        });
+    }
 }
+
+/// How long a closing connection may take to send what was queued.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Starts the reader and writer tasks of an established connection.
 pub(crate) fn spawn_stream_tasks(
