@@ -994,3 +994,64 @@ proptest! {
         prop_assert_eq!(responses_out, fed_before_final);
     }
 }
+
+#[test]
+fn transactions_can_move_between_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<ClientTransaction>();
+    send_sync::<ServerTransaction>();
+    send_sync::<TransactionEvent>();
+    send_sync::<TransportFailure>();
+}
+
+#[derive(Debug, Clone)]
+enum ServerInput {
+    Respond(u16),
+    Retransmission,
+    Advance(u64),
+    TransportError,
+}
+
+proptest! {
+    #[test]
+    fn server_transactions_never_panic(
+        reliable in any::<bool>(),
+        inputs in prop::collection::vec(prop_oneof![
+            (0u16..800).prop_map(ServerInput::Respond),
+            Just(ServerInput::Retransmission),
+            (0u64..40_000).prop_map(ServerInput::Advance),
+            Just(ServerInput::TransportError),
+        ], 0..40),
+    ) {
+        let reliability = if reliable { Reliability::Reliable } else { Reliability::Unreliable };
+        let t0 = Instant::now();
+        let mut now = t0;
+        let req = incoming("NOTIFY");
+        let mut st = ServerTransaction::new(req.clone(), reliability, TimerConfig::default(), t0).unwrap();
+        let mut finals_sent = 0;
+        for inp in inputs {
+            match inp {
+                ServerInput::Respond(code) => {
+                    let before = st.state();
+                    let result = st.respond(response_for(&req, StatusCode(code), Some("x")), now);
+                    let valid = (100..700).contains(&code);
+                    let open = matches!(before, ServerState::Trying | ServerState::Proceeding);
+                    prop_assert_eq!(result.is_ok(), valid && open);
+                    if result.is_ok() && code >= 200 { finals_sent += 1; }
+                }
+                ServerInput::Retransmission => st.handle_request(req.clone(), now),
+                ServerInput::Advance(ms) => {
+                    now += Duration::from_millis(ms);
+                    st.handle_timeout(now);
+                    prop_assert!(st.poll_timeout().is_none_or(|at| at > now));
+                }
+                ServerInput::TransportError => st.handle_transport_error(
+                    TransportFailure::new(TransportFailureKind::ConnectionReset, "reset"), now),
+            }
+            while let Some(r) = st.poll_transmit() {
+                prop_assert!(!r.is_request());
+            }
+        }
+        prop_assert!(finals_sent <= 1);
+    }
+}
