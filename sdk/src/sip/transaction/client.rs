@@ -238,8 +238,7 @@ impl ClientTransaction {
     /// no silent wait for Timer B or F. In Completed the request already has
     /// its outcome (only ACKs or nothing remain to be sent), so the
     /// transaction just terminates.
-    pub fn handle_transport_error(&mut self, error: TransportFailure, now: Instant) {
-        let _ = now;
+    pub fn handle_transport_error(&mut self, error: TransportFailure, _now: Instant) {
         match &mut self.machine {
             Machine::Invite(m) => m.on_transport_error(&mut self.core, error),
             Machine::NonInvite(m) => m.on_transport_error(&mut self.core, error),

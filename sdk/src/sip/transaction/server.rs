@@ -52,6 +52,45 @@ enum State {
 ///
 /// INVITE server transactions (§17.2.1) are not provided: the user agent
 /// rejects incoming INVITEs (405), and ACK is never a transaction.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use ocer::sip::transaction::{
+///     incoming_request_disposition, response_for, Disposition, Reliability, ServerTransaction,
+///     TimerConfig,
+/// };
+/// use ocer::sip::{FramingLimits, SipMessage, StatusCode};
+///
+/// let bye = SipMessage::parse(
+///     b"BYE sip:alice@192.0.2.7:5060 SIP/2.0\r\n\
+///       Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKs1\r\n\
+///       From: <sip:bob@contoso.com>;tag=b7\r\n\
+///       To: <sip:alice@contoso.com>;tag=a1\r\n\
+///       Call-ID: c1\r\n\
+///       CSeq: 3 BYE\r\n\
+///       Content-Length: 0\r\n\r\n",
+///     &FramingLimits::default(),
+/// )?;
+/// let t0 = Instant::now(); // the fake clock's origin
+/// let Disposition::Respond(status) = incoming_request_disposition(&bye, true) else {
+///     unreachable!("a BYE is always answered");
+/// };
+/// assert_eq!(status, StatusCode::OK);
+///
+/// let mut txn = ServerTransaction::new(bye.clone(), Reliability::Unreliable, TimerConfig::default(), t0)?;
+/// txn.respond(response_for(&bye, status, None), t0)?;
+/// assert_eq!(txn.poll_transmit().and_then(|r| r.status()), Some(StatusCode::OK));
+///
+/// // The 200 was lost and the BYE comes again: the same 200 goes out again.
+/// txn.handle_request(bye, t0 + Duration::from_millis(500));
+/// assert!(txn.poll_transmit().is_some());
+///
+/// // Timer J (64·T1 on UDP) ends the transaction.
+/// assert_eq!(txn.poll_timeout(), Some(t0 + Duration::from_secs(32)));
+/// txn.handle_timeout(t0 + Duration::from_secs(32));
+/// assert!(txn.is_terminated());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct ServerTransaction {
     request: SipMessage,
@@ -72,9 +111,8 @@ impl ServerTransaction {
         request: SipMessage,
         reliability: Reliability,
         timers: TimerConfig,
-        now: Instant,
+        _now: Instant,
     ) -> Result<Self, TransactionError> {
-        let _ = now;
         timers.validate()?;
         let method = request
             .method()
@@ -181,8 +219,7 @@ impl ServerTransaction {
     /// The request arrived again: in Proceeding or Completed the last
     /// response is sent again; in Trying the retransmission is discarded.
     /// Requests that do not [match](Self::matches) are ignored.
-    pub fn handle_request(&mut self, request: SipMessage, now: Instant) {
-        let _ = now;
+    pub fn handle_request(&mut self, request: SipMessage, _now: Instant) {
         if !self.matches(&request) {
             return;
         }
@@ -205,8 +242,7 @@ impl ServerTransaction {
 
     /// The transport failed while sending a response (RFC 3261 §17.2.4):
     /// the transaction terminates; the peer will time out on its side.
-    pub fn handle_transport_error(&mut self, error: TransportFailure, now: Instant) {
-        let _ = now;
+    pub fn handle_transport_error(&mut self, error: TransportFailure, _now: Instant) {
         tracing::debug!(branch = %self.key.branch, %error, "server transaction transport failure");
         self.state = State::Terminated;
     }
