@@ -38,8 +38,12 @@ use tempfile::TempDir;
 use crate::sipp::{owns_socket, whole_seconds};
 use crate::Transport;
 
-/// How often start-up is polled.
+/// How often start-up and exit are polled.
 const POLL: Duration = Duration::from_millis(10);
+
+/// How long [`Stunnel`]'s drop waits for the supervisor to exit after
+/// stunnel was killed.
+const REAP_LIMIT: Duration = Duration::from_secs(5);
 
 const CONFIG_FILE: &str = "stunnel.conf";
 const CERT_FILE: &str = "server.pem";
@@ -391,8 +395,9 @@ impl Stunnel {
         Ok(status)
     }
 
-    /// SIGKILLs stunnel by its PID, then its `timeout` supervisor, and reaps
-    /// the supervisor (which reaps stunnel).
+    /// SIGKILLs stunnel by its PID and reaps its `timeout` supervisor, which
+    /// exits (having reaped stunnel) once stunnel is dead. If the supervisor
+    /// does not exit within [`REAP_LIMIT`] it is SIGKILLed too.
     fn kill(&mut self) {
         if let Some(pid) = self.pid.take() {
             // Only while its supervisor is unreaped is `pid` surely stunnel's.
@@ -402,6 +407,13 @@ impl Stunnel {
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .status();
+            }
+        }
+        let deadline = Instant::now() + REAP_LIMIT;
+        while Instant::now() < deadline {
+            match self.try_reap() {
+                Ok(None) if self.supervisor.is_some() => thread::sleep(POLL),
+                _ => break,
             }
         }
         if let Some(mut supervisor) = self.supervisor.take() {

@@ -36,16 +36,20 @@
 //!
 //! # Example
 //!
-//! ```no_run
-//! use ocer::sip::{FramingLimits, SipMessage, TransactionEvent};
+//! An OPTIONS over UDP to a stand-in server on loopback, which answers with
+//! [`response_for`](crate::sip::response_for).
+//!
+//! ```
+//! use ocer::sip::{response_for, parse_datagram, FramingLimits, SipMessage, StatusCode, TransactionEvent};
 //! use ocer::ua::driver::{Driver, DriverConfig};
 //! use ocer::ua::transport::{Target, TransportKind};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let target = Target::new(TransportKind::Tls, "192.0.2.10:5061".parse()?)
-//!     .with_server_name("pool.contoso.com");
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let server = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+//! let target = Target::new(TransportKind::Udp, server.local_addr()?);
 //! let (driver, incoming) = Driver::start(DriverConfig::new(target)).await?;
-//! drop(incoming); // let the driver answer server requests itself
+//! drop(incoming); // the driver answers server requests itself
 //!
 //! let options = SipMessage::parse(
 //!     b"OPTIONS sip:pool.contoso.com SIP/2.0\r\n\
@@ -56,16 +60,22 @@
 //!     &FramingLimits::default(),
 //! )?;
 //! let mut responses = driver.send_request(options)?;
-//! while let Some(event) = responses.recv().await {
-//!     match event {
-//!         TransactionEvent::Response(response) => println!("{:?}", response.status()),
-//!         TransactionEvent::Timeout => println!("no answer"),
-//!         TransactionEvent::TransportError(failure) => println!("{failure}"),
-//!         _ => {}
-//!     }
-//! }
+//!
+//! // The stand-in server: the request arrives with the driver's Via.
+//! let mut datagram = [0u8; 65_535];
+//! let (n, ua) = server.recv_from(&mut datagram).await?;
+//! let request = parse_datagram(&datagram[..n], &FramingLimits::default())?;
+//! assert!(request.header_values(&"Via".into()).next().unwrap().contains(";rport;branch=z9hG4bK"));
+//! let ok = response_for(&request, StatusCode::OK, Some("srv"));
+//! server.send_to(&ok.to_bytes(), ua).await?;
+//!
+//! let Some(TransactionEvent::Response(response)) = responses.recv().await else {
+//!     panic!("expected the 200");
+//! };
+//! assert_eq!(response.status(), Some(StatusCode::OK));
 //! driver.shutdown().await;
-//! # Ok(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })
 //! # }
 //! ```
 

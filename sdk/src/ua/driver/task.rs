@@ -331,8 +331,9 @@ impl State {
                     None => std::future::pending().await,
                 }
             };
+            // Unbiased: under a flood of messages, commands and timers still
+            // get their turn. Order within each source is kept by its channel.
             tokio::select! {
-                biased;
                 Some(event) = events.recv() => self.on_event(event),
                 command = commands.recv() => match command {
                     Some(Command::Shutdown { done }) => break Some(done),
@@ -485,7 +486,11 @@ impl State {
         };
         let key = txn.key().clone();
         if self.clients.contains_key(&key) {
-            tracing::error!(branch = %key.branch, "duplicate branch; request dropped");
+            // 128 random bits make this a bug, not bad luck.
+            tracing::error!(branch = %key.branch, "duplicate branch; request refused");
+            let failure = TransportFailure::new(TransportFailureKind::Other, "duplicate branch");
+            let _ = events.send(TransactionEvent::TransportError(failure));
+            let _ = events.send(TransactionEvent::Terminated);
             return;
         }
         self.clients

@@ -57,6 +57,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::sip::transaction::BRANCH_MAGIC_COOKIE;
 use crate::sip::{FrameError, FramingLimits, Reliability, SipMessage, TransportFailure};
 
 pub(crate) use inspect::MalformedHint;
@@ -224,12 +225,14 @@ pub(crate) enum Event {
 /// driver never waits on a slow peer.
 pub(crate) type StreamWriter = mpsc::UnboundedSender<Bytes>;
 
-/// The RFC 3261 §8.1.1.7 magic cookie.
-pub const BRANCH_COOKIE: &str = "z9hG4bK";
-
-/// A fresh `branch` parameter: the magic cookie and 128 random bits.
+/// A fresh `branch` parameter: the RFC 3261 §8.1.1.7 magic cookie and 128
+/// random bits.
 pub fn new_branch() -> String {
-    format!("{BRANCH_COOKIE}{:016x}{:016x}", random_u64(), random_u64())
+    format!(
+        "{BRANCH_MAGIC_COOKIE}{:016x}{:016x}",
+        random_u64(),
+        random_u64()
+    )
 }
 
 /// A fresh `tag` parameter (RFC 3261 §19.3: at least 32 random bits): 64.
@@ -272,9 +275,9 @@ mod tests {
         let a = new_branch();
         let b = new_branch();
         assert_ne!(a, b);
-        assert!(a.starts_with(BRANCH_COOKIE));
-        assert_eq!(a.len(), BRANCH_COOKIE.len() + 32);
-        assert!(a[BRANCH_COOKIE.len()..]
+        assert!(a.starts_with(BRANCH_MAGIC_COOKIE));
+        assert_eq!(a.len(), BRANCH_MAGIC_COOKIE.len() + 32);
+        assert!(a[BRANCH_MAGIC_COOKIE.len()..]
             .bytes()
             .all(|c| c.is_ascii_hexdigit()));
     }
