@@ -1,5 +1,6 @@
 //! SIP values, sans-IO: status codes, `Warning`, `Retry-After`, request identity,
-//! whole messages and their framing on streams and datagrams.
+//! whole messages and their framing on streams and datagrams, and client and
+//! server transactions ([`transaction`]).
 //!
 //! Nothing in this module reads a clock, a socket or a file.
 
@@ -9,6 +10,7 @@ mod lex;
 mod message;
 mod retry_after;
 mod status;
+pub mod transaction;
 mod warning;
 
 pub use framing::*;
@@ -16,4 +18,9 @@ pub use identity::*;
 pub use message::*;
 pub use retry_after::*;
 pub use status::*;
+pub use transaction::{
+    incoming_request_disposition, response_for, ClientTransaction, Disposition, Reliability,
+    ServerTransaction, TimerConfig, TransactionError, TransactionEvent, TransportFailure,
+    TransportFailureKind,
+};
 pub use warning::*;
