@@ -8,6 +8,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod diag;
+pub mod report;
 pub mod sip;
 
 #[cfg(feature = "ua")]
