@@ -2,7 +2,9 @@
 pub mod client_errors;
 mod document;
 mod limits;
+mod retry;
 mod xml;
 
 pub use document::*;
 pub use limits::*;
+pub use retry::*;
