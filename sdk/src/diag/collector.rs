@@ -46,7 +46,7 @@
 use std::time::{Duration, Instant};
 
 use ezk_sip_types::header::typed::{CSeq, CallID};
-use ezk_sip_types::Name;
+use ezk_sip_types::{Method, Name};
 use tracing::debug;
 
 use super::{DiagParseError, DiagnosticsHeader, ErrorId, HeaderKind};
@@ -400,11 +400,12 @@ impl Collector {
         let Some(method) = request.method() else {
             return Err(CollectorError::WrongMessageKind { expected: "request" });
         };
-        if !(method.eq_ignore_ascii_case("BYE") || method.eq_ignore_ascii_case("CANCEL")) {
-            return Err(CollectorError::NotByeOrCancel(method.to_owned()));
+        // Method names are case-sensitive (RFC 3261 §7.1).
+        if *method != Method::BYE && *method != Method::CANCEL {
+            return Err(CollectorError::NotByeOrCancel(method.to_string()));
         }
         self.check_call_id(request)?;
-        let method = method.to_ascii_uppercase();
+        let method = method.to_string();
         let at = now.saturating_duration_since(self.started);
         if self.record.server_requests.len() >= self.limits.max_server_requests {
             self.record.dropped.server_requests = self.record.dropped.server_requests.saturating_add(1);
@@ -432,7 +433,7 @@ impl Collector {
         self.check_call_id(response)?;
         let identity = &self.record.identity;
         match response.headers.get_named::<CSeq>() {
-            Ok(cseq) if cseq.cseq == identity.cseq && cseq.method.to_string().eq_ignore_ascii_case(&identity.method) => {
+            Ok(cseq) if cseq.cseq == identity.cseq && cseq.method.to_string() == identity.method => {
                 Ok(())
             }
             Ok(_) => Err(CollectorError::NotThisTransaction("CSeq differs")),
