@@ -28,7 +28,8 @@ use std::ops::RangeInclusive;
 use crate::diag::ErrorId;
 
 /// The range §7.26 reserves for client-reported ErrorIds.
-pub const CLIENT_RANGE: RangeInclusive<u32> = 51000..=52999;
+pub const CLIENT_RANGE: RangeInclusive<u32> =
+    ErrorId::CLIENT_REPORTED_MIN.0..=ErrorId::CLIENT_REPORTED_MAX.0;
 
 /// The block of [`CLIENT_RANGE`] that ocer uses for errors the spec does not list.
 pub const OCER_BLOCK: RangeInclusive<u32> = 52900..=52999;
@@ -134,6 +135,7 @@ mod tests {
     fn every_id_is_in_the_client_range_and_ours_are_in_our_block() {
         for e in ClientError::ALL {
             assert!(CLIENT_RANGE.contains(&e.id.0), "{e:?}");
+            assert!(e.id.is_client_reported(), "{e:?}");
             assert_eq!(
                 OCER_BLOCK.contains(&e.id.0),
                 e.origin == ClientErrorOrigin::Ocer,

@@ -2,9 +2,13 @@
 pub mod client_errors;
 mod document;
 mod limits;
+mod outgoing;
 mod retry;
+mod service;
 mod xml;
 
 pub use document::*;
 pub use limits::*;
+pub use outgoing::*;
 pub use retry::*;
+pub use service::*;

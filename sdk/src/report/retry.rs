@@ -36,9 +36,6 @@ use std::time::{Duration, Instant};
 use crate::diag::{ErrorId, FinalResponse, ObservedDiagnostic};
 use crate::sip::{RetryAfter, StatusCode};
 
-/// ErrorId 2019, "Report error service is not available" (§3.1.5, §7.3).
-pub const REPORT_ERROR_SERVICE_UNAVAILABLE: ErrorId = ErrorId(2019);
-
 /// The knobs of the retry policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -230,7 +227,7 @@ impl ReportRetry {
                 let says_2019 = response
                     .diagnostics
                     .iter()
-                    .any(|d| d.error_id() == Some(REPORT_ERROR_SERVICE_UNAVAILABLE));
+                    .any(|d| d.error_id() == Some(ErrorId::REPORT_ERROR_SERVICE_UNAVAILABLE));
                 match retry_after {
                     _ if says_2019 => Verdict::SuspendSession(SuspendReason::ServiceNotAvailable),
                     Some(wait) if wait > policy.max_retry_after => {
