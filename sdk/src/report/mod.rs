@@ -3,6 +3,7 @@ pub mod client_errors;
 mod document;
 mod limits;
 mod outgoing;
+pub mod redact;
 mod retry;
 mod service;
 mod xml;

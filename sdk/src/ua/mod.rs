@@ -1,1 +1,3 @@
 //! The async user agent (feature `ua`).
+
+pub mod outbox;
