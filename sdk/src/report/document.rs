@@ -975,14 +975,14 @@ mod tests {
 
     /// The parts of a diagnostics value a reader interprets; white space around
     /// `;` and a trailing space in a quoted value are the PDF's, not the server's.
-    fn meaning(
-        d: &DiagnosticsHeader,
-    ) -> (
+    type Meaning = (
         ErrorId,
         Option<String>,
         Option<String>,
         Vec<(String, String)>,
-    ) {
+    );
+
+    fn meaning(d: &DiagnosticsHeader) -> Meaning {
         (
             d.error_id,
             d.reason.clone(),
@@ -1248,7 +1248,7 @@ mod tests {
               <x:ext x:f="6"/>
             </r:reportError>
             <!-- trailing comment -->"#,
-            REQUIRED.replace("callId", "callId")
+            REQUIRED
         );
         let r = read(&xml).unwrap();
         assert_eq!(r.diag_headers, vec!["1;reason=\"<cdata>\" & AB"]);
@@ -1422,7 +1422,7 @@ mod tests {
             )
     }
 
-    fn cleaned(s: &Cow<'_, str>) -> Cow<'static, str> {
+    fn cleaned(s: &str) -> Cow<'static, str> {
         Cow::Owned(
             s.chars()
                 .map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' })
@@ -1436,7 +1436,7 @@ mod tests {
             let xml = report.to_xml();
             prop_assert_eq!(xml.text.len(), report.xml_len());
             let back = ErrorReport::parse(xml.text.as_bytes()).unwrap();
-            let c = |o: &Option<Cow<'_, str>>| o.as_ref().map(cleaned);
+            let c = |o: &Option<Cow<'_, str>>| o.as_deref().map(cleaned);
             let expected = ErrorReport {
                 from_uri: c(&report.from_uri),
                 to_uri: c(&report.to_uri),
@@ -1446,8 +1446,8 @@ mod tests {
                 request_type: cleaned(&report.request_type),
                 content_type: c(&report.content_type),
                 response_code: report.response_code,
-                diag_headers: report.diag_headers.iter().map(cleaned).collect(),
-                progress_reports: report.progress_reports.iter().map(cleaned).collect(),
+                diag_headers: report.diag_headers.iter().map(|d| cleaned(d)).collect(),
+                progress_reports: report.progress_reports.iter().map(|d| cleaned(d)).collect(),
             };
             prop_assert_eq!(back, expected);
         }

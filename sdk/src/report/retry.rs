@@ -308,10 +308,8 @@ impl SessionGate {
     /// Retry-After holds every report back until it has passed.
     pub fn observe(&mut self, verdict: &Verdict) {
         match *verdict {
-            Verdict::SuspendSession(reason) => {
-                if self.suspended.is_none() {
-                    self.suspended = Some(reason);
-                }
+            Verdict::SuspendSession(reason) if self.suspended.is_none() => {
+                self.suspended = Some(reason)
             }
             Verdict::RetryAt {
                 at,

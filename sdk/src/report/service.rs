@@ -327,7 +327,7 @@ mod tests {
             "110a447676494d158ed66cee1de73f61"
         );
         assert_eq!(call_id_from(1).len(), 32);
-        assert_eq!(tag_from(0xFFFF_FF22_b9d8_1281), "22b9d81281");
+        assert_eq!(tag_from(0xffff_ff22_b9d8_1281), "22b9d81281");
         assert_eq!(tag_from(0), "0000000000");
     }
 }
