@@ -269,10 +269,47 @@ impl<'a> ErrorReport<'a> {
             + progress
     }
 
+    /// A bound on [`ErrorReport::xml_len`] that reads only the values' lengths:
+    /// no escape is longer than six times what it replaces (`"` → `&quot;`).
+    pub(crate) fn xml_len_upper_bound(&self) -> usize {
+        let attributes: usize = self
+            .attributes()
+            .iter()
+            .filter_map(|(name, value)| value.map(|v| name.len() + 4 + 6 * v.len()))
+            .sum();
+        let diag: usize = self
+            .diag_headers
+            .iter()
+            .map(|d| DIAG_HEADER_TAGS + 6 * d.len())
+            .sum();
+        let progress: usize = self
+            .progress_reports
+            .iter()
+            .map(|d| PROGRESS_REPORT_TAGS + 6 * d.len())
+            .sum();
+        FIXED_LEN + attribute_len("responseCode", "") + 10 + attributes + diag + progress
+    }
+
     /// Writes the document. Never fails: every string is escaped, and characters
     /// XML cannot carry are replaced (and counted in [`Xml::replaced_chars`]).
     pub fn to_xml(&self) -> Xml {
-        let mut text = String::with_capacity(self.xml_len());
+        // An estimate, not xml_len(): sizing exactly would scan every value
+        // once more, and escapes are rare.
+        let values: usize = self
+            .attributes()
+            .iter()
+            .filter_map(|(_, v)| v.map(str::len))
+            .sum::<usize>()
+            + self.diag_headers.iter().map(|d| d.len()).sum::<usize>()
+            + self.progress_reports.iter().map(|d| d.len()).sum::<usize>();
+        let mut text = String::with_capacity(
+            FIXED_LEN
+                + 64
+                + values
+                + 12 * 7
+                + DIAG_HEADER_TAGS * self.diag_headers.len()
+                + PROGRESS_REPORT_TAGS * self.progress_reports.len(),
+        );
         let mut replaced = 0u32;
         text.push_str(ROOT_OPEN);
         text.push_str("<error");
@@ -355,18 +392,39 @@ fn unfolded(diag: &ObservedDiagnostic) -> Cow<'_, str> {
 /// Replaces each line fold (`*WSP` line break `*WSP`, RFC 3261 §7.3.1 LWS) with
 /// one SP. Borrowed when there is none.
 pub(crate) fn unfold(raw: &str) -> Cow<'_, str> {
-    if !raw.contains(['\r', '\n']) {
+    let is_break = |b: &u8| matches!(b, b'\r' | b'\n');
+    let Some(first) = raw.bytes().position(|b| is_break(&b)) else {
         return Cow::Borrowed(raw);
-    }
+    };
+    let bytes = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(at) = rest.find(['\r', '\n']) {
-        let (before, after) = rest.split_at(at);
-        out.push_str(before.trim_end_matches([' ', '\t']));
+    let mut kept = 0;
+    let mut at = first;
+    loop {
+        // All indices below sit next to ASCII bytes, so on char boundaries.
+        out.push_str(
+            raw.get(kept..at)
+                .unwrap_or_default()
+                .trim_end_matches([' ', '\t']),
+        );
         out.push(' ');
-        rest = after.trim_start_matches(['\r', '\n', ' ', '\t']);
+        let mut next = at;
+        while bytes
+            .get(next)
+            .is_some_and(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
+        {
+            next += 1;
+        }
+        kept = next;
+        match bytes
+            .get(next..)
+            .and_then(|rest| rest.iter().position(is_break))
+        {
+            Some(offset) => at = next + offset,
+            None => break,
+        }
     }
-    out.push_str(rest);
+    out.push_str(raw.get(kept..).unwrap_or_default());
     Cow::Owned(out)
 }
 
@@ -1435,6 +1493,7 @@ mod tests {
         fn write_then_read_gives_the_report_back(report in arb_report()) {
             let xml = report.to_xml();
             prop_assert_eq!(xml.text.len(), report.xml_len());
+            prop_assert!(report.xml_len_upper_bound() >= xml.text.len());
             let back = ErrorReport::parse(xml.text.as_bytes()).unwrap();
             let c = |o: &Option<Cow<'_, str>>| o.as_deref().map(cleaned);
             let expected = ErrorReport {

@@ -175,7 +175,7 @@ pub fn encode(
 pub fn fit(report: &mut ErrorReport<'_>, limits: &ReportLimits) -> Result<Cuts, LimitError> {
     let mut cuts = Cuts::default();
 
-    let chars = report.request_type.chars().count();
+    let chars = char_count(&report.request_type);
     if chars > MAX_REQUEST_TYPE_CHARS {
         return Err(LimitError::RequiredTooLong {
             field: Field::RequestType,
@@ -219,8 +219,8 @@ pub fn fit(report: &mut ErrorReport<'_>, limits: &ReportLimits) -> Result<Cuts, 
 }
 
 fn fit_identity(report: &mut ErrorReport<'_>, cuts: &mut Cuts) -> Result<(), LimitError> {
-    let chars = |c: &Option<Cow<'_, str>>| c.as_ref().map_or(0, |s| s.chars().count());
-    let call_id = report.call_id.chars().count();
+    let chars = |c: &Option<Cow<'_, str>>| c.as_ref().map_or(0, |s| char_count(s));
+    let call_id = char_count(&report.call_id);
     if call_id > MAX_IDENTITY_CHARS {
         return Err(LimitError::RequiredTooLong {
             field: Field::CallId,
@@ -250,6 +250,9 @@ fn fit_identity(report: &mut ErrorReport<'_>, cuts: &mut Cuts) -> Result<(), Lim
 }
 
 fn fit_body(report: &mut ErrorReport<'_>, max: usize, cuts: &mut Cuts) -> Result<(), LimitError> {
+    if report.xml_len_upper_bound() <= max {
+        return Ok(());
+    }
     let mut len = report.xml_len();
     if len <= max {
         return Ok(());
@@ -354,8 +357,21 @@ fn cut_at(value: &mut Cow<'_, str>, at: usize) {
     }
 }
 
+/// Characters in `s`; ASCII (the common case) is counted by its length.
+fn char_count(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
 /// Cuts `value` to at most `limit` characters; returns how many were removed.
 fn truncate_chars(value: &mut Cow<'_, str>, limit: usize) -> usize {
+    // No more bytes than the limit means no more characters either.
+    if value.len() <= limit {
+        return 0;
+    }
     match value.char_indices().nth(limit) {
         Some((at, _)) => {
             let removed = value.get(at..).map_or(0, |tail| tail.chars().count());

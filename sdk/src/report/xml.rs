@@ -37,6 +37,44 @@ enum Step {
     Replace(usize),
 }
 
+/// Bytes that may need more than a copy, per context: a table lookup per byte
+/// lets the common case (nothing to escape) run as a tight scan.
+const fn special_bytes(attribute: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[0xEF] = true;
+    if attribute {
+        table[b'"' as usize] = true;
+    } else {
+        table[b'\t' as usize] = false;
+        table[b'\n' as usize] = false;
+    }
+    table
+}
+
+static SPECIAL_IN_ATTRIBUTE: [bool; 256] = special_bytes(true);
+static SPECIAL_IN_TEXT: [bool; 256] = special_bytes(false);
+
+/// The index of the next byte at or after `from` that may need escaping.
+#[inline]
+fn next_special(bytes: &[u8], from: usize, context: Context) -> Option<usize> {
+    let table = match context {
+        Context::Attribute => &SPECIAL_IN_ATTRIBUTE,
+        Context::Text => &SPECIAL_IN_TEXT,
+    };
+    let rest = bytes.get(from..)?;
+    rest.iter()
+        .position(|&b| table[usize::from(b)])
+        .map(|at| from + at)
+}
+
 #[inline]
 fn step(bytes: &[u8], i: usize, context: Context) -> Step {
     let Some(&b) = bytes.get(i) else {
@@ -73,19 +111,19 @@ pub(crate) fn is_xml_char(c: char) -> bool {
 pub(crate) fn escaped_len(value: &str, context: Context) -> usize {
     let bytes = value.as_bytes();
     let mut len = bytes.len();
-    let mut i = 0;
-    while i < bytes.len() {
-        match step(bytes, i, context) {
-            Step::Keep => i += 1,
+    let mut from = 0;
+    while let Some(i) = next_special(bytes, from, context) {
+        from = match step(bytes, i, context) {
+            Step::Keep => i + 1,
             Step::Escape(with) => {
                 len += with.len() - 1;
-                i += 1;
+                i + 1
             }
             Step::Replace(n) => {
                 len = len + REPLACEMENT.len() - n;
-                i += n;
+                i + n
             }
-        }
+        };
     }
     len
 }
@@ -96,11 +134,11 @@ pub(crate) fn escape_into(out: &mut String, value: &str, context: Context) -> u3
     let bytes = value.as_bytes();
     let mut replaced = 0u32;
     let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
+    let mut from = 0;
+    while let Some(i) = next_special(bytes, from, context) {
         let (with, n) = match step(bytes, i, context) {
             Step::Keep => {
-                i += 1;
+                from = i + 1;
                 continue;
             }
             Step::Escape(with) => (with, 1),
@@ -113,8 +151,8 @@ pub(crate) fn escape_into(out: &mut String, value: &str, context: Context) -> u3
         // or the first byte of a whole three-byte character.
         out.push_str(value.get(copied..i).unwrap_or_default());
         out.push_str(with);
-        i += n;
-        copied = i;
+        copied = i + n;
+        from = copied;
     }
     out.push_str(value.get(copied..).unwrap_or_default());
     replaced
