@@ -10,6 +10,10 @@
 //! catalogs (MS-OCER Appendix B, Lync Server 2010; Appendix C, OCS 2007/R2).
 //! Bad input gives a message on stderr and exit code 2.
 //!
+//! `explain --dump-strings` and `explain --resolve` show the display strings of
+//! MS-OCER Appendix D / E and what a user would see for a saved transaction
+//! (see `display.rs`).
+//!
 //! Whole messages copied from the MS-OCER PDF have lines wrapped where the page
 //! ended, not where the header did; `explain` folds such a line into the header
 //! before it and says so.
@@ -18,21 +22,31 @@ use std::fmt::Write as _;
 use std::io::Read as _;
 use std::process::ExitCode;
 
-use ocer::diag::{Catalog, DiagnosticsHeader, ErrorId, HeaderKind, ParamValue};
+mod display;
+
+use ocer::diag::{Catalog, DiagnosticsHeader, Direction, ErrorId, HeaderKind, ParamValue};
 use ocer::sip::{parse_warning_values, FramingLimits, RetryAfter, SipMessage, StatusCode};
 
 const USAGE: &str = "\
 usage: explain [INPUT]
        explain < message.sip
+{display}
 
 INPUT is an ms-diagnostics header, a SIP status line or code, a Warning value, or a
 whole SIP message. Without INPUT, it is read from stdin.";
 
+fn usage() -> String {
+    USAGE.replace("{display}", display::USAGE)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
+        println!("{}", usage());
         return ExitCode::SUCCESS;
+    }
+    if let Some(command) = display::parse_args(&args) {
+        return run_display(command);
     }
     let input = if args.is_empty() {
         let mut buf = String::new();
@@ -50,7 +64,36 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(message) => {
-            eprintln!("explain: {message}\n\n{USAGE}");
+            eprintln!("explain: {message}\n\n{}", usage());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_display(command: Result<display::Command, String>) -> ExitCode {
+    let result = command.and_then(|command| match command {
+        display::Command::Dump(set) => Ok(display::dump_strings(set)),
+        display::Command::Resolve(args) => {
+            let trace = match &args.trace {
+                Some(path) => std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}")),
+                None => {
+                    let mut buf = Vec::new();
+                    std::io::stdin()
+                        .read_to_end(&mut buf)
+                        .map(|_| buf)
+                        .map_err(|e| format!("cannot read stdin: {e}"))
+                }
+            };
+            trace.and_then(|trace| display::resolve(&args, &trace))
+        }
+    });
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("explain: {message}\n\n{}", usage());
             ExitCode::from(2)
         }
     }
@@ -67,7 +110,7 @@ fn explain(input: &str) -> Result<String, String> {
     let mut out = String::new();
 
     if let Some((name, value)) = split_header(trimmed) {
-        if let Some(kind) = diag_kind(name) {
+        if let Some(kind) = HeaderKind::from_name(name) {
             explain_diag(&mut out, kind, value)?;
             return Ok(out);
         }
@@ -80,11 +123,9 @@ fn explain(input: &str) -> Result<String, String> {
             return Ok(out);
         }
     }
-    if is_multiline || looks_like_request_line(first_line) {
-        if is_start_line(first_line) {
-            explain_message(&mut out, trimmed)?;
-            return Ok(out);
-        }
+    if (is_multiline || looks_like_request_line(first_line)) && is_start_line(first_line) {
+        explain_message(&mut out, trimmed)?;
+        return Ok(out);
     }
     if let Some(rest) = first_line.strip_prefix("SIP/2.0 ") {
         explain_status(&mut out, rest)?;
@@ -119,16 +160,6 @@ fn split_header(text: &str) -> Option<(&str, &str)> {
     is_token.then_some((name, value.trim()))
 }
 
-fn diag_kind(name: &str) -> Option<HeaderKind> {
-    if name.eq_ignore_ascii_case("ms-diagnostics") {
-        Some(HeaderKind::Private)
-    } else if name.eq_ignore_ascii_case("ms-diagnostics-public") {
-        Some(HeaderKind::Public)
-    } else {
-        None
-    }
-}
-
 fn is_start_line(line: &str) -> bool {
     line.starts_with("SIP/2.0 ") || looks_like_request_line(line)
 }
@@ -138,20 +169,14 @@ fn looks_like_request_line(line: &str) -> bool {
 }
 
 fn explain_diag(out: &mut String, kind: HeaderKind, value: &str) -> Result<(), String> {
-    let header = DiagnosticsHeader::parse(kind, value).map_err(|e| format!("bad {} value: {e}", kind_name(kind)))?;
+    let header = DiagnosticsHeader::parse(kind, value)
+        .map_err(|e| format!("bad {} value: {e}", kind.name()))?;
     write_diag(out, &header);
     Ok(())
 }
 
-fn kind_name(kind: HeaderKind) -> &'static str {
-    match kind {
-        HeaderKind::Private => "ms-diagnostics",
-        HeaderKind::Public => "ms-diagnostics-public",
-    }
-}
-
 fn write_diag(out: &mut String, header: &DiagnosticsHeader) {
-    let _ = writeln!(out, "{}", kind_name(header.kind));
+    let _ = writeln!(out, "{}", header.kind.name());
     let _ = writeln!(out, "  ErrorId  {}", header.error_id);
     if let Some(reason) = &header.reason {
         let _ = writeln!(out, "  reason   {reason:?}");
@@ -159,13 +184,20 @@ fn write_diag(out: &mut String, header: &DiagnosticsHeader) {
     if let Some(source) = &header.source {
         let _ = writeln!(out, "  source   {source:?}");
     }
+    let width = header
+        .params
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     for param in &header.params {
         match &param.value {
             Some(ParamValue::Quoted(v)) => {
-                let _ = writeln!(out, "  {:<8} {v:?}", param.name);
+                let _ = writeln!(out, "  {:<width$} {v:?}", param.name);
             }
             Some(ParamValue::Token(v)) => {
-                let _ = writeln!(out, "  {:<8} {v}", param.name);
+                let _ = writeln!(out, "  {:<width$} {v}", param.name);
             }
             None => {
                 let _ = writeln!(out, "  {}", param.name);
@@ -205,21 +237,26 @@ fn write_catalogs(out: &mut String, id: ErrorId) {
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "  {name}: unknown ErrorId {id} (in no component's range)");
+                    let _ = writeln!(
+                        out,
+                        "  {name}: unknown ErrorId {id} (in no component's range)"
+                    );
                 }
             }
             continue;
         }
         for entry in entries {
+            let direction = match entry.direction {
+                Direction::Request => "request",
+                Direction::Response => "response",
+            };
             let _ = writeln!(
                 out,
-                "  {name}: {} — {:?} ({}, {:?} header, in a {:?}; MS-OCER {}, spec line {})",
+                "  {name}: {} {} — {:?} ({} in a {direction}; spec line {})",
+                entry.section,
                 entry.component,
                 entry.reason,
-                entry.section,
-                entry.header,
-                entry.direction,
-                entry.section,
+                entry.header.as_str(),
                 entry.spec_line
             );
         }
@@ -252,7 +289,10 @@ fn write_status(out: &mut String, status: StatusCode, phrase: &str) {
             let _ = writeln!(out, "  standard reason phrase {standard:?}");
         }
         None => {
-            let _ = writeln!(out, "  not a standard code (RFC 3261 §21 does not define it)");
+            let _ = writeln!(
+                out,
+                "  not a standard code (RFC 3261 §21 does not define it)"
+            );
         }
     }
     if !phrase.is_empty() {
@@ -285,7 +325,8 @@ fn explain_retry_after(out: &mut String, value: &str) -> Result<(), String> {
 
 fn explain_message(out: &mut String, text: &str) -> Result<(), String> {
     let (bytes, notes) = repair_spec_text(text);
-    let message = SipMessage::parse(&bytes, &FramingLimits::default()).map_err(|e| format!("bad SIP message: {e}"))?;
+    let message = SipMessage::parse(&bytes, &FramingLimits::default())
+        .map_err(|e| format!("bad SIP message: {e}"))?;
     for note in notes {
         let _ = writeln!(out, "note: {note}");
     }
@@ -348,7 +389,10 @@ fn repair_spec_text(text: &str) -> (Vec<u8>, Vec<String>) {
     for (i, line) in head.lines().enumerate() {
         let is_continuation = line.starts_with([' ', '\t']);
         if i > 0 && !is_continuation && split_header(line).is_none() {
-            notes.push(format!("line {} is not a header; folded into the one before", i + 1));
+            notes.push(format!(
+                "line {} is not a header; folded into the one before",
+                i + 1
+            ));
             lines.push(format!(" {line}"));
         } else {
             lines.push(line.to_owned());
@@ -361,10 +405,14 @@ fn repair_spec_text(text: &str) -> (Vec<u8>, Vec<String>) {
     });
     if !content_length_ok {
         lines.retain(|l| {
-            !split_header(l).is_some_and(|(n, _)| n.eq_ignore_ascii_case("Content-Length") || n == "l")
+            !split_header(l)
+                .is_some_and(|(n, _)| n.eq_ignore_ascii_case("Content-Length") || n == "l")
         });
         lines.push(format!("Content-Length: {}", body.len()));
-        notes.push(format!("Content-Length missing or not a number; set to {}", body.len()));
+        notes.push(format!(
+            "Content-Length missing or not a number; set to {}",
+            body.len()
+        ));
     }
     let mut out = lines.join("\r\n");
     out.push_str("\r\n\r\n");
@@ -384,8 +432,8 @@ mod tests {
         assert!(out.contains("SIP status 504"), "{out}");
         assert!(out.contains("ErrorId  1007"), "{out}");
         assert!(out.contains("\"Temporarily cannot route\""), "{out}");
-        assert!(out.contains("Lync Server 2010: SipStack"), "{out}");
-        assert!(out.contains("OCS 2007/R2: SipStack"), "{out}");
+        assert!(out.contains("Lync Server 2010: 7.2 SipStack"), "{out}");
+        assert!(out.contains("OCS 2007/R2: 8.2 SipStack"), "{out}");
     }
 
     #[test]
@@ -399,18 +447,29 @@ mod tests {
                    Content-Length: 0\n";
         let out = explain(pdf).unwrap();
         assert!(out.contains("note: line 5 is not a header"), "{out}");
-        assert!(out.contains("ErrorType \"Connect Attempt Failure\""), "{out}");
+        assert!(
+            out.contains("ErrorType \"Connect Attempt Failure\""),
+            "{out}"
+        );
     }
 
     #[test]
     fn single_values_are_recognised() {
-        assert!(explain("ms-diagnostics-public: 3027;reason=\" User not allowed in closed conference\"")
+        assert!(explain(
+            "ms-diagnostics-public: 3027;reason=\" User not allowed in closed conference\""
+        )
+        .unwrap()
+        .contains("ms-diagnostics-public\n  ErrorId  3027"));
+        assert!(explain("1003;reason=\"User does not exist\"")
             .unwrap()
-            .contains("ms-diagnostics-public\n  ErrorId  3027"));
-        assert!(explain("1003;reason=\"User does not exist\"").unwrap().contains("ErrorId  1003"));
-        assert!(explain("SIP/2.0 480 Temporarily Unavailable").unwrap().contains("SIP status 480"));
+            .contains("ErrorId  1003"));
+        assert!(explain("SIP/2.0 480 Temporarily Unavailable")
+            .unwrap()
+            .contains("SIP status 480"));
         assert!(explain("486").unwrap().contains("SIP status 486"));
-        assert!(explain("391 lync.contoso.com \"Do not disturb\"").unwrap().contains("Warning 391"));
+        assert!(explain("391 lync.contoso.com \"Do not disturb\"")
+            .unwrap()
+            .contains("Warning 391"));
         assert!(explain("Retry-After: 30").unwrap().contains("wait 30 s"));
     }
 

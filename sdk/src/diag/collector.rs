@@ -50,7 +50,9 @@ use ezk_sip_types::{Method, Name};
 use tracing::debug;
 
 use super::{DiagParseError, DiagnosticsHeader, ErrorId, HeaderKind};
-use crate::sip::{parse_warning_values, to_tag_of, RequestIdentity, RetryAfter, SipMessage, StatusCode, Warning};
+use crate::sip::{
+    parse_warning_values, to_tag_of, RequestIdentity, RetryAfter, SipMessage, StatusCode, Warning,
+};
 
 /// The header name of `ms-diagnostics` (§2.2.1.1).
 pub const MS_DIAGNOSTICS: &str = "ms-diagnostics";
@@ -246,7 +248,9 @@ impl TransactionRecord {
 
     /// The final response's diagnostics headers.
     pub fn final_diagnostics(&self) -> impl Iterator<Item = &ObservedDiagnostic> + '_ {
-        self.final_response.iter().flat_map(|f| f.diagnostics.iter())
+        self.final_response
+            .iter()
+            .flat_map(|f| f.diagnostics.iter())
     }
 
     /// Every diagnostics header in the order MS-OCER 9.1.1 / 10.1.1 consults them:
@@ -255,12 +259,19 @@ impl TransactionRecord {
     pub fn diagnostics_by_priority(&self) -> impl Iterator<Item = &ObservedDiagnostic> + '_ {
         self.final_diagnostics()
             .chain(self.progress.iter().rev())
-            .chain(self.server_requests.iter().rev().flat_map(|r| r.diagnostics.iter()))
+            .chain(
+                self.server_requests
+                    .iter()
+                    .rev()
+                    .flat_map(|r| r.diagnostics.iter()),
+            )
     }
 
     /// The final response's `Warning` values.
     pub fn warnings(&self) -> &[Warning] {
-        self.final_response.as_ref().map_or(&[], |f| f.warnings.as_slice())
+        self.final_response
+            .as_ref()
+            .map_or(&[], |f| f.warnings.as_slice())
     }
 }
 
@@ -323,9 +334,15 @@ impl Collector {
     ///
     /// A response with another Call-ID, CSeq number or CSeq method is refused, so
     /// a caller routing by branch cannot mix transactions up unnoticed.
-    pub fn observe_response(&mut self, response: &SipMessage, now: Instant) -> Result<(), CollectorError> {
+    pub fn observe_response(
+        &mut self,
+        response: &SipMessage,
+        now: Instant,
+    ) -> Result<(), CollectorError> {
         let Some(status) = response.status() else {
-            return Err(CollectorError::WrongMessageKind { expected: "response" });
+            return Err(CollectorError::WrongMessageKind {
+                expected: "response",
+            });
         };
         self.check_belongs(response)?;
         let at = now.saturating_duration_since(self.started);
@@ -333,7 +350,8 @@ impl Collector {
         if self.record.final_response.is_some() {
             // A retransmitted final or a 2xx from another fork: the transaction's
             // outcome is already decided; count it rather than rewrite history.
-            self.record.dropped.responses_after_final = self.record.dropped.responses_after_final.saturating_add(1);
+            self.record.dropped.responses_after_final =
+                self.record.dropped.responses_after_final.saturating_add(1);
             return Ok(());
         }
         if let Some(tag) = to_tag_of(response) {
@@ -343,15 +361,21 @@ impl Collector {
 
         if status.0 < 200 {
             if self.record.provisional.len() < self.limits.max_provisional_responses {
-                self.record.provisional.push(ProvisionalResponse { status, reason_phrase, at });
+                self.record.provisional.push(ProvisionalResponse {
+                    status,
+                    reason_phrase,
+                    at,
+                });
             } else {
-                self.record.dropped.provisional_responses = self.record.dropped.provisional_responses.saturating_add(1);
+                self.record.dropped.provisional_responses =
+                    self.record.dropped.provisional_responses.saturating_add(1);
             }
             for diag in self.diagnostics_of(response, DiagOrigin::Provisional(status), at) {
                 if self.record.progress.len() < self.limits.max_progress_reports {
                     self.record.progress.push(diag);
                 } else {
-                    self.record.dropped.progress_reports = self.record.dropped.progress_reports.saturating_add(1);
+                    self.record.dropped.progress_reports =
+                        self.record.dropped.progress_reports.saturating_add(1);
                 }
             }
             return Ok(());
@@ -396,9 +420,15 @@ impl Collector {
     /// Observes a request the server sent in this transaction's dialog: a `BYE`
     /// (the call was ended by the server) or a `CANCEL`. Only the Call-ID is
     /// checked: such a request has its own CSeq.
-    pub fn observe_server_request(&mut self, request: &SipMessage, now: Instant) -> Result<(), CollectorError> {
+    pub fn observe_server_request(
+        &mut self,
+        request: &SipMessage,
+        now: Instant,
+    ) -> Result<(), CollectorError> {
         let Some(method) = request.method() else {
-            return Err(CollectorError::WrongMessageKind { expected: "request" });
+            return Err(CollectorError::WrongMessageKind {
+                expected: "request",
+            });
         };
         // Method names are case-sensitive (RFC 3261 §7.1).
         if *method != Method::BYE && *method != Method::CANCEL {
@@ -408,11 +438,17 @@ impl Collector {
         let method = method.to_string();
         let at = now.saturating_duration_since(self.started);
         if self.record.server_requests.len() >= self.limits.max_server_requests {
-            self.record.dropped.server_requests = self.record.dropped.server_requests.saturating_add(1);
+            self.record.dropped.server_requests =
+                self.record.dropped.server_requests.saturating_add(1);
             return Ok(());
         }
-        let diagnostics = self.diagnostics_of(request, DiagOrigin::ServerRequest(method.clone()), at);
-        self.record.server_requests.push(ServerRequest { method, at, diagnostics });
+        let diagnostics =
+            self.diagnostics_of(request, DiagOrigin::ServerRequest(method.clone()), at);
+        self.record.server_requests.push(ServerRequest {
+            method,
+            at,
+            diagnostics,
+        });
         Ok(())
     }
 
@@ -433,7 +469,9 @@ impl Collector {
         self.check_call_id(response)?;
         let identity = &self.record.identity;
         match response.headers.get_named::<CSeq>() {
-            Ok(cseq) if cseq.cseq == identity.cseq && cseq.method.to_string() == identity.method => {
+            Ok(cseq)
+                if cseq.cseq == identity.cseq && cseq.method.to_string() == identity.method =>
+            {
                 Ok(())
             }
             Ok(_) => Err(CollectorError::NotThisTransaction("CSeq differs")),
@@ -441,16 +479,25 @@ impl Collector {
         }
     }
 
-    fn diagnostics_of(&mut self, message: &SipMessage, origin: DiagOrigin, at: Duration) -> Vec<ObservedDiagnostic> {
+    fn diagnostics_of(
+        &mut self,
+        message: &SipMessage,
+        origin: DiagOrigin,
+        at: Duration,
+    ) -> Vec<ObservedDiagnostic> {
         let limit = self.limits.max_diag_header_chars.min(MAX_DIAG_HEADER_CHARS);
         let private = Name::custom(MS_DIAGNOSTICS, &[MS_DIAGNOSTICS]);
         let public = Name::custom(MS_DIAGNOSTICS_PUBLIC, &[MS_DIAGNOSTICS_PUBLIC]);
         let mut out = Vec::new();
-        for (kind, name) in [(HeaderKind::Private, &private), (HeaderKind::Public, &public)] {
+        for (kind, name) in [
+            (HeaderKind::Private, &private),
+            (HeaderKind::Public, &public),
+        ] {
             for value in message.header_values(name) {
                 let diag = ObservedDiagnostic::new(kind, origin.clone(), at, value, limit);
                 if diag.truncated {
-                    self.record.dropped.truncated_headers = self.record.dropped.truncated_headers.saturating_add(1);
+                    self.record.dropped.truncated_headers =
+                        self.record.dropped.truncated_headers.saturating_add(1);
                 }
                 out.push(diag);
             }
@@ -478,7 +525,12 @@ mod tests {
     const TIMEOUT: &[u8] = include_bytes!("../../tests/fixtures/ms-ocer-4.1/504.sip");
 
     fn parse(bytes: &[u8]) -> SipMessage {
-        SipMessage::parse(bytes, &FramingLimits::default()).expect("fixture parses")
+        // Room for the 70,000 two-byte characters of the truncation test.
+        let limits = FramingLimits {
+            max_header_bytes: 1 << 20,
+            ..FramingLimits::default()
+        };
+        SipMessage::parse(bytes, &limits).expect("fixture parses")
     }
 
     /// A response to the 4.1 INVITE with the given status line and extra headers.
@@ -511,12 +563,17 @@ mod tests {
     fn spec_4_1_flow_keeps_one_progress_report_and_the_final_diagnostics_in_order() {
         let (mut c, start) = collector(CollectorLimits::default());
         c.observe_response(&parse(TRYING), start + ms(5)).unwrap();
-        c.observe_response(&parse(PROGRESS), start + ms(900)).unwrap();
-        c.observe_response(&parse(TIMEOUT), start + ms(20_000)).unwrap();
+        c.observe_response(&parse(PROGRESS), start + ms(900))
+            .unwrap();
+        c.observe_response(&parse(TIMEOUT), start + ms(20_000))
+            .unwrap();
         let r = c.finish();
 
         assert_eq!(
-            r.provisional.iter().map(|p| (p.status.0, p.at)).collect::<Vec<_>>(),
+            r.provisional
+                .iter()
+                .map(|p| (p.status.0, p.at))
+                .collect::<Vec<_>>(),
             vec![(100, ms(5)), (101, ms(900))]
         );
         assert_eq!(r.progress.len(), 1);
@@ -529,18 +586,29 @@ mod tests {
         assert!(progress.raw.ends_with("appName=\"OutboundRouting\""));
 
         let fin = r.final_response.as_ref().unwrap();
-        assert_eq!((fin.status.0, fin.reason_phrase.as_str(), fin.at), (504, "Server time-out", ms(20_000)));
+        assert_eq!(
+            (fin.status.0, fin.reason_phrase.as_str(), fin.at),
+            (504, "Server time-out", ms(20_000))
+        );
         assert_eq!(fin.diagnostics.len(), 1);
-        assert_eq!(fin.diagnostics[0].origin, DiagOrigin::Final(StatusCode(504)));
+        assert_eq!(
+            fin.diagnostics[0].origin,
+            DiagOrigin::Final(StatusCode(504))
+        );
         let parsed = fin.diagnostics[0].parsed.as_ref().unwrap();
         assert_eq!(parsed.error_id, ErrorId(1007));
         assert_eq!(parsed.reason.as_deref(), Some("Temporarily cannot route"));
         assert_eq!(parsed.source.as_deref(), Some("server.contoso.com"));
 
-        assert_eq!(r.identity.to_tag.as_deref(), Some("66643C5C12E2A03D937F1045F8E8484F"));
+        assert_eq!(
+            r.identity.to_tag.as_deref(),
+            Some("66643C5C12E2A03D937F1045F8E8484F")
+        );
         assert!(r.is_failure());
         assert_eq!(
-            r.diagnostics_by_priority().map(|d| d.error_id()).collect::<Vec<_>>(),
+            r.diagnostics_by_priority()
+                .map(|d| d.error_id())
+                .collect::<Vec<_>>(),
             vec![Some(ErrorId(1007)), Some(ErrorId(12006))]
         );
         assert_eq!(r.dropped, Dropped::default());
@@ -556,7 +624,8 @@ mod tests {
         let (mut c, start) = collector(limits);
         for i in 0..5u64 {
             let diag = format!("ms-diagnostics: {};reason=\"hop {i}\"", 12000 + i);
-            c.observe_response(&response("101 Progress Report", &[&diag]), start + ms(i)).unwrap();
+            c.observe_response(&response("101 Progress Report", &[&diag]), start + ms(i))
+                .unwrap();
         }
         let r = c.finish();
         assert_eq!(
@@ -577,7 +646,8 @@ mod tests {
         // 'é' is two bytes: the cut must land between characters, not bytes.
         let reason = "é".repeat(70_000);
         let header = format!("ms-diagnostics: 1;reason=\"{reason}\"");
-        c.observe_response(&response("503 Service Unavailable", &[&header]), start).unwrap();
+        c.observe_response(&response("503 Service Unavailable", &[&header]), start)
+            .unwrap();
         let r = c.finish();
         let diag = &r.final_diagnostics().next().unwrap();
         assert!(diag.truncated);
@@ -590,9 +660,18 @@ mod tests {
             ..CollectorLimits::default()
         };
         let (mut c, start) = collector(limits);
-        c.observe_response(&response("480 Temporarily Unavailable", &["ms-diagnostics: 1;reason=\"0123456789\""]), start)
-            .unwrap();
-        assert_eq!(c.record().final_diagnostics().next().unwrap().raw, "1;reason=\"");
+        c.observe_response(
+            &response(
+                "480 Temporarily Unavailable",
+                &["ms-diagnostics: 1;reason=\"0123456789\""],
+            ),
+            start,
+        )
+        .unwrap();
+        assert_eq!(
+            c.record().final_diagnostics().next().unwrap().raw,
+            "1;reason=\""
+        );
     }
 
     #[test]
@@ -602,9 +681,16 @@ mod tests {
             ..CollectorLimits::default()
         };
         let (mut c, start) = collector(limits);
-        let header = format!("ms-diagnostics: 1;reason=\"{}\"", "x".repeat(MAX_DIAG_HEADER_CHARS));
-        c.observe_response(&response("500 Server Internal Error", &[&header]), start).unwrap();
-        assert_eq!(c.record().final_diagnostics().next().unwrap().raw.len(), MAX_DIAG_HEADER_CHARS);
+        let header = format!(
+            "ms-diagnostics: 1;reason=\"{}\"",
+            "x".repeat(MAX_DIAG_HEADER_CHARS)
+        );
+        c.observe_response(&response("500 Server Internal Error", &[&header]), start)
+            .unwrap();
+        assert_eq!(
+            c.record().final_diagnostics().next().unwrap().raw.len(),
+            MAX_DIAG_HEADER_CHARS
+        );
     }
 
     #[test]
@@ -626,7 +712,9 @@ mod tests {
         );
         assert_eq!(
             c.observe_response(&parse(INVITE), start),
-            Err(CollectorError::WrongMessageKind { expected: "response" })
+            Err(CollectorError::WrongMessageKind {
+                expected: "response"
+            })
         );
         assert!(!c.has_final());
     }
@@ -634,8 +722,13 @@ mod tests {
     #[test]
     fn responses_after_the_final_are_counted_and_do_not_change_the_outcome() {
         let (mut c, start) = collector(CollectorLimits::default());
-        c.observe_response(&response("486 Busy Here", &["ms-diagnostics: 4005;reason=\"a\""]), start).unwrap();
-        c.observe_response(&response("200 OK", &[]), start + ms(1)).unwrap();
+        c.observe_response(
+            &response("486 Busy Here", &["ms-diagnostics: 4005;reason=\"a\""]),
+            start,
+        )
+        .unwrap();
+        c.observe_response(&response("200 OK", &[]), start + ms(1))
+            .unwrap();
         let r = c.finish();
         assert_eq!(r.final_status(), Some(StatusCode(486)));
         assert_eq!(r.dropped.responses_after_final, 1);
@@ -657,11 +750,20 @@ mod tests {
         )
         .unwrap();
         let r = c.finish();
-        assert_eq!(r.warnings().iter().map(|w| w.code.0).collect::<Vec<_>>(), vec![391, 370]);
+        assert_eq!(
+            r.warnings().iter().map(|w| w.code.0).collect::<Vec<_>>(),
+            vec![391, 370]
+        );
         let fin = r.final_response.as_ref().unwrap();
-        assert_eq!(fin.retry_after.as_ref().map(|ra| (ra.seconds, ra.duration)), Some((120, Some(60))));
+        assert_eq!(
+            fin.retry_after.as_ref().map(|ra| (ra.seconds, ra.duration)),
+            Some((120, Some(60)))
+        );
         assert_eq!(fin.malformed.len(), 1);
-        assert_eq!((fin.malformed[0].name, fin.malformed[0].raw.as_str()), ("Warning", "not a warning"));
+        assert_eq!(
+            (fin.malformed[0].name, fin.malformed[0].raw.as_str()),
+            ("Warning", "not a warning")
+        );
         assert!(fin.diagnostics.is_empty());
     }
 
@@ -680,9 +782,21 @@ mod tests {
         )
         .unwrap();
         let r = c.finish();
-        let kinds: Vec<_> = r.final_diagnostics().map(|d| (d.kind, d.error_id())).collect();
-        assert_eq!(kinds, vec![(HeaderKind::Private, None), (HeaderKind::Public, Some(ErrorId(3027)))]);
-        assert_eq!(r.final_diagnostics().next().unwrap().raw, "not-a-number;reason=\"x\"");
+        let kinds: Vec<_> = r
+            .final_diagnostics()
+            .map(|d| (d.kind, d.error_id()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (HeaderKind::Private, None),
+                (HeaderKind::Public, Some(ErrorId(3027)))
+            ]
+        );
+        assert_eq!(
+            r.final_diagnostics().next().unwrap().raw,
+            "not-a-number;reason=\"x\""
+        );
     }
 
     #[test]
@@ -715,7 +829,10 @@ mod tests {
         assert_eq!(r.server_requests.len(), 1);
         let bye = &r.server_requests[0];
         assert_eq!((bye.method.as_str(), bye.at), ("BYE", ms(60_000)));
-        assert_eq!(bye.diagnostics[0].origin, DiagOrigin::ServerRequest("BYE".into()));
+        assert_eq!(
+            bye.diagnostics[0].origin,
+            DiagOrigin::ServerRequest("BYE".into())
+        );
         assert_eq!(bye.diagnostics[0].error_id(), Some(ErrorId(4141)));
         assert_eq!(r.dropped.server_requests, 1);
         assert_eq!(r.diagnostics_by_priority().count(), 1);

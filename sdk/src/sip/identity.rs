@@ -4,8 +4,8 @@
 //! parser, so the URI is reported exactly as it was sent (MS-OCER §4.1 reports
 //! `toUri="sip:bob@contoso.com;user=phone"`), and any URI scheme is accepted.
 
+use super::lex::is_token_byte;
 use super::message::SipMessage;
-use super::warning::is_token_byte;
 use ezk_sip_types::Name;
 
 /// What identifies the request a transaction carried: MS-OCER §2.2.2 reports

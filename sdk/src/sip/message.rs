@@ -1,8 +1,8 @@
 //! A whole SIP message (request or response) as it came off the wire.
 
 use super::framing::{parse_datagram, FrameError, FramingLimits, HeadEnd};
+use super::lex::is_token_byte;
 use super::status::{StatusClass, StatusCode};
-use super::warning::is_token_byte;
 use bytes::Bytes;
 use ezk_sip_types::msg::{Line, MessageLine, PullParser};
 use ezk_sip_types::parse::Parse;

@@ -5,6 +5,7 @@
 
 mod framing;
 mod identity;
+mod lex;
 mod message;
 mod retry_after;
 mod status;

@@ -9,7 +9,7 @@
 //! Linear white space, including folded lines, is accepted wherever the
 //! grammar has `SWS`/`LWS`; inside a comment a fold reads as one SP.
 
-use super::warning::{is_token_byte, Cursor};
+use super::lex::{delimited_text, is_token_byte, Cursor, TextError};
 use std::fmt;
 use std::net::Ipv6Addr;
 use std::time::Duration;
@@ -279,65 +279,14 @@ fn gen_value(cur: &mut Cursor<'_>) -> Result<String, RetryAfterError> {
 /// Reads a comment at the cursor (which is on `(`) and returns its content
 /// without the outer parentheses.
 fn parse_comment(cur: &mut Cursor<'_>) -> Result<String, RetryAfterError> {
-    use RetryAfterErrorReason as R;
-    cur.bump();
-    let mut depth = 1usize;
-    let mut out = String::new();
-    let mut raw_ws_start: Option<usize> = None;
-    loop {
-        let Some(c) = cur.peek_char() else {
-            return Err(error(cur, R::UnterminatedComment));
+    delimited_text(cur, b'(', b')', true).map_err(|e| {
+        let reason = match e {
+            TextError::Unterminated => RetryAfterErrorReason::UnterminatedComment,
+            TextError::BadEscape => RetryAfterErrorReason::BadEscape,
+            TextError::BadChar => RetryAfterErrorReason::BadChar,
         };
-        match c {
-            '(' => {
-                cur.bump();
-                depth += 1;
-                out.push(c);
-                raw_ws_start = None;
-            }
-            ')' => {
-                cur.bump();
-                depth -= 1;
-                if depth == 0 {
-                    return Ok(out);
-                }
-                out.push(c);
-                raw_ws_start = None;
-            }
-            '\\' => {
-                cur.bump();
-                match cur.peek_char() {
-                    None => return Err(error(cur, R::UnterminatedComment)),
-                    Some(e) if e.is_ascii() && e != '\r' && e != '\n' => {
-                        cur.bump();
-                        out.push(e);
-                        raw_ws_start = None;
-                    }
-                    Some(_) => return Err(error(cur, R::BadEscape)),
-                }
-            }
-            '\r' | '\n' => {
-                if !cur.skip_fold() {
-                    return Err(error(cur, R::BadChar));
-                }
-                if let Some(start) = raw_ws_start.take() {
-                    out.truncate(start);
-                }
-                out.push(' ');
-            }
-            ' ' | '\t' => {
-                cur.bump();
-                raw_ws_start.get_or_insert(out.len());
-                out.push(c);
-            }
-            c if c.is_ascii_control() => return Err(error(cur, R::BadChar)),
-            c => {
-                cur.pos += c.len_utf8();
-                out.push(c);
-                raw_ws_start = None;
-            }
-        }
-    }
+        error(cur, reason)
+    })
 }
 
 #[cfg(test)]

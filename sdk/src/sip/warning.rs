@@ -13,6 +13,7 @@
 //! grammar has `SP`, `SWS` or `LWS`; inside warn-text a fold (`*WSP CRLF 1*WSP`,
 //! or with a bare LF) reads as one SP, as RFC 3261 §7.3.1 allows.
 
+use super::lex::{delimited_text, is_token_byte, Cursor, TextError};
 use std::fmt;
 use std::net::Ipv6Addr;
 
@@ -257,7 +258,7 @@ pub fn parse_warning_values(value: &str) -> Result<Vec<Warning>, WarningError> {
     let mut cur = Cursor::new(value);
     cur.skip_lws();
     if cur.at_end() {
-        return Err(cur.error(WarningErrorReason::Empty));
+        return Err(warning_error(&cur, WarningErrorReason::Empty));
     }
     let mut out = Vec::new();
     loop {
@@ -269,10 +270,13 @@ pub fn parse_warning_values(value: &str) -> Result<Vec<Warning>, WarningError> {
                 cur.bump();
                 cur.skip_lws();
                 if cur.at_end() {
-                    return Err(cur.error(WarningErrorReason::ExpectedWarningValue));
+                    return Err(warning_error(
+                        &cur,
+                        WarningErrorReason::ExpectedWarningValue,
+                    ));
                 }
             }
-            Some(_) => return Err(cur.error(WarningErrorReason::ExpectedComma)),
+            Some(_) => return Err(warning_error(&cur, WarningErrorReason::ExpectedComma)),
         }
     }
 }
@@ -295,13 +299,13 @@ fn parse_one(cur: &mut Cursor<'_>) -> Result<Warning, WarningError> {
         } else {
             WarningErrorReason::ExpectedSpace
         };
-        return Err(cur.error(reason));
+        return Err(warning_error(cur, reason));
     }
 
     let agent_start = cur.pos;
     let agent_text = cur.take_while(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b','));
     if agent_text.is_empty() {
-        return Err(cur.error(WarningErrorReason::MissingAgent));
+        return Err(warning_error(cur, WarningErrorReason::MissingAgent));
     }
     let agent = parse_agent(agent_text).map_err(|reason| WarningError {
         position: agent_start,
@@ -313,7 +317,7 @@ fn parse_one(cur: &mut Cursor<'_>) -> Result<Warning, WarningError> {
         } else {
             WarningErrorReason::MissingText
         };
-        return Err(cur.error(reason));
+        return Err(warning_error(cur, reason));
     }
     let text = parse_quoted_text(cur)?;
     Ok(Warning {
@@ -398,164 +402,26 @@ pub(super) fn is_ipv4(s: &str) -> bool {
             .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// RFC 3261 `token` characters.
-pub(super) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
-}
-
 /// Reads a quoted-string at the cursor (which is on the opening quote) and
 /// returns its unescaped content; folds read as one SP.
 fn parse_quoted_text(cur: &mut Cursor<'_>) -> Result<String, WarningError> {
     if cur.peek() != Some(b'"') {
-        return Err(cur.error(WarningErrorReason::MissingText));
+        return Err(warning_error(cur, WarningErrorReason::MissingText));
     }
-    cur.bump();
-    let mut out = String::new();
-    // Where a run of raw white space began in `out`: if a line break follows,
-    // that run belongs to the fold and is replaced with it by one SP.
-    let mut raw_ws_start: Option<usize> = None;
-    loop {
-        let Some(c) = cur.peek_char() else {
-            return Err(cur.error(WarningErrorReason::UnterminatedText));
+    delimited_text(cur, b'"', b'"', false).map_err(|e| {
+        let reason = match e {
+            TextError::Unterminated => WarningErrorReason::UnterminatedText,
+            TextError::BadEscape => WarningErrorReason::BadEscape,
+            TextError::BadChar => WarningErrorReason::BadChar,
         };
-        match c {
-            '"' => {
-                cur.bump();
-                return Ok(out);
-            }
-            '\\' => {
-                cur.bump();
-                match cur.peek_char() {
-                    None => return Err(cur.error(WarningErrorReason::UnterminatedText)),
-                    Some(e) if e.is_ascii() && e != '\r' && e != '\n' => {
-                        cur.bump();
-                        out.push(e);
-                        raw_ws_start = None;
-                    }
-                    Some(_) => return Err(cur.error(WarningErrorReason::BadEscape)),
-                }
-            }
-            '\r' | '\n' => {
-                if !cur.skip_fold() {
-                    return Err(cur.error(WarningErrorReason::BadChar));
-                }
-                if let Some(start) = raw_ws_start.take() {
-                    out.truncate(start);
-                }
-                out.push(' ');
-            }
-            ' ' | '\t' => {
-                cur.bump();
-                raw_ws_start.get_or_insert(out.len());
-                out.push(c);
-            }
-            c if c.is_control() && c.is_ascii() => {
-                return Err(cur.error(WarningErrorReason::BadChar));
-            }
-            c => {
-                cur.pos += c.len_utf8();
-                out.push(c);
-                raw_ws_start = None;
-            }
-        }
-    }
+        warning_error(cur, reason)
+    })
 }
 
-/// A position in a header value; every advance is by a whole ASCII byte or a
-/// whole `char`, so `pos` always lies on a char boundary.
-pub(super) struct Cursor<'a> {
-    s: &'a str,
-    pub(super) pos: usize,
-}
-
-impl<'a> Cursor<'a> {
-    pub(super) fn new(s: &'a str) -> Self {
-        Self { s, pos: 0 }
-    }
-
-    pub(super) fn at_end(&self) -> bool {
-        self.pos >= self.s.len()
-    }
-
-    pub(super) fn peek(&self) -> Option<u8> {
-        self.s.as_bytes().get(self.pos).copied()
-    }
-
-    fn peek_at(&self, offset: usize) -> Option<u8> {
-        self.s.as_bytes().get(self.pos + offset).copied()
-    }
-
-    pub(super) fn peek_char(&self) -> Option<char> {
-        self.s.get(self.pos..).and_then(|r| r.chars().next())
-    }
-
-    /// Advances past one ASCII byte (callers only bump after peeking one).
-    pub(super) fn bump(&mut self) {
-        self.pos += 1;
-    }
-
-    /// Takes the longest run of ASCII bytes matching `f`.
-    pub(super) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a str {
-        let start = self.pos;
-        while let Some(b) = self.peek() {
-            if !b.is_ascii() || !f(b) {
-                break;
-            }
-            self.pos += 1;
-        }
-        self.s.get(start..self.pos).unwrap_or("")
-    }
-
-    /// The text from `start` up to the cursor.
-    pub(super) fn slice_from(&self, start: usize) -> &'a str {
-        self.s.get(start..self.pos).unwrap_or("")
-    }
-
-    /// Skips a line break followed by at least one SP/HTAB (and that white
-    /// space). Returns false, consuming nothing, if there is no such fold.
-    pub(super) fn skip_fold(&mut self) -> bool {
-        let brk = match (self.peek(), self.peek_at(1)) {
-            (Some(b'\r'), Some(b'\n')) => 2,
-            (Some(b'\n'), _) => 1,
-            _ => return false,
-        };
-        if !matches!(self.peek_at(brk), Some(b' ' | b'\t')) {
-            return false;
-        }
-        self.pos += brk;
-        while matches!(self.peek(), Some(b' ' | b'\t')) {
-            self.pos += 1;
-        }
-        true
-    }
-
-    /// Skips linear white space (SP, HTAB and folds). Returns whether any
-    /// was skipped.
-    pub(super) fn skip_lws(&mut self) -> bool {
-        let start = self.pos;
-        loop {
-            match self.peek() {
-                Some(b' ' | b'\t') => self.pos += 1,
-                Some(b'\r' | b'\n') => {
-                    if !self.skip_fold() {
-                        break;
-                    }
-                }
-                _ => break,
-            }
-        }
-        self.pos > start
-    }
-
-    fn error(&self, reason: WarningErrorReason) -> WarningError {
-        WarningError {
-            position: self.pos,
-            reason,
-        }
+fn warning_error(cur: &Cursor<'_>, reason: WarningErrorReason) -> WarningError {
+    WarningError {
+        position: cur.pos,
+        reason,
     }
 }
 
