@@ -91,6 +91,7 @@
 
 pub mod diag;
 pub mod display;
+pub mod report;
 pub mod sip;
 
 #[cfg(feature = "ua")]

@@ -1,3 +1,4 @@
 //! The async user agent (feature `ua`).
 
 pub mod locales;
+pub mod outbox;
