@@ -8,8 +8,8 @@
 //! `101 Progress Report` while it works on the request, on the final response, and
 //! on a BYE or CANCEL it sends later. ocer keeps every one of them per transaction,
 //! decodes them against the spec's ErrorId catalogs, chooses the string the user
-//! sees (Lync 2010 or Communicator 2007 wording, localized with Fluent), and (in the
-//! modules still to come) uploads a `reportError` document.
+//! sees (Lync 2010 or Communicator 2007 wording, localized with Fluent), and builds
+//! the `reportError` document to upload, with the spec's retry rules.
 //!
 //! ## The modules
 //!
@@ -26,10 +26,13 @@
 //!   [`display::Action`], [`display::StringSet`], the priority rule
 //!   ([`display::resolve`]), Windows errors ([`display::WinError`]) and the
 //!   [`display::Localizer`] that turns a record into a [`display::DisplayError`].
-//! - `ua` (feature `ua`, on by default): the IO side — so far, loading extra
-//!   locales from a directory; the async user agent grows here.
+//! - [`report`]: MS-OCER §2.2.2, §3.1.4–§3.1.5, sans-IO — the reportError
+//!   document ([`report::ErrorReport`]), its size limits ([`report::encode`]), the
+//!   SERVICE request, the retry policy ([`report::ReportRetry`]).
+//! - `ua` (feature `ua`, on by default): the IO side — the durable report outbox
+//!   and loading extra locales from a directory; the async user agent grows here.
 //!
-//! Nothing in `sip`, `diag` or `display` reads a clock, a socket or a file: time comes in as
+//! Nothing in `sip`, `diag`, `display` or `report` reads a clock, a socket or a file: time comes in as
 //! an argument. `cargo check -p ocer --no-default-features` builds them alone.
 //!
 //! ## Example: what did the server say?
