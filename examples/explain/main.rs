@@ -12,7 +12,8 @@
 //!
 //! `explain --dump-strings` and `explain --resolve` show the display strings of
 //! MS-OCER Appendix D / E and what a user would see for a saved transaction
-//! (see `display.rs`).
+//! (see `display.rs`). `explain --report` prints the reportError document the SDK
+//! would send for a saved trace of a failed transaction (see `report.rs`).
 //!
 //! Whole messages copied from the MS-OCER PDF have lines wrapped where the page
 //! ended, not where the header did; `explain` folds such a line into the header
@@ -23,6 +24,7 @@ use std::io::Read as _;
 use std::process::ExitCode;
 
 mod display;
+mod report;
 
 use ocer::diag::{Catalog, DiagnosticsHeader, Direction, ErrorId, HeaderKind, ParamValue};
 use ocer::sip::{parse_warning_values, FramingLimits, RetryAfter, SipMessage, StatusCode};
@@ -31,12 +33,15 @@ const USAGE: &str = "\
 usage: explain [INPUT]
        explain < message.sip
 {display}
+{report}
 
 INPUT is an ms-diagnostics header, a SIP status line or code, a Warning value, or a
 whole SIP message. Without INPUT, it is read from stdin.";
 
 fn usage() -> String {
-    USAGE.replace("{display}", display::USAGE)
+    USAGE
+        .replace("{display}", display::USAGE)
+        .replace("{report}", report::USAGE)
 }
 
 fn main() -> ExitCode {
@@ -47,6 +52,9 @@ fn main() -> ExitCode {
     }
     if let Some(command) = display::parse_args(&args) {
         return run_display(command);
+    }
+    if let Some(command) = report::parse_args(&args) {
+        return run_report(command);
     }
     let input = if args.is_empty() {
         let mut buf = String::new();
@@ -90,6 +98,33 @@ fn run_display(command: Result<display::Command, String>) -> ExitCode {
     match result {
         Ok(text) => {
             print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("explain: {message}\n\n{}", usage());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_report(command: Result<report::ReportArgs, String>) -> ExitCode {
+    let result = command.and_then(|args| {
+        let trace = match &args.trace {
+            Some(path) => std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}")),
+            None => {
+                let mut buf = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut buf)
+                    .map(|_| buf)
+                    .map_err(|e| format!("cannot read stdin: {e}"))
+            }
+        };
+        trace.and_then(|trace| report::report(&args, &trace))
+    });
+    match result {
+        Ok((body, notes)) => {
+            eprint!("{notes}");
+            println!("{body}");
             ExitCode::SUCCESS
         }
         Err(message) => {

@@ -7,8 +7,9 @@
 //! enterprise boundary, `ms-diagnostics-public`) headers: on each
 //! `101 Progress Report` while it works on the request, on the final response, and
 //! on a BYE or CANCEL it sends later. ocer keeps every one of them per transaction,
-//! decodes them against the spec's ErrorId catalogs, and (in the modules still to
-//! come) chooses the string the user sees and uploads a `reportError` document.
+//! decodes them against the spec's ErrorId catalogs, chooses the string the user
+//! sees (Lync 2010 or Communicator 2007 wording, localized with Fluent), and builds
+//! the `reportError` document to upload, with the spec's retry rules.
 //!
 //! ## The modules
 //!
@@ -21,10 +22,17 @@
 //!   [`diag::Catalog`]s of Appendix B (Lync Server 2010) and Appendix C
 //!   (OCS 2007/R2), and the per-transaction [`diag::Collector`] that produces a
 //!   [`diag::TransactionRecord`].
-//! - `ua` (feature `ua`, on by default): the async user agent, the only part that
-//!   does IO.
+//! - [`display`]: MS-OCER Appendix D / E, sans-IO — [`display::Mode`],
+//!   [`display::Action`], [`display::StringSet`], the priority rule
+//!   ([`display::resolve`]), Windows errors ([`display::WinError`]) and the
+//!   [`display::Localizer`] that turns a record into a [`display::DisplayError`].
+//! - [`report`]: MS-OCER §2.2.2, §3.1.4–§3.1.5, sans-IO — the reportError
+//!   document ([`report::ErrorReport`]), its size limits ([`report::encode`]), the
+//!   SERVICE request, the retry policy ([`report::ReportRetry`]).
+//! - `ua` (feature `ua`, on by default): the IO side — the durable report outbox
+//!   and loading extra locales from a directory; the async user agent grows here.
 //!
-//! Nothing in `sip` or `diag` reads a clock, a socket or a file: time comes in as
+//! Nothing in `sip`, `diag`, `display` or `report` reads a clock, a socket or a file: time comes in as
 //! an argument. `cargo check -p ocer --no-default-features` builds them alone.
 //!
 //! ## Example: what did the server say?
@@ -86,6 +94,7 @@
 
 pub mod diag;
 pub mod display;
+pub mod report;
 pub mod sip;
 
 #[cfg(feature = "ua")]

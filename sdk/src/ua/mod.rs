@@ -2,4 +2,5 @@
 
 pub mod driver;
 pub mod locales;
+pub mod outbox;
 pub mod transport;
