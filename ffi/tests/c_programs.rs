@@ -1,0 +1,296 @@
+//! Builds the C and C++ programs of the C API against the libraries cargo has
+//! just built (`target/<profile>/libocer.a`, `libocer.so`) and runs them:
+//!
+//! - with `-Wall -Wextra -Werror -pedantic -fsanitize=address,undefined`
+//!   against the static library (ASan, UBSan and LeakSanitizer);
+//! - without sanitizers, against the shared library, under valgrind
+//!   (`--leak-check=full`, any error or leak fails); valgrind may be absent on
+//!   a developer's machine (the test says it skipped), never in CI;
+//! - the header as C++ (`-std=c++11`), linked and run.
+//!
+//! The programs: `tests/c/api_test.c` (every entry point), the §4.1 decoder
+//! `examples/c/decode_504.c`, and the example of `README.md`.
+
+// A test harness: a failed step is a failed test.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// What a Rust staticlib needs on Linux (`--print native-static-libs`).
+const NATIVE_LIBS: &[&str] = &[
+    "-lgcc_s",
+    "-lutil",
+    "-lrt",
+    "-lpthread",
+    "-lm",
+    "-ldl",
+    "-lc",
+];
+const STRICT: &[&str] = &["-Wall", "-Wextra", "-Werror", "-pedantic", "-g"];
+const SANITIZE: &[&str] = &[
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+];
+
+fn ffi_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `target/<profile>`, with `libocer.a` and `libocer.so` up to date.
+///
+/// Cargo builds a package's library before its integration tests only when
+/// they can link it (an rlib), and this one has none; so the test builds it,
+/// once per test process, with the cargo that runs it, into the same target
+/// directory (cargo holds no lock on it while tests run).
+fn lib_dir() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            // This test runs as target/<profile dir>/deps/<name>-<hash>.
+            let exe = std::env::current_exe().unwrap();
+            let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+            let profile = match dir.file_name().and_then(|n| n.to_str()) {
+                Some("debug") | None => "dev".to_owned(),
+                Some(other) => other.to_owned(),
+            };
+            run(Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "--locked", "-p", "ocer-ffi", "--lib"])
+                .args(["--profile", &profile])
+                .current_dir(ffi_dir()));
+            for lib in ["libocer.a", "libocer.so"] {
+                assert!(
+                    dir.join(lib).is_file(),
+                    "{} was not built",
+                    dir.join(lib).display()
+                );
+            }
+            dir
+        })
+        .clone()
+}
+
+fn out_path(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ocer-ffi-c");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn compiler(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_owned())
+}
+
+fn run(command: &mut Command) -> Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Compiles and links `source` as C (`-std=c11` with sanitizers, `-std=c99`
+/// for valgrind, so both standards are covered).
+fn build_c(source: &Path, name: &str, sanitized: bool) -> PathBuf {
+    let libs = lib_dir();
+    let exe = out_path(name);
+    let mut cc = Command::new(compiler("CC", "cc"));
+    cc.args(STRICT)
+        .arg("-I")
+        .arg(ffi_dir().join("include"))
+        .arg(source)
+        .arg("-o")
+        .arg(&exe);
+    if sanitized {
+        cc.arg("-std=c11")
+            .args(SANITIZE)
+            .arg(libs.join("libocer.a"));
+    } else {
+        cc.arg("-std=c99")
+            .arg(libs.join("libocer.so"))
+            .arg(format!("-Wl,-rpath,{}", libs.display()));
+    }
+    cc.args(NATIVE_LIBS);
+    run(&mut cc);
+    exe
+}
+
+fn run_sanitized(exe: &Path, args: &[PathBuf]) -> String {
+    let output = run(Command::new(exe)
+        .args(args)
+        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        .env("UBSAN_OPTIONS", "print_stacktrace=1"));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `exe` under valgrind; `None` when valgrind is absent outside CI.
+fn run_valgrind(exe: &Path, args: &[PathBuf]) -> Option<String> {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "valgrind is not installed (scripts/install-test-deps installs it)"
+        );
+        eprintln!("note: valgrind is not installed; skipping the valgrind run of {exe:?}");
+        return None;
+    }
+    let output = run(Command::new("valgrind")
+        .args([
+            "-q",
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--show-leak-kinds=definite,indirect,possible",
+            "--errors-for-leak-kinds=definite,indirect,possible",
+        ])
+        .arg(exe)
+        .args(args));
+    Some(String::from_utf8(output.stdout).unwrap())
+}
+
+fn api_test() -> PathBuf {
+    ffi_dir().join("tests/c/api_test.c")
+}
+
+fn decoder() -> PathBuf {
+    ffi_dir().join("examples/c/decode_504.c")
+}
+
+/// The §4.1 messages, in the order the decoder takes them.
+fn spec_trace() -> Vec<PathBuf> {
+    let dir = ffi_dir().join("../sdk/tests/fixtures/ms-ocer-4.1");
+    ["invite.sip", "100.sip", "101.sip", "504.sip"]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect()
+}
+
+fn assert_api_test_passed(stdout: &str) {
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{stdout}");
+}
+
+fn assert_decoded(stdout: &str) {
+    for line in [
+        "request   INVITE (Call-ID f5290007af32443f8a82daa76c934880, CSeq 1)",
+        "final     504 Server time-out",
+        "msdiag    1007 on final 504, reason \"Temporarily cannot route\"",
+        "msdiag    12006 on provisional 101, reason \"Trying next hop\"",
+        "shown     Operation was unsuccessful.",
+        "info      The calling service did not respond. Wait and then try again. If the problem continues, contact your support team with this information.",
+        "message   lync2010-sip-504-voice-call (en-US)",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "no line {line:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn api_test_passes_under_sanitizers() {
+    let exe = build_c(&api_test(), "api_test_asan", true);
+    assert_api_test_passed(&run_sanitized(&exe, &[]));
+}
+
+#[test]
+fn api_test_passes_under_valgrind() {
+    let exe = build_c(&api_test(), "api_test_valgrind", false);
+    if let Some(stdout) = run_valgrind(&exe, &[]) {
+        assert_api_test_passed(&stdout);
+    }
+}
+
+#[test]
+fn decoder_prints_the_lync_2010_voice_string_under_sanitizers() {
+    let exe = build_c(&decoder(), "decode_504_asan", true);
+    let trace = spec_trace();
+    assert_decoded(&run_sanitized(&exe, &trace));
+
+    // The response given as the request: a failure, in the code's words.
+    let output = Command::new(&exe)
+        .env("ASAN_OPTIONS", "detect_leaks=1")
+        .args([&trace[3], &trace[1]])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("request: the request lacks a usable From, To, Call-ID or CSeq"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn decoder_runs_clean_under_valgrind() {
+    let exe = build_c(&decoder(), "decode_504_valgrind", false);
+    if let Some(stdout) = run_valgrind(&exe, &spec_trace()) {
+        assert_decoded(&stdout);
+    }
+}
+
+/// The example of README.md, as written there.
+#[test]
+fn readme_example_runs_under_sanitizers() {
+    let readme = std::fs::read_to_string(ffi_dir().join("README.md")).unwrap();
+    let section = readme
+        .split_once("## A complete example")
+        .map(|(_, rest)| rest)
+        .unwrap();
+    let code = section
+        .split_once("```c\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(code, _)| code)
+        .unwrap();
+    let source = out_path("readme_example.c");
+    std::fs::write(&source, code).unwrap();
+    let exe = build_c(&source, "readme_example", true);
+    let stdout = run_sanitized(&exe, &[]);
+    assert!(stdout.contains("Operation was unsuccessful."), "{stdout}");
+}
+
+#[test]
+fn header_is_cpp_clean() {
+    let libs = lib_dir();
+    let exe = out_path("header_check_cpp");
+    run(Command::new(compiler("CXX", "c++"))
+        .args(["-std=c++11"])
+        .args(STRICT)
+        .arg("-I")
+        .arg(ffi_dir().join("include"))
+        .arg(ffi_dir().join("tests/c/header_check.cpp"))
+        .arg(libs.join("libocer.a"))
+        .args(NATIVE_LIBS)
+        .arg("-o")
+        .arg(&exe));
+    let output = run(&mut Command::new(&exe));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "1003 User does not exist: User does not exist.\n"
+    );
+}
+
+/// Every function the header declares is exercised by `api_test.c`.
+#[test]
+fn api_test_calls_every_function() {
+    let header = std::fs::read_to_string(ffi_dir().join("include/ocer.h")).unwrap();
+    let test = std::fs::read_to_string(api_test()).unwrap();
+    let functions: Vec<&str> = header
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && !l.starts_with('*'))
+        .filter_map(|l| l.split_once('(').map(|(head, _)| head))
+        .filter_map(|head| head.rsplit([' ', '*']).next())
+        .filter(|name| name.starts_with("ocer_"))
+        .collect();
+    assert!(functions.len() > 50, "{functions:?}");
+    let untested: Vec<&&str> = functions
+        .iter()
+        .filter(|f| !test.contains(&format!("{f}(")))
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "not called by api_test.c: {untested:?}"
+    );
+}
