@@ -109,6 +109,106 @@ pub enum UaEvent {
     },
 }
 
+/// What happened to one call (or IM, join, share): the [`UaEvent`]s that
+/// name a Call-ID, without it ([`UaEvent::into_call_event`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // events are few; see `Failure`
+pub enum CallEvent {
+    /// A provisional response ([`UaEvent::Progress`]).
+    Progress {
+        /// Its status.
+        status: StatusCode,
+        /// Its reason phrase.
+        reason: String,
+        /// Its diagnostics headers.
+        diagnostics: Vec<ObservedDiagnostic>,
+    },
+    /// The call is up ([`UaEvent::Established`]).
+    Established,
+    /// It failed ([`UaEvent::Failed`]).
+    Failed {
+        /// The mode.
+        mode: Mode,
+        /// The action.
+        action: Action,
+        /// Why.
+        failure: Failure,
+    },
+    /// It ended ([`UaEvent::Ended`]).
+    Ended {
+        /// Whether the server ended it.
+        by_server: bool,
+        /// What to show, if the server said why.
+        display: Option<DisplayError>,
+        /// The diagnostics of the server's BYE or CANCEL.
+        diagnostics: Vec<ObservedDiagnostic>,
+    },
+}
+
+impl UaEvent {
+    /// The Call-ID the event is about, if it is about one request or call
+    /// (for a report: the reported request's, when the event names it).
+    pub fn call_id(&self) -> Option<&str> {
+        match self {
+            UaEvent::Progress { call_id, .. }
+            | UaEvent::Established { call_id }
+            | UaEvent::Failed { call_id, .. }
+            | UaEvent::Ended { call_id, .. }
+            | UaEvent::ReportQueued { call_id, .. } => Some(call_id),
+            _ => None,
+        }
+    }
+
+    /// The call's Call-ID and what happened to it, for events about a
+    /// call; any other event back as it was.
+    pub fn into_call_event(self) -> Result<(String, CallEvent), UaEvent> {
+        Ok(match self {
+            UaEvent::Progress {
+                call_id,
+                status,
+                reason,
+                diagnostics,
+            } => (
+                call_id,
+                CallEvent::Progress {
+                    status,
+                    reason,
+                    diagnostics,
+                },
+            ),
+            UaEvent::Established { call_id } => (call_id, CallEvent::Established),
+            UaEvent::Failed {
+                call_id,
+                mode,
+                action,
+                failure,
+            } => (
+                call_id,
+                CallEvent::Failed {
+                    mode,
+                    action,
+                    failure,
+                },
+            ),
+            UaEvent::Ended {
+                call_id,
+                by_server,
+                display,
+                diagnostics,
+            } => (
+                call_id,
+                CallEvent::Ended {
+                    by_server,
+                    display,
+                    diagnostics,
+                },
+            ),
+            other => return Err(other),
+        })
+    }
+}
+
 /// The events of one [`UserAgent`](super::UserAgent), in order. Ends (`None`)
 /// after [`shutdown`](super::UserAgent::shutdown).
 #[derive(Debug)]

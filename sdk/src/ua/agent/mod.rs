@@ -91,7 +91,7 @@ use tokio::sync::mpsc;
 
 pub use builder::{OutboxLocation, UserAgentBuilder};
 pub use call::{Call, CallCanceller, PendingCall};
-pub use events::{RegistrationState, UaEvent, UaEvents};
+pub use events::{CallEvent, RegistrationState, UaEvent, UaEvents};
 pub use failure::{windows_error, Failure, FailureKind, LocalFailure};
 pub use reporter::ClientErrorReport;
 
