@@ -369,3 +369,47 @@ async fn a_refused_connection_shows_the_windows_error() {
     assert!(matches!(queued, UaEvent::ReportQueued { .. }));
     ua.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_challenged_invite_is_sent_again_with_credentials() {
+    let mut server = Server::bind(Kind::Udp).await;
+    let (ua, _events) = UserAgent::builder("sip:alice@contoso.com", server.target())
+        .credentials("alice", "secret")
+        .timers(fast_timers())
+        .build()
+        .await
+        .unwrap();
+    let calling = tokio::spawn({
+        let ua = ua.clone();
+        async move {
+            ua.call("sip:bob@contoso.com", None, Mode::Voice, Action::Call)
+                .await
+        }
+    });
+    let invite = server.expect("INVITE").await;
+    server
+        .reply(
+            &invite,
+            "407 Proxy Authentication Required",
+            &CHALLENGE.replace("WWW-", "Proxy-"),
+        )
+        .await;
+    server.expect("ACK").await;
+    let again = server.expect("INVITE").await;
+    assert_eq!(header(&again, "CSeq"), Some("2 INVITE"));
+    assert_eq!(header(&again, "Call-ID"), header(&invite, "Call-ID"));
+    assert_eq!(header(&again, "From"), header(&invite, "From"));
+    let auth = header(&again, "Proxy-Authorization").unwrap();
+    assert!(auth.contains("uri=\"sip:bob@contoso.com\""), "{auth}");
+    server
+        .reply(&again, "200 OK", "Contact: <sip:bob@127.0.0.1:3>\r\n")
+        .await;
+    let ack = server.expect("ACK").await;
+    assert_eq!(header(&ack, "CSeq"), Some("2 ACK"));
+    let call = calling.await.unwrap().unwrap();
+    let hanging = tokio::spawn(async move { call.hangup().await });
+    let bye = server.expect("BYE").await;
+    assert_eq!(header(&bye, "CSeq"), Some("3 BYE"));
+    server.reply(&bye, "200 OK", "").await;
+    hanging.await.unwrap().unwrap();
+}

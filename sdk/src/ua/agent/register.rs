@@ -14,7 +14,7 @@ use ezk_sip_types::{Method, Name};
 use tokio::task::AbortHandle;
 
 use super::events::{RegistrationState, UaEvent};
-use super::exchange::transact_authenticated;
+use super::exchange::{transact_authenticated, End};
 use super::failure::{Failure, LocalFailure};
 use super::reporter::ReporterCommand;
 use super::request::{
@@ -102,12 +102,36 @@ fn granted(response: &SipMessage, contact: &str, asked: Duration) -> Duration {
         .map_or(asked, Duration::from_secs)
 }
 
+/// Why a REGISTER failed, and how its transaction ended (to report it once
+/// the login session has ended: a report made while the session is still
+/// on would be sent in it).
+struct Refused {
+    failure: Failure,
+    end: Option<End>,
+}
+
+impl Refused {
+    fn local(failure: LocalFailure) -> Self {
+        Self {
+            failure: Failure::local(failure),
+            end: None,
+        }
+    }
+
+    /// Reports the failed transaction, if one ran.
+    fn report(&self, inner: &Inner) {
+        if let (Some(record), Some(end)) = (&self.failure.record, &self.end) {
+            inner.report(record, end);
+        }
+    }
+}
+
 /// One REGISTER (with its challenge answered once) asking for `expires`.
 async fn send_register(
     inner: &Inner,
     reg: &mut Registration,
     expires: Duration,
-) -> Result<Duration, Failure> {
+) -> Result<Duration, Refused> {
     let contact = inner.contact().await;
     if reg.auth.is_none() {
         reg.auth = inner.new_auth();
@@ -140,9 +164,9 @@ async fn send_register(
     };
     let contact = match contact {
         Ok(contact) => contact,
-        Err(NoContact::ShutDown) => return Err(Failure::local(LocalFailure::ShutDown)),
+        Err(NoContact::ShutDown) => return Err(Refused::local(LocalFailure::ShutDown)),
         Err(NoContact::Transport(failure)) => {
-            let request = build(reg.cseq.saturating_add(1), None).map_err(Failure::local)?;
+            let request = build(reg.cseq.saturating_add(1), None).map_err(Refused::local)?;
             let (failure, end) = inner.unsent(
                 &request,
                 failure,
@@ -150,10 +174,10 @@ async fn send_register(
                 Action::Any,
                 user_of(&inner.aor),
             );
-            if let Some(record) = &failure.record {
-                inner.report(record, &end);
-            }
-            return Err(failure);
+            return Err(Refused {
+                failure,
+                end: Some(end),
+            });
         }
     };
     let (exchanged, cseq) = transact_authenticated(
@@ -163,7 +187,7 @@ async fn send_register(
         |cseq| build(cseq, Some(&contact)),
     )
     .await
-    .map_err(Failure::local)?;
+    .map_err(Refused::local)?;
     reg.cseq = cseq;
     match (&exchanged.end, exchanged.end.failure_kind()) {
         (super::exchange::End::Final(response), None) => Ok(granted(response, &contact, expires)),
@@ -177,10 +201,10 @@ async fn send_register(
                 Action::Any,
                 user_of(&inner.aor),
             );
-            if let Some(record) = &failure.record {
-                inner.report(record, &exchanged.end);
-            }
-            Err(failure)
+            Err(Refused {
+                failure,
+                end: Some(exchanged.end),
+            })
         }
     }
 }
@@ -199,9 +223,10 @@ pub(crate) async fn register(inner: &Arc<Inner>) -> Result<(), Failure> {
             reg.refresh = Some(spawn_refresh(Arc::downgrade(inner), expires));
             Ok(())
         }
-        Err(failure) => {
-            failed(inner, reg, &failure);
-            Err(failure)
+        Err(refused) => {
+            failed(inner, reg, &refused.failure);
+            refused.report(inner);
+            Err(refused.failure)
         }
     }
 }
@@ -245,8 +270,9 @@ fn spawn_refresh(inner: Weak<Inner>, mut expires: Duration) -> AbortHandle {
                     expires = granted;
                     registered(&inner, reg, granted);
                 }
-                Err(failure) => {
-                    failed(&inner, reg, &failure);
+                Err(refused) => {
+                    failed(&inner, reg, &refused.failure);
+                    refused.report(&inner);
                     reg.refresh = None;
                     return;
                 }
@@ -266,13 +292,19 @@ pub(crate) async fn unregister(inner: &Arc<Inner>) -> Result<(), Failure> {
     if !reg.registered {
         return Ok(());
     }
-    let result = send_register(inner, reg, Duration::ZERO).await.map(|_| ());
+    let result = send_register(inner, reg, Duration::ZERO).await;
     reg.registered = false;
     reg.auth = None;
     tracing::info!(aor = %inner.aor, "unregistered: the login session ends");
     inner.to_reporter(ReporterCommand::SessionEnded);
     inner.emit(UaEvent::Registration(RegistrationState::Unregistered));
-    result
+    match result {
+        Ok(_) => Ok(()),
+        Err(refused) => {
+            refused.report(inner);
+            Err(refused.failure)
+        }
+    }
 }
 
 #[cfg(test)]
