@@ -265,7 +265,9 @@ impl Driver {
     }
 
     /// Sends an ACK for a 2xx (RFC 3261 §13.2.2.4): outside any transaction,
-    /// once, with a fresh branch. (The ACK for a non-2xx final is sent by
+    /// with a fresh branch; the driver sends the same ACK again for every
+    /// retransmission of that 2xx (same Call-ID and CSeq number) that comes
+    /// within 64·T1. (The ACK for a non-2xx final is sent by
     /// the INVITE's transaction itself.)
     pub fn send_ack(&self, ack: SipMessage) -> Result<(), DriverError> {
         if ack.method() != Some(&ezk_sip_types::Method::ACK) {
