@@ -153,6 +153,11 @@ async fn the_4_1_flow_over_tcp() {
     flow_4_1(Kind::Tcp).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_4_1_flow_over_tcp_on_a_multi_thread_runtime() {
+    flow_4_1(Kind::Tcp).await;
+}
+
 #[tokio::test]
 async fn the_4_1_flow_over_udp() {
     flow_4_1(Kind::Udp).await;

@@ -135,7 +135,7 @@ pub enum DriverError {
     Response(&'static str),
     /// The request may not leave this user agent (it carries a diagnostics
     /// header, a line break in a value, or lacks a mandatory header); see
-    /// [`finalize_request`](crate::report::finalize_request).
+    /// [`finalize_request`].
     #[error("request refused: {0}")]
     Outgoing(#[from] OutgoingError),
     /// The driver has shut down.
