@@ -12,7 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use super::{DriverConfig, DriverError, IncomingRequest, Reply};
-use crate::sip::transaction::TransactionKey;
+use crate::report::finalize_request;
+use crate::sip::transaction::{top_via, TransactionKey};
 use crate::sip::{
     incoming_request_disposition, response_for, ClientTransaction, Disposition, ServerTransaction,
     SipMessage, TimerConfig, TransactionEvent, TransportFailure, TransportFailureKind,
@@ -37,6 +38,14 @@ pub(super) enum Command {
     },
     /// Send an ACK for a 2xx, outside any transaction.
     SendAck { request: SipMessage, branch: String },
+    /// Start the CANCEL of the pending INVITE whose branch this is.
+    Cancel {
+        request: SipMessage,
+        invite_branch: String,
+        events: mpsc::UnboundedSender<TransactionEvent>,
+    },
+    /// Tell the local address requests leave from (connecting if needed).
+    LocalAddr { reply: AddrReply },
     /// Send the app's response to an incoming request.
     Respond { id: u64, response: SipMessage },
     /// Answer an incoming request per its disposition.
@@ -44,6 +53,9 @@ pub(super) enum Command {
     /// Stop.
     Shutdown { done: oneshot::Sender<()> },
 }
+
+/// Where the answer to [`Command::LocalAddr`] goes.
+pub(super) type AddrReply = oneshot::Sender<Result<SocketAddr, TransportFailure>>;
 
 /// The current clock, the one place the user agent reads it. (tokio's clock,
 /// so that tests with paused time drive the timers.)
@@ -117,6 +129,7 @@ pub(super) async fn spawn(
         incoming: HashMap::new(),
         next_incoming: 0,
         incoming_tx: Some(incoming_tx),
+        acks: HashMap::new(),
         commands_tx: commands_tx.downgrade(),
     };
     tokio::spawn(state.run(commands, events));
@@ -187,6 +200,8 @@ enum Conn {
     Connecting {
         task: AbortHandle,
         pending: Vec<PendingRequest>,
+        /// Callers of [`Command::LocalAddr`] waiting for the connection.
+        waiters: Vec<AddrReply>,
     },
     Open(StreamTasks),
 }
@@ -208,7 +223,23 @@ impl Net {
     /// Sends `message` on `flow`. A full UDP send buffer drops the datagram
     /// (retransmission covers it); any other failure is returned.
     fn transmit(&self, flow: Flow, message: &SipMessage) -> Result<(), TransportFailure> {
-        let bytes = Bytes::from(message.to_bytes());
+        let bytes = if message.is_request() {
+            // The one exit of every request (MS-OCER §3.1, §5.1: never an
+            // ms-diagnostics header). `send_request` checked the request
+            // already, so a refusal here is a bug, and nothing goes out.
+            match finalize_request(message) {
+                Ok(bytes) => Bytes::from(bytes),
+                Err(error) => {
+                    tracing::error!(%error, "request refused at the exit");
+                    return Err(TransportFailure::new(
+                        TransportFailureKind::Other,
+                        format!("request refused: {error}"),
+                    ));
+                }
+            }
+        } else {
+            Bytes::from(message.to_bytes())
+        };
         match flow {
             Flow::Udp(peer) => {
                 let Some(udp) = &self.udp else {
@@ -264,6 +295,7 @@ impl Net {
             Conn::Connecting {
                 task,
                 pending: Vec::new(),
+                waiters: Vec::new(),
             },
         );
         self.current = Some(id);
@@ -296,6 +328,13 @@ struct Server {
     flow: Flow,
 }
 
+/// An ACK for a 2xx, kept to answer the 2xx's retransmissions.
+struct SentAck {
+    request: SipMessage,
+    flow: Flow,
+    until: Instant,
+}
+
 /// An incoming request the app may still answer.
 struct Unanswered {
     request: SipMessage,
@@ -313,6 +352,9 @@ struct State {
     next_incoming: u64,
     /// `None` once the app dropped its [`IncomingRequests`](super::IncomingRequests).
     incoming_tx: Option<mpsc::UnboundedSender<IncomingRequest>>,
+    /// ACKs sent for 2xx, by Call-ID and CSeq number: sent again for each
+    /// retransmission of the 2xx (RFC 3261 §13.2.2.4), for 64·T1.
+    acks: HashMap<(String, u32), SentAck>,
     /// Weak, so that the task ends when every handle is gone.
     commands_tx: mpsc::WeakUnboundedSender<Command>,
 }
@@ -418,13 +460,23 @@ impl State {
                     }
                 };
                 // An ACK lost here is recovered as any lost ACK is: the
-                // server retransmits its 2xx and the app answers it again.
-                match flow.map(|flow| self.net.transmit(flow, &request)) {
-                    Some(Ok(())) => {}
-                    Some(Err(failure)) => tracing::warn!(%failure, "ACK not sent"),
+                // server retransmits its 2xx and gets the ACK again.
+                match flow.map(|flow| (flow, self.net.transmit(flow, &request))) {
+                    Some((flow, result)) => {
+                        if let Err(failure) = result {
+                            tracing::warn!(%failure, "ACK not sent");
+                        }
+                        self.remember_ack(request, flow);
+                    }
                     None => tracing::warn!("ACK not sent: no open connection"),
                 }
             }
+            Command::Cancel {
+                request,
+                invite_branch,
+                events,
+            } => self.cancel(request, &invite_branch, events),
+            Command::LocalAddr { reply } => self.local_addr(reply),
             Command::Respond { id, response } => self.respond(id, response),
             Command::Answer { id, dialog_exists } => {
                 if let Some(unanswered) = self.incoming.get(&id) {
@@ -464,6 +516,71 @@ impl State {
         }
     }
 
+    /// Starts the CANCEL of a pending INVITE (RFC 3261 §9.1): the INVITE's
+    /// top Via (so its branch), on the INVITE's flow. With no INVITE pending
+    /// on that branch there is nothing to cancel, and the CANCEL fails as a
+    /// transaction would.
+    fn cancel(
+        &mut self,
+        mut request: SipMessage,
+        invite_branch: &str,
+        events: mpsc::UnboundedSender<TransactionEvent>,
+    ) {
+        let invite = TransactionKey {
+            branch: invite_branch.to_owned(),
+            method: "INVITE".to_owned(),
+        };
+        let Some((flow, via)) = self.clients.get(&invite).and_then(|client| {
+            let via = top_via(client.txn.request())?.to_owned();
+            Some((client.flow, via))
+        }) else {
+            let failure = TransportFailure::new(
+                TransportFailureKind::Other,
+                "no INVITE pending on this branch",
+            );
+            let _ = events.send(TransactionEvent::TransportError(failure));
+            let _ = events.send(TransactionEvent::Terminated);
+            return;
+        };
+        request.headers.remove(&Name::VIA);
+        request.headers.insert_front(Name::VIA, via);
+        if !request.headers.contains(&Name::MAX_FORWARDS) {
+            request.headers.insert(Name::MAX_FORWARDS, "70");
+        }
+        self.start_transaction(request, flow, events);
+    }
+
+    /// Answers [`Command::LocalAddr`]: the UDP socket's address at once; for
+    /// TCP and TLS the current connection's, opening one if there is none.
+    fn local_addr(&mut self, reply: AddrReply) {
+        match self.net.target.kind {
+            TransportKind::Udp => {
+                let addr = self
+                    .net
+                    .udp
+                    .as_ref()
+                    .map(|udp| udp.via_addr)
+                    .ok_or_else(|| {
+                        TransportFailure::new(TransportFailureKind::Send, "no UDP socket")
+                    });
+                let _ = reply.send(addr);
+            }
+            TransportKind::Tcp | TransportKind::Tls => {
+                let id = match self.net.current {
+                    Some(id) if self.net.conns.contains_key(&id) => id,
+                    _ => self.net.open(),
+                };
+                match self.net.conns.get_mut(&id) {
+                    Some(Conn::Open(tasks)) => {
+                        let _ = reply.send(Ok(tasks.local));
+                    }
+                    Some(Conn::Connecting { waiters, .. }) => waiters.push(reply),
+                    None => {}
+                }
+            }
+        }
+    }
+
     fn start_client(&mut self, pending: PendingRequest, flow: Flow, local: SocketAddr) {
         let PendingRequest {
             mut request,
@@ -472,6 +589,17 @@ impl State {
         } = pending;
         let kind = self.net.target.kind;
         set_via(&mut request, kind, local, &branch);
+        self.start_transaction(request, flow, events);
+    }
+
+    /// Starts a client transaction for `request` (its Via already set) on `flow`.
+    fn start_transaction(
+        &mut self,
+        request: SipMessage,
+        flow: Flow,
+        events: mpsc::UnboundedSender<TransactionEvent>,
+    ) {
+        let kind = self.net.target.kind;
         let txn = match ClientTransaction::new(request, kind.reliability(), self.timers, now()) {
             Ok(txn) => txn,
             Err(error) => {
@@ -566,11 +694,64 @@ impl State {
                 client.txn.handle_response(response, now());
                 self.drain_client(&key);
             }
-            // 2xx retransmissions to a finished INVITE, late responses.
+            // 2xx retransmissions to a finished INVITE get their ACK again;
+            // other late responses are dropped.
             None => {
-                tracing::debug!(branch = %key.branch, status = ?response.status(), "stray response dropped")
+                if !self.ack_again(&response) {
+                    tracing::debug!(branch = %key.branch, status = ?response.status(), "stray response dropped")
+                }
             }
         }
+    }
+
+    /// Keeps a 2xx's ACK for the 2xx's retransmissions (and forgets those
+    /// kept longer than 64·T1, when the server has stopped retransmitting).
+    fn remember_ack(&mut self, ack: SipMessage, flow: Flow) {
+        let now = now();
+        self.acks.retain(|_, sent| sent.until > now);
+        let Some((cseq, _)) = crate::sip::transaction::cseq_of(&ack) else {
+            return;
+        };
+        let Some(call_id) = ack
+            .header_value(&Name::CALL_ID)
+            .map(|c| c.trim().to_owned())
+        else {
+            return;
+        };
+        let until = now + self.timers.transaction_timeout();
+        self.acks.insert(
+            (call_id, cseq),
+            SentAck {
+                request: ack,
+                flow,
+                until,
+            },
+        );
+    }
+
+    /// Sends the ACK again if `response` is a retransmitted 2xx to an INVITE
+    /// already ACKed; whether it was.
+    fn ack_again(&mut self, response: &SipMessage) -> bool {
+        if !response.status().is_some_and(|s| s.is_success()) {
+            return false;
+        }
+        let Some((cseq, "INVITE")) = crate::sip::transaction::cseq_of(response) else {
+            return false;
+        };
+        let Some(call_id) = response.header_value(&Name::CALL_ID).map(str::trim) else {
+            return false;
+        };
+        let Some(sent) = self.acks.get(&(call_id.to_owned(), cseq)) else {
+            return false;
+        };
+        if sent.until <= now() {
+            return false;
+        }
+        tracing::debug!(call_id, cseq, "2xx retransmitted; ACK sent again");
+        if let Err(failure) = self.net.transmit(sent.flow, &sent.request) {
+            tracing::warn!(%failure, "ACK not sent again");
+        }
+        true
     }
 
     /// A response that could not be parsed: if it was (or may have been) a
@@ -605,8 +786,10 @@ impl State {
     }
 
     fn on_connected(&mut self, id: ConnId, stream: transport::Established) {
-        let pending = match self.net.conns.remove(&id) {
-            Some(Conn::Connecting { pending, .. }) => pending,
+        let (pending, waiters) = match self.net.conns.remove(&id) {
+            Some(Conn::Connecting {
+                pending, waiters, ..
+            }) => (pending, waiters),
             Some(open @ Conn::Open(_)) => {
                 self.net.conns.insert(id, open);
                 return;
@@ -623,7 +806,11 @@ impl State {
         ) {
             Ok(tasks) => tasks,
             Err(error) => {
-                self.fail_pending(pending, &TransportFailure::from_io(&error));
+                let failure = TransportFailure::from_io(&error);
+                for waiter in waiters {
+                    let _ = waiter.send(Err(failure.clone()));
+                }
+                self.fail_pending(pending, &failure);
                 if self.net.current == Some(id) {
                     self.net.current = None;
                 }
@@ -632,6 +819,9 @@ impl State {
         };
         let local = tasks.local;
         self.net.conns.insert(id, Conn::Open(tasks));
+        for waiter in waiters {
+            let _ = waiter.send(Ok(local));
+        }
         for request in pending {
             self.start_client(request, Flow::Stream(id), local);
         }
@@ -642,7 +832,14 @@ impl State {
             self.net.current = None;
         }
         match self.net.conns.remove(&id) {
-            Some(Conn::Connecting { pending, .. }) => self.fail_pending(pending, &failure),
+            Some(Conn::Connecting {
+                pending, waiters, ..
+            }) => {
+                for waiter in waiters {
+                    let _ = waiter.send(Err(failure.clone()));
+                }
+                self.fail_pending(pending, &failure);
+            }
             Some(Conn::Open(tasks)) => tasks.abort(),
             None => return,
         }
