@@ -21,7 +21,7 @@
 //! | ACK | nothing |
 //! | BYE, CANCEL, OPTIONS, … | as [`incoming_request_disposition`] says |
 //!
-//! Every message in or out goes to the wire log ([`DemoServer::wire`]) just
+//! Every message in or out goes to the wire log ([`WireLog`]) just
 //! before it is written, so a reader of the log sees a response before the
 //! user agent can react to it. A retransmitted request (same top-Via branch
 //! and method) gets the last response sent for it again, not a new run of the
@@ -123,19 +123,22 @@ impl Transport {
 pub(crate) struct Wire {
     /// `true`: the server received it; `false`: the server sent it.
     pub(crate) inbound: bool,
-    /// Over what.
+    /// Over what (the tests check it; the demo names its transport once).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) transport: Transport,
     /// The message.
     pub(crate) message: SipMessage,
 }
 
-/// A running demo server. Dropping it stops every task too;
-/// [`DemoServer::shutdown`] also waits for them.
+/// Every message the server received and sent, in the order it handled
+/// them.
+pub(crate) type WireLog = mpsc::UnboundedReceiver<Wire>;
+
+/// A running demo server. [`DemoServer::shutdown`] stops it and waits for
+/// its tasks; dropping it stops the accept and UDP loops.
 pub(crate) struct DemoServer {
     tcp: SocketAddr,
     udp: SocketAddr,
-    /// Every message in and out, in the order the server handled them.
-    pub(crate) wire: mpsc::UnboundedReceiver<Wire>,
     tasks: JoinSet<()>,
     script: Arc<Script>,
 }
@@ -143,7 +146,10 @@ pub(crate) struct DemoServer {
 impl DemoServer {
     /// Binds TCP and UDP on 127.0.0.1 (the same ephemeral port when it is
     /// free for UDP too) and starts serving.
-    pub(crate) async fn start(account: Account, pacing: Pacing) -> std::io::Result<DemoServer> {
+    pub(crate) async fn start(
+        account: Account,
+        pacing: Pacing,
+    ) -> std::io::Result<(DemoServer, WireLog)> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let tcp = listener.local_addr()?;
         let udp_socket = match UdpSocket::bind(tcp).await {
@@ -156,13 +162,13 @@ impl DemoServer {
         let mut tasks = JoinSet::new();
         tasks.spawn(accept_loop(listener, script.clone()));
         tasks.spawn(udp_loop(Arc::new(udp_socket), script.clone()));
-        Ok(DemoServer {
+        let server = DemoServer {
             tcp,
             udp,
-            wire,
             tasks,
             script,
-        })
+        };
+        Ok((server, wire))
     }
 
     /// The address of the TCP listener.
@@ -785,7 +791,7 @@ mod tests {
 
     #[tokio::test]
     async fn register_is_challenged_then_accepted_with_the_right_digest_only() {
-        let server = DemoServer::start(Account::default(), Pacing::FAST)
+        let (server, _wire) = DemoServer::start(Account::default(), Pacing::FAST)
             .await
             .unwrap();
         let mut client = connect(&server).await;
@@ -852,7 +858,7 @@ mod tests {
 
     #[tokio::test]
     async fn invite_message_and_service_follow_the_script_and_are_logged() {
-        let mut server = DemoServer::start(Account::default(), Pacing::FAST)
+        let (server, mut wire) = DemoServer::start(Account::default(), Pacing::FAST)
             .await
             .unwrap();
         let mut client = connect(&server).await;
@@ -910,7 +916,7 @@ mod tests {
         // The log has every message, each request before its answers.
         let mut log = Vec::new();
         while log.len() < 13 {
-            let wire = tokio::time::timeout(WAIT, server.wire.recv())
+            let wire = tokio::time::timeout(WAIT, wire.recv())
                 .await
                 .unwrap()
                 .unwrap();
@@ -947,7 +953,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_conference_join_is_ended_by_a_bye_with_3118_after_the_ack() {
-        let server = DemoServer::start(Account::default(), Pacing::FAST)
+        let (server, _wire) = DemoServer::start(Account::default(), Pacing::FAST)
             .await
             .unwrap();
         let mut client = connect(&server).await;
@@ -979,7 +985,7 @@ mod tests {
 
     #[tokio::test]
     async fn udp_requests_are_answered_to_their_source() {
-        let server = DemoServer::start(Account::default(), Pacing::FAST)
+        let (server, _wire) = DemoServer::start(Account::default(), Pacing::FAST)
             .await
             .unwrap();
         let socket = UdpSocket::bind(("127.0.0.1", 0)).await.unwrap();

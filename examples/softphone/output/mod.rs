@@ -9,8 +9,11 @@ use std::io::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ezk_sip_types::Name;
+use ocer::diag::ObservedDiagnostic;
+use ocer::display::DisplayError;
 use ocer::report::ErrorReport;
 use ocer::sip::SipMessage;
+use ocer::ua::{Failure, FailureKind, RegistrationState, UaEvent};
 
 use crate::demo_server::{request_uri, Wire};
 
@@ -74,10 +77,208 @@ impl Output {
         }
     }
 
+    /// One event of the user agent.
+    pub(crate) fn event(&self, event: &UaEvent) {
+        if self.json {
+            self.emit(&json::event(event));
+        } else {
+            self.say(event_text(event));
+        }
+    }
+
     /// One message the demo server received (`>>`) or sent (`<<`), with the
     /// headers that matter to MS-OCER; a reportError body in full.
     pub(crate) fn wire(&self, wire: &Wire) {
         self.say(wire_text(wire));
+    }
+}
+
+/// The label column of event lines.
+const LABEL_WIDTH: usize = 14;
+
+/// `[label]` padded to the label column, then `text`; continuation lines
+/// of `text` are indented to the same column.
+pub(crate) fn labelled(label: &str, text: &str) -> String {
+    let head = format!("  [{label}]");
+    let pad = " ".repeat(LABEL_WIDTH.saturating_sub(head.len()).max(1));
+    let indent = " ".repeat(head.len() + pad.len());
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out.push_str(&head);
+            out.push_str(&pad);
+        } else {
+            out.push('\n');
+            out.push_str(&indent);
+        }
+        out.push_str(line);
+    }
+    if out.is_empty() {
+        out.push_str(&head);
+    }
+    out
+}
+
+/// The text of one event.
+pub(crate) fn event_text(event: &UaEvent) -> String {
+    match event {
+        UaEvent::Registration(RegistrationState::Registering) => {
+            labelled("register", "registering …")
+        }
+        UaEvent::Registration(RegistrationState::Registered { expires }) => labelled(
+            "register",
+            &format!(
+                "registered for {} s (refreshed before then)",
+                expires.as_secs()
+            ),
+        ),
+        UaEvent::Registration(RegistrationState::Failed(failure)) => {
+            format!(
+                "{}\n{}",
+                labelled("register", &format!("failed: {}", failure_summary(failure))),
+                user_sees(failure.display.as_ref())
+            )
+        }
+        UaEvent::Registration(RegistrationState::Unregistered) => {
+            labelled("register", "unregistered")
+        }
+        UaEvent::Progress {
+            status,
+            reason,
+            diagnostics,
+            ..
+        } => {
+            let mut text = format!("{} {reason}", status.as_u16());
+            for diag in diagnostics {
+                text.push('\n');
+                text.push_str(&diagnostic_text(diag));
+            }
+            labelled("progress", &text)
+        }
+        UaEvent::Established { call_id } => labelled("call", &format!("established ({call_id})")),
+        UaEvent::Failed {
+            mode,
+            action,
+            failure,
+            ..
+        } => {
+            let what = failure
+                .record
+                .as_ref()
+                .map(|r| format!("{} {}", r.identity.method, r.identity.to_uri))
+                .unwrap_or_default();
+            format!(
+                "{}\n{}",
+                labelled(
+                    "failed",
+                    &format!("{what} ({mode}, {action}): {}", failure_summary(failure))
+                ),
+                user_sees(failure.display.as_ref())
+            )
+        }
+        UaEvent::Ended {
+            call_id,
+            by_server,
+            display,
+            diagnostics,
+        } => {
+            let who = if *by_server { "by the server" } else { "here" };
+            let mut text = format!("ended {who} ({call_id})");
+            for diag in diagnostics {
+                text.push('\n');
+                text.push_str(&diagnostic_text(diag));
+            }
+            let mut out = labelled("call", &text);
+            if display.is_some() {
+                out.push('\n');
+                out.push_str(&user_sees(display.as_ref()));
+            }
+            out
+        }
+        UaEvent::ReportQueued { report_id, call_id } => labelled(
+            "report",
+            &format!("queued {report_id} (the failed request's Call-ID {call_id})"),
+        ),
+        UaEvent::ReportSent { report_id } => {
+            labelled("report", &format!("sent {report_id}: the server took it"))
+        }
+        UaEvent::ReportDropped { report_id, why } => {
+            labelled("report", &format!("dropped {report_id}: {why}"))
+        }
+        UaEvent::ReportingSuspended { why } => labelled(
+            "report",
+            &format!("suspended for this login session: {why}"),
+        ),
+        other => labelled("event", &format!("{other:?}")),
+    }
+}
+
+/// What ended a failed operation, in a few words.
+pub(crate) fn failure_summary(failure: &Failure) -> String {
+    match &failure.kind {
+        FailureKind::Rejected(status) => {
+            let reason = failure
+                .record
+                .as_ref()
+                .and_then(|r| r.final_response.as_ref())
+                .map_or("", |r| r.reason_phrase.as_str());
+            format!("{} {reason}", status.as_u16())
+                .trim_end()
+                .to_owned()
+        }
+        FailureKind::Timeout => "no final response (timeout)".to_owned(),
+        FailureKind::Transport(transport) => match failure.windows {
+            Some(windows) => format!("transport failure: {transport} ({windows})"),
+            None => format!("transport failure: {transport}"),
+        },
+        FailureKind::Local(local) => local.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The lines a Lync / Communicator user would see, and which string it is.
+pub(crate) fn user_sees(display: Option<&DisplayError>) -> String {
+    let Some(display) = display else {
+        return labelled("user sees", "(nothing: no request was sent)");
+    };
+    let mut text = String::new();
+    for line in [display.message.as_deref(), display.info.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let handled = if display.is_generic() {
+        format!("the generic string; the first code was {}", display.cause)
+    } else {
+        format!(
+            "for {} on the {}",
+            display.cause,
+            display.origin.id().replace('-', " ")
+        )
+    };
+    text.push_str(&format!(
+        "({}, {}: {handled})",
+        display.message_id, display.locale
+    ));
+    labelled("user sees", &text)
+}
+
+/// One diagnostics header: its name, ErrorId and reason.
+pub(crate) fn diagnostic_text(diag: &ObservedDiagnostic) -> String {
+    match &diag.parsed {
+        Ok(header) => {
+            let mut text = format!("{}: {}", diag.kind, header.error_id);
+            if let Some(reason) = &header.reason {
+                text.push_str(&format!(" \"{reason}\""));
+            }
+            if let Some(source) = &header.source {
+                text.push_str(&format!(" from {source}"));
+            }
+            text
+        }
+        Err(_) => shorten(&format!("{}: {}", diag.kind, unfold(&diag.raw)), 100),
     }
 }
 
