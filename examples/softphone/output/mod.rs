@@ -132,13 +132,10 @@ pub(crate) fn event_text(event: &UaEvent) -> String {
                 expires.as_secs()
             ),
         ),
-        UaEvent::Registration(RegistrationState::Failed(failure)) => {
-            format!(
-                "{}\n{}",
-                labelled("register", &format!("failed: {}", failure_summary(failure))),
-                user_sees(failure.display.as_ref())
-            )
-        }
+        UaEvent::Registration(RegistrationState::Failed(failure)) => with_user_sees(
+            labelled("register", &format!("failed: {}", failure_summary(failure))),
+            failure.display.as_ref(),
+        ),
         UaEvent::Registration(RegistrationState::Unregistered) => {
             labelled("register", "unregistered")
         }
@@ -167,13 +164,12 @@ pub(crate) fn event_text(event: &UaEvent) -> String {
                 .as_ref()
                 .map(|r| format!("{} {}", r.identity.method, r.identity.to_uri))
                 .unwrap_or_default();
-            format!(
-                "{}\n{}",
+            with_user_sees(
                 labelled(
                     "failed",
-                    &format!("{what} ({mode}, {action}): {}", failure_summary(failure))
+                    &format!("{what} ({mode}, {action}): {}", failure_summary(failure)),
                 ),
-                user_sees(failure.display.as_ref())
+                failure.display.as_ref(),
             )
         }
         UaEvent::Ended {
@@ -188,12 +184,7 @@ pub(crate) fn event_text(event: &UaEvent) -> String {
                 text.push('\n');
                 text.push_str(&diagnostic_text(diag));
             }
-            let mut out = labelled("call", &text);
-            if display.is_some() {
-                out.push('\n');
-                out.push_str(&user_sees(display.as_ref()));
-            }
-            out
+            with_user_sees(labelled("call", &text), display.as_ref())
         }
         UaEvent::ReportQueued { report_id, call_id } => labelled(
             "report",
@@ -228,7 +219,7 @@ pub(crate) fn failure_summary(failure: &Failure) -> String {
         }
         FailureKind::Timeout => "no final response (timeout)".to_owned(),
         FailureKind::Transport(transport) => match failure.windows {
-            Some(windows) => format!("transport failure: {transport} ({windows})"),
+            Some(windows) => format!("transport failure: {transport}; Windows error {windows}"),
             None => format!("transport failure: {transport}"),
         },
         FailureKind::Local(local) => local.to_string(),
@@ -236,11 +227,17 @@ pub(crate) fn failure_summary(failure: &Failure) -> String {
     }
 }
 
+/// `line`, then what the user sees when there is a string for it.
+fn with_user_sees(mut line: String, display: Option<&DisplayError>) -> String {
+    if let Some(display) = display {
+        line.push('\n');
+        line.push_str(&user_sees(display));
+    }
+    line
+}
+
 /// The lines a Lync / Communicator user would see, and which string it is.
-pub(crate) fn user_sees(display: Option<&DisplayError>) -> String {
-    let Some(display) = display else {
-        return labelled("user sees", "(nothing: no request was sent)");
-    };
+pub(crate) fn user_sees(display: &DisplayError) -> String {
     let mut text = String::new();
     for line in [display.message.as_deref(), display.info.as_deref()]
         .into_iter()
