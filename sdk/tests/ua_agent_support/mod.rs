@@ -67,6 +67,8 @@ pub struct Server {
     seen: HashSet<(String, String)>,
     /// Every request received, retransmissions excluded.
     pub received: Vec<SipMessage>,
+    /// Every response the UA sent (to requests of the server).
+    pub responses: Vec<SipMessage>,
 }
 
 impl Server {
@@ -95,6 +97,7 @@ impl Server {
             addr,
             seen: HashSet::new(),
             received: Vec::new(),
+            responses: Vec::new(),
         }
     }
 
@@ -153,11 +156,14 @@ impl Server {
     }
 
     /// The next new request (retransmissions skipped), checked for
-    /// diagnostics headers.
+    /// diagnostics headers. Responses the UA sends are kept in `responses`.
     pub async fn next(&mut self) -> SipMessage {
         loop {
             let message = self.read_one().await;
-            assert!(message.is_request(), "the UA sent a response: {message}");
+            if !message.is_request() {
+                self.responses.push(message);
+                continue;
+            }
             for (name, _) in message.headers.iter() {
                 let name = name.as_print_str();
                 assert!(
@@ -189,6 +195,20 @@ impl Server {
             "expected {method}, got:\n{message}"
         );
         message
+    }
+
+    /// The next response the UA sends (to a request of the server).
+    pub async fn response(&mut self) -> SipMessage {
+        loop {
+            if !self.responses.is_empty() {
+                return self.responses.remove(0);
+            }
+            let message = self.read_one().await;
+            if message.is_request() {
+                panic!("expected a response, got:\n{message}");
+            }
+            self.responses.push(message);
+        }
     }
 
     /// The next new request if one comes within `wait`.
@@ -280,3 +300,13 @@ pub async fn until(
 /// A WWW-Authenticate challenge.
 pub const CHALLENGE: &str =
     "WWW-Authenticate: Digest realm=\"contoso.com\", nonce=\"4f1b2c3d\", algorithm=MD5, qop=\"auth\"\r\n";
+
+/// The start line of `message`.
+pub fn start_line(message: &SipMessage) -> String {
+    message
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -27,7 +27,7 @@ use super::exchange::{
 };
 use super::failure::{Failure, FailureKind, LocalFailure};
 use super::request::{name_addr, new_call_id, new_tag, parse_uri, user_of, RequestSpec};
-use super::{lock, Inner};
+use super::{lock, Inner, NoContact};
 use crate::diag::{Collector, ObservedDiagnostic};
 use crate::display::{Action, Mode};
 use crate::sip::SipMessage;
@@ -274,7 +274,7 @@ pub(crate) async fn start(
     action: Action,
 ) -> Result<PendingCall, Failure> {
     parse_uri(target).map_err(Failure::local)?;
-    let contact = inner.contact().await?;
+    let contact = inner.contact().await;
     let call_id = new_call_id();
     let from = format!(
         "{};tag={}",
@@ -287,10 +287,20 @@ pub(crate) async fn start(
         from,
         to,
         call_id: call_id.clone(),
-        contact,
+        contact: contact.as_ref().ok().cloned(),
         sdp,
         user_agent: inner.user_agent.clone(),
     };
+    match contact {
+        Ok(_) => {}
+        Err(NoContact::ShutDown) => return Err(Failure::local(LocalFailure::ShutDown)),
+        Err(NoContact::Transport(failure)) => {
+            let request = invite.build(1).map_err(Failure::local)?;
+            let (failure, end) = inner.unsent(&request, failure, mode, action, user_of(target));
+            inner.fail(&call_id, mode, action, &failure, &end);
+            return Err(failure);
+        }
+    }
     let mut auth = inner.new_auth();
     let cseq = 1;
     let mut request = invite.build(cseq).map_err(Failure::local)?;
@@ -339,7 +349,8 @@ struct Invite {
     from: String,
     to: String,
     call_id: String,
-    contact: String,
+    /// `None` only for an INVITE that is never sent.
+    contact: Option<String>,
     sdp: Option<Bytes>,
     user_agent: Option<String>,
 }
@@ -353,7 +364,7 @@ impl Invite {
             to: &self.to,
             call_id: &self.call_id,
             cseq,
-            contact: Some(&self.contact),
+            contact: self.contact.as_deref(),
             routes: &[],
             user_agent: self.user_agent.as_deref(),
             extra: &[],

@@ -151,6 +151,15 @@ pub(crate) struct Calls {
     pub(crate) established: HashMap<String, Call>,
 }
 
+/// Why there is no Contact.
+#[derive(Debug)]
+pub(crate) enum NoContact {
+    /// The connection to the server could not be opened.
+    Transport(crate::sip::TransportFailure),
+    /// The user agent has shut down.
+    ShutDown,
+}
+
 /// What every part of the user agent shares.
 pub(crate) struct Inner {
     pub(crate) driver: Driver,
@@ -209,23 +218,17 @@ impl Inner {
     }
 
     /// The Contact of this user agent: its user at the local address of the
-    /// flow to the server.
-    pub(crate) async fn contact(&self) -> Result<String, Failure> {
+    /// flow to the server (for TCP and TLS this opens the connection).
+    pub(crate) async fn contact(&self) -> Result<String, NoContact> {
         let addr = self
             .driver
             .local_addr()
             .await
             .map_err(|error| match error {
                 crate::ua::driver::LocalAddrError::Transport(failure) => {
-                    let windows = windows_error(&failure);
-                    Failure {
-                        display: None,
-                        record: None,
-                        windows,
-                        kind: FailureKind::Transport(failure),
-                    }
+                    NoContact::Transport(failure)
                 }
-                _ => Failure::local(LocalFailure::ShutDown),
+                _ => NoContact::ShutDown,
             })?;
         let user = request::user_part(&self.aor).unwrap_or("ocer");
         let transport = match self.transport {
@@ -234,6 +237,28 @@ impl Inner {
             TransportKind::Tls => "tls",
         };
         Ok(format!("<sip:{user}@{addr};transport={transport}>"))
+    }
+
+    /// The failure of `request`, which never left: the transport failed
+    /// before (opening the connection it needed). Its record has the
+    /// request's identity and nothing received.
+    pub(crate) fn unsent(
+        &self,
+        request: &crate::sip::SipMessage,
+        failure: crate::sip::TransportFailure,
+        mode: Mode,
+        action: Action,
+        user: &str,
+    ) -> (Failure, End) {
+        let record = match exchange::collector_for(request) {
+            Ok(collector) => collector.finish(),
+            Err(local) => return (Failure::local(local), End::Transport(failure)),
+        };
+        let end = End::Transport(failure.clone());
+        let failure =
+            self.presenter
+                .failure(record, FailureKind::Transport(failure), mode, action, user);
+        (failure, end)
     }
 
     /// A failed operation: tells the app and reports the transaction.

@@ -15,12 +15,12 @@ use tokio::task::AbortHandle;
 
 use super::events::{RegistrationState, UaEvent};
 use super::exchange::transact_authenticated;
-use super::failure::Failure;
+use super::failure::{Failure, LocalFailure};
 use super::reporter::ReporterCommand;
 use super::request::{
     header_param, name_addr, new_call_id, new_tag, split_values, uri_in, user_of, RequestSpec,
 };
-use super::Inner;
+use super::{Inner, NoContact};
 use crate::display::{Action, Mode};
 use crate::sip::SipMessage;
 
@@ -108,7 +108,7 @@ async fn send_register(
     reg: &mut Registration,
     expires: Duration,
 ) -> Result<Duration, Failure> {
-    let contact = inner.contact().await?;
+    let contact = inner.contact().await;
     if reg.auth.is_none() {
         reg.auth = inner.new_auth();
     }
@@ -121,27 +121,46 @@ async fn send_register(
     let to = name_addr(None, &inner.aor);
     let extra = [(Name::EXPIRES, expires.as_secs().to_string())];
     let call_id = reg.call_id.clone();
+    let build = |cseq, contact: Option<&str>| {
+        RequestSpec {
+            method: Method::REGISTER,
+            uri: &uri,
+            from: &from,
+            to: &to,
+            call_id: &call_id,
+            cseq,
+            contact,
+            routes: &[],
+            user_agent: inner.user_agent.as_deref(),
+            extra: &extra,
+            content_type: None,
+            body: bytes::Bytes::new(),
+        }
+        .build()
+    };
+    let contact = match contact {
+        Ok(contact) => contact,
+        Err(NoContact::ShutDown) => return Err(Failure::local(LocalFailure::ShutDown)),
+        Err(NoContact::Transport(failure)) => {
+            let request = build(reg.cseq.saturating_add(1), None).map_err(Failure::local)?;
+            let (failure, end) = inner.unsent(
+                &request,
+                failure,
+                Mode::Other,
+                Action::Any,
+                user_of(&inner.aor),
+            );
+            if let Some(record) = &failure.record {
+                inner.report(record, &end);
+            }
+            return Err(failure);
+        }
+    };
     let (exchanged, cseq) = transact_authenticated(
         &inner.driver,
         &mut reg.auth,
         reg.cseq.saturating_add(1),
-        |cseq| {
-            RequestSpec {
-                method: Method::REGISTER,
-                uri: &uri,
-                from: &from,
-                to: &to,
-                call_id: &call_id,
-                cseq,
-                contact: Some(&contact),
-                routes: &[],
-                user_agent: inner.user_agent.as_deref(),
-                extra: &extra,
-                content_type: None,
-                body: bytes::Bytes::new(),
-            }
-            .build()
-        },
+        |cseq| build(cseq, Some(&contact)),
     )
     .await
     .map_err(Failure::local)?;
