@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use ezk_sip_types::Name;
-use ocer::display::{Action, Mode};
+use ocer::display::{Action, Mode, StringSet};
 use ocer::report::ErrorReport;
 use ocer::sip::transaction::cseq_of;
 use ocer::sip::RequestIdentity;
@@ -199,9 +199,15 @@ pub(crate) async fn run(args: &DemoArgs, out: Output, pacing: Pacing) -> Result<
     out.say(format!(
         "ocer softphone demo: an embedded Lync-style server on {addr} ({}), scripted like\n\
          MS-OCER §4.1. You are {AOR} (digest user \"{}\", password \"{}\");\n\
-         `>>` is a message to the server, `<<` one from it; [user sees] is what a\n\
-         {} client shows.",
-        args.transport, account.user, account.password, args.set
+         `>>` is a message to the server, `<<` one from it; [user sees] is what\n\
+         {} shows.",
+        args.transport,
+        account.user,
+        account.password,
+        match args.set {
+            StringSet::Communicator2007 => "Office Communicator 2007",
+            _ => "Lync 2010",
+        }
     ));
     let mut builder = UserAgent::builder(AOR, Target::new(args.transport, addr))
         .credentials(account.user.clone(), account.password.clone())
