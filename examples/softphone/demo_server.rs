@@ -299,11 +299,16 @@ impl Script {
                 return;
             }
         }
-        let steps = self.answer(&message, transport, &sink);
-        if steps.iter().all(|s| s.delay.is_zero()) {
-            for step in steps {
-                self.send(&sink, transport, step.message, key.clone());
-            }
+        let mut steps = self
+            .answer(&message, transport, &sink)
+            .into_iter()
+            .peekable();
+        // What is due now goes out before the next message is read, so a
+        // retransmission finds it in `answered`.
+        while let Some(step) = steps.next_if(|s| s.delay.is_zero()) {
+            self.send(&sink, transport, step.message, key.clone());
+        }
+        if steps.peek().is_none() {
             return;
         }
         let script = self.clone();
