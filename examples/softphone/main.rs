@@ -1,0 +1,426 @@
+//! `softphone`: a SIP client for Lync / Skype for Business servers, built on
+//! the `ocer` user agent, that shows MS-OCER client error reporting at work.
+//!
+//! With no arguments it starts an embedded demo server on loopback
+//! (`demo_server.rs`) and walks through the spec's §4.1 flow (`demo.rs`):
+//! registering (with a digest challenge), a call the server fails with 504
+//! after a `101 Progress Report`, an instant message it refuses with 480, a
+//! meeting it removes the user from, and the reportError documents the user
+//! agent uploads. With `--server` it talks to a real server, one command at
+//! a time (`session.rs`, exit code 0 or 1, `--json` events) or
+//! interactively (`interactive.rs`). `cli.rs` has the usage; bad arguments
+//! exit with 2.
+
+use std::process::ExitCode;
+
+mod cli;
+mod demo;
+mod demo_server;
+mod interactive;
+mod output;
+mod session;
+
+use cli::Invocation;
+use output::{Output, Sink};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let invocation = match cli::parse(&args) {
+        Ok(invocation) => invocation,
+        Err(message) => {
+            eprintln!("softphone: {message}\n(softphone --help for usage)");
+            return ExitCode::from(2);
+        }
+    };
+    if invocation == Invocation::Help {
+        println!("{}", cli::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("softphone: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(invocation))
+}
+
+async fn run(invocation: Invocation) -> ExitCode {
+    match invocation {
+        Invocation::Help => ExitCode::SUCCESS,
+        Invocation::Demo(args) => {
+            let out = Output::new(Sink::Stdout, false);
+            match demo::run(&args, out, demo_server::Pacing::DEMO).await {
+                Ok(outcome) if outcome.ok() => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::FAILURE,
+                Err(message) => {
+                    eprintln!("softphone: {message}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Invocation::Server(args) => {
+            let out = Output::new(Sink::Stdout, args.json);
+            let outcome = match &args.command {
+                Some(command) => session::one_shot(&args, command, &out).await,
+                None => interactive::run(&args, &out).await,
+            };
+            ExitCode::from(outcome.code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use ocer::display::{Action, Mode, StringSet};
+    use ocer::ua::transport::TransportKind;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::cli::{Command, DemoArgs, ServerArgs};
+    use crate::demo_server::{Account, DemoServer, Pacing};
+    use crate::session::Outcome;
+
+    /// No test waits longer than this for the softphone.
+    const LIMIT: Duration = Duration::from_secs(60);
+
+    fn capture(json: bool) -> (Output, Arc<Mutex<String>>) {
+        let buffer = Arc::new(Mutex::new(String::new()));
+        (Output::new(Sink::Capture(buffer.clone()), json), buffer)
+    }
+
+    fn text(buffer: &Arc<Mutex<String>>) -> String {
+        buffer.lock().unwrap().clone()
+    }
+
+    async fn demo(transport: TransportKind) -> (demo::Outcome, String) {
+        let (out, buffer) = capture(false);
+        let args = DemoArgs {
+            transport,
+            ..DemoArgs::default()
+        };
+        let outcome = tokio::time::timeout(LIMIT, demo::run(&args, out, Pacing::FAST))
+            .await
+            .expect("the demo finishes")
+            .expect("the demo starts");
+        (outcome, text(&buffer))
+    }
+
+    fn assert_demo(outcome: &demo::Outcome, output: &str) {
+        assert!(outcome.ok(), "{outcome:?}\n{output}");
+        // What the Lync 2010 user sees for the 504 of a voice call, and for
+        // the 480 of an instant message.
+        for expected in [
+            "<< 401 Unauthorized",
+            "WWW-Authenticate: Digest realm=\"contoso.com\"",
+            "<< 101 Progress Report",
+            "ms-diagnostics: 12006;reason=\"Trying next hop\"",
+            "<< 504 Server time-out",
+            "Operation was unsuccessful.",
+            "The calling service did not respond.",
+            "lync2010-sip-504-voice-call",
+            "<< 480 Temporarily Unavailable",
+            "Warning: 391 server.contoso.com",
+            "This message was not delivered to",
+            "ms-diagnostics-public: 3118",
+            "You were removed from the meeting.",
+            "application/msrtc-reporterror+xml",
+        ] {
+            assert!(
+                output.contains(expected),
+                "missing {expected:?} in\n{output}"
+            );
+        }
+        // The SERVICE body names the INVITE's Call-ID, with the 504 and both
+        // diagnostics.
+        let call_id = outcome
+            .invite_call_id
+            .as_deref()
+            .expect("the INVITE failed");
+        let service = output
+            .split(">> SERVICE")
+            .skip(1)
+            .find(|s| s.contains(&format!("callId=\"{call_id}\"")))
+            .unwrap_or_else(|| panic!("no SERVICE body with callId {call_id} in\n{output}"));
+        let body = service.split("\n  <<").next().unwrap();
+        assert!(body.contains("responseCode=\"504\""), "{body}");
+        assert!(body.contains("requestType=\"INVITE\""), "{body}");
+        assert!(body.contains("<diagHeader>1007;"), "{body}");
+        assert!(body.contains("<diagHeader>12006;"), "{body}");
+        let report = outcome
+            .reports
+            .iter()
+            .find(|r| r.call_id == call_id)
+            .unwrap();
+        assert_eq!(report.response_code, 504);
+        // Nothing the SDK sent carries ms-diagnostics: the only ones in the
+        // output are the server's (`<<`) and inside report bodies.
+        for message in output.split("\n  >> ").skip(1) {
+            let head = message.split("\n  <<").next().unwrap();
+            assert!(
+                !head
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("ms-diagnostics")),
+                "a request carried ms-diagnostics:\n{head}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_demo_runs_end_to_end_over_tcp() {
+        let (outcome, output) = demo(TransportKind::Tcp).await;
+        assert_demo(&outcome, &output);
+    }
+
+    #[tokio::test]
+    async fn the_demo_runs_end_to_end_over_udp() {
+        let (outcome, output) = demo(TransportKind::Udp).await;
+        assert_demo(&outcome, &output);
+    }
+
+    #[tokio::test]
+    async fn the_demo_speaks_communicator_2007_when_asked() {
+        let (out, buffer) = capture(false);
+        let args = DemoArgs {
+            set: StringSet::Communicator2007,
+            ..DemoArgs::default()
+        };
+        let outcome = tokio::time::timeout(LIMIT, demo::run(&args, out, Pacing::FAST))
+            .await
+            .unwrap()
+            .unwrap();
+        let output = text(&buffer);
+        assert!(outcome.ok(), "{output}");
+        // Communicator's wording (MS-OCER Appendix E), and its message ids.
+        assert!(
+            output.contains("[user sees] Call was unsuccessful."),
+            "{output}"
+        );
+        assert!(
+            output.contains("(oc2007-sip-504-voice-call, en-US"),
+            "{output}"
+        );
+        assert!(output.contains("Removed from conference."), "{output}");
+        assert!(!output.contains("lync2010-"), "{output}");
+    }
+
+    fn server_args(server: &DemoServer, command: Command) -> ServerArgs {
+        ServerArgs {
+            server: server.tcp_addr().to_string(),
+            transport: TransportKind::Tcp,
+            user: "sip:alice@contoso.com".into(),
+            auth_user: None,
+            password: Some(Account::default().password),
+            tls_ca: None,
+            tls_name: None,
+            set: StringSet::Lync2010,
+            locales: Vec::new(),
+            report: true,
+            json: true,
+            command: Some(command),
+        }
+    }
+
+    /// Runs one command against a fresh demo server; the outcome and the
+    /// JSON lines, each parsed.
+    async fn one_shot(
+        command: Command,
+        edit: impl FnOnce(&mut ServerArgs),
+    ) -> (Outcome, Vec<Value>) {
+        let (server, _wire) = DemoServer::start(Account::default(), Pacing::FAST)
+            .await
+            .unwrap();
+        let mut args = server_args(&server, command);
+        edit(&mut args);
+        let (out, buffer) = capture(args.json);
+        let command = args.command.clone().unwrap();
+        let outcome = tokio::time::timeout(LIMIT, session::one_shot(&args, &command, &out))
+            .await
+            .expect("the command finishes");
+        server.shutdown().await;
+        let lines = text(&buffer)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect();
+        (outcome, lines)
+    }
+
+    fn events<'a>(lines: &'a [Value], name: &str) -> Vec<&'a Value> {
+        lines.iter().filter(|l| l["event"] == name).collect()
+    }
+
+    fn call(target: &str) -> Command {
+        Command::Call {
+            target: target.into(),
+            mode: Mode::Voice,
+            action: Action::Call,
+            hold: Duration::ZERO,
+        }
+    }
+
+    #[tokio::test]
+    async fn one_shot_call_that_fails_exits_1_with_json_events() {
+        let (outcome, lines) = one_shot(call("sip:bob@contoso.com"), |_| {}).await;
+        assert_eq!(outcome, Outcome::Failed);
+        assert_eq!(outcome.code(), 1);
+        assert_eq!(lines.first().unwrap()["event"], "command");
+        let done = lines.last().unwrap();
+        assert_eq!(
+            (done["event"].as_str(), done["exitCode"].as_u64()),
+            (Some("done"), Some(1))
+        );
+
+        let registered = events(&lines, "registration");
+        assert!(
+            registered.iter().any(|r| r["state"] == "registered"),
+            "{lines:?}"
+        );
+        let progress = events(&lines, "progress");
+        let report = progress
+            .iter()
+            .find(|p| p["status"] == 101)
+            .expect("the 101");
+        assert_eq!(report["diagnostics"][0]["errorId"], 12006);
+        assert_eq!(report["diagnostics"][0]["reason"], "Trying next hop");
+
+        let failed = events(&lines, "failed");
+        assert_eq!(failed.len(), 1, "{lines:?}");
+        let failure = &failed[0]["failure"];
+        assert_eq!(
+            (failed[0]["mode"].as_str(), failed[0]["action"].as_str()),
+            (Some("voice"), Some("call"))
+        );
+        assert_eq!(failure["kind"], "rejected");
+        assert_eq!(failure["status"], 504);
+        assert_eq!(failure["display"]["code"], "SipStatus");
+        assert_eq!(failure["display"]["subcode"], "504");
+        assert_eq!(failure["display"]["message"], "Operation was unsuccessful.");
+        let call_id = failed[0]["callId"].as_str().unwrap();
+        assert!(events(&lines, "report-queued")
+            .iter()
+            .any(|r| r["callId"] == call_id));
+        assert_eq!(events(&lines, "report-sent").len(), 1, "{lines:?}");
+    }
+
+    #[tokio::test]
+    async fn one_shot_call_that_is_answered_exits_0() {
+        let (outcome, lines) = one_shot(call("sip:echo@contoso.com"), |_| {}).await;
+        assert_eq!(outcome, Outcome::Succeeded, "{lines:?}");
+        assert_eq!(events(&lines, "established").len(), 1);
+        assert!(events(&lines, "failed").is_empty());
+        assert_eq!(lines.last().unwrap()["exitCode"], 0);
+    }
+
+    #[tokio::test]
+    async fn one_shot_messages() {
+        let im = |to: &str| Command::Im {
+            target: to.into(),
+            text: "hello".into(),
+        };
+        let (outcome, lines) = one_shot(im("sip:bob@contoso.com"), |_| {}).await;
+        assert_eq!(outcome, Outcome::Failed);
+        let failed = events(&lines, "failed");
+        assert_eq!(failed[0]["failure"]["status"], 480);
+        assert_eq!(failed[0]["mode"], "im");
+
+        let (outcome, lines) = one_shot(im("sip:echo@contoso.com"), |_| {}).await;
+        assert_eq!(outcome, Outcome::Succeeded, "{lines:?}");
+
+        // Without reporting, the failure sends no report.
+        let (outcome, lines) = one_shot(im("sip:bob@contoso.com"), |a| a.report = false).await;
+        assert_eq!(outcome, Outcome::Failed);
+        assert!(events(&lines, "report-queued").is_empty(), "{lines:?}");
+    }
+
+    #[tokio::test]
+    async fn one_shot_with_a_wrong_password_fails_to_register() {
+        let (outcome, lines) =
+            one_shot(Command::Register, |a| a.password = Some("wrong".into())).await;
+        assert_eq!(outcome, Outcome::Failed);
+        let failed = events(&lines, "registration");
+        assert!(failed.iter().any(|r| r["state"] == "failed"), "{lines:?}");
+
+        let (outcome, _) = one_shot(Command::Register, |_| {}).await;
+        assert_eq!(outcome, Outcome::Succeeded);
+    }
+
+    #[tokio::test]
+    async fn one_shot_with_an_unreadable_ca_file_is_a_bad_argument() {
+        let (outcome, lines) = one_shot(Command::Register, |a| {
+            a.transport = TransportKind::Tls;
+            a.tls_ca = Some("/nonexistent/ca.pem".into());
+        })
+        .await;
+        assert_eq!(outcome, Outcome::BadArgument);
+        assert_eq!(outcome.code(), 2);
+        assert_eq!(lines[0]["event"], "error");
+        assert!(lines[0]["message"].as_str().unwrap().contains("--tls-ca"));
+    }
+
+    #[tokio::test]
+    async fn one_shot_text_output_shows_what_the_user_sees() {
+        let (server, _wire) = DemoServer::start(Account::default(), Pacing::FAST)
+            .await
+            .unwrap();
+        let mut args = server_args(&server, call("sip:bob@contoso.com"));
+        args.json = false;
+        let (out, buffer) = capture(false);
+        let command = args.command.clone().unwrap();
+        let outcome = tokio::time::timeout(LIMIT, session::one_shot(&args, &command, &out))
+            .await
+            .unwrap();
+        server.shutdown().await;
+        let output = text(&buffer);
+        assert_eq!(outcome, Outcome::Failed);
+        assert!(
+            output.contains("[user sees] Operation was unsuccessful."),
+            "{output}"
+        );
+        assert!(
+            output.contains("ms-diagnostics: 12006 \"Trying next hop\""),
+            "{output}"
+        );
+        assert!(output.ends_with("call: failed\n"), "{output}");
+    }
+
+    #[tokio::test]
+    async fn interactive_commands_from_a_script() {
+        let (server, _wire) = DemoServer::start(Account::default(), Pacing::FAST)
+            .await
+            .unwrap();
+        let mut args = server_args(&server, Command::Register);
+        args.command = None;
+        let (out, buffer) = capture(true);
+        let script: &[u8] =
+            b"register\n\ncall sip:bob@contoso.com\nim sip:bob@contoso.com hi there\nbogus\n";
+        let outcome = tokio::time::timeout(LIMIT, interactive::run_with(&args, &out, script))
+            .await
+            .expect("the script finishes");
+        server.shutdown().await;
+        assert_eq!(outcome, Outcome::Succeeded);
+        let lines: Vec<Value> = text(&buffer)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let failed = events(&lines, "failed");
+        let modes: Vec<_> = failed.iter().map(|f| f["mode"].as_str().unwrap()).collect();
+        assert!(
+            modes.contains(&"voice") && modes.contains(&"im"),
+            "{lines:?}"
+        );
+        let errors = events(&lines, "error");
+        assert!(errors
+            .iter()
+            .any(|e| e["message"].as_str().unwrap().contains("unknown command")));
+        assert!(events(&lines, "registration")
+            .iter()
+            .any(|r| r["state"] == "unregistered"));
+    }
+}
