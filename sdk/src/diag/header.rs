@@ -754,21 +754,41 @@ impl<'a> Parser<'a> {
     /// its content with quoted-pairs resolved and each line fold (line break
     /// plus following SP/HTAB) turned into one SP.
     ///
-    /// The scan finds the closing quote and validates; most values have no
-    /// escape or fold and are copied in one piece. Otherwise the scan also
-    /// notes where the escapes and folds are (the first few, on the stack) and
-    /// how many bytes they remove, so the copy that follows allocates exactly
-    /// once and does not search again.
+    /// Most values have no escape or fold: the first byte the scan stops at
+    /// is the closing quote, and the value is copied in one piece. Otherwise
+    /// the scan goes on out of line, validates, and notes where the escapes
+    /// and folds are (the first few, on the stack) and how many bytes they
+    /// remove, so the copy that follows allocates exactly once and does not
+    /// search again.
+    #[inline]
     fn quoted_string(&mut self) -> Result<CompactString, DiagParseError> {
+        let start = self.pos + 1;
+        let first = find_quoted_special(self.b, start);
+        match first {
+            Some(close) if self.b.get(close) == Some(&b'"') => {
+                self.pos = close + 1;
+                Ok(CompactString::from(self.slice(start, close)))
+            }
+            _ => self.unfolded_quoted_string(first),
+        }
+    }
+
+    /// [`Parser::quoted_string`] for a value with an escape, a fold or a
+    /// control character (or no closing quote), from the `first` of them.
+    #[inline(never)]
+    fn unfolded_quoted_string(
+        &mut self,
+        first: Option<usize>,
+    ) -> Result<CompactString, DiagParseError> {
         let open = self.pos;
         let start = open + 1;
         let mut marks = Marks::default();
         // Bytes the copy drops: each `\` of a quoted-pair, and each fold
         // but the one SP it becomes.
         let mut dropped = 0;
-        let mut i = start;
+        let mut next = first;
         let close = loop {
-            let Some(j) = find_quoted_special(self.b, i) else {
+            let Some(j) = next else {
                 return Err(DiagParseError::UnterminatedQuotedString { at: open });
             };
             match (self.b.get(j), self.b.get(j + 1)) {
@@ -783,21 +803,23 @@ impl<'a> Parser<'a> {
                 // multi-byte character the scan resumes on a continuation
                 // byte, which is never special.
                 (Some(b'\\'), Some(_)) => {
-                    i = j + 2;
+                    next = find_quoted_special(self.b, j + 2);
                     dropped += 1;
                 }
                 (Some(b'\r'), Some(b'\n')) => {
-                    i = self.fold_end(j + 2);
-                    dropped += i - j - 1;
+                    let k = self.fold_end(j + 2);
+                    next = find_quoted_special(self.b, k);
+                    dropped += k - j - 1;
                 }
                 (Some(b'\r'), _) => return Err(DiagParseError::InvalidCharacter { at: j }),
                 (Some(b'\n'), _) => {
-                    i = self.fold_end(j + 1);
-                    dropped += i - j - 1;
+                    let k = self.fold_end(j + 1);
+                    next = find_quoted_special(self.b, k);
+                    dropped += k - j - 1;
                 }
                 // Other control characters stop the scan but are data.
                 _ => {
-                    i = j + 1;
+                    next = find_quoted_special(self.b, j + 1);
                     continue;
                 }
             }
