@@ -580,7 +580,8 @@ fn write_without_line_breaks(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result
 }
 
 /// One forward pass over the bytes of a header value (a quoted-string with
-/// an escape or fold is read twice, see `quoted_string`). Every slice is cut
+/// more than a few escapes or folds is partly read twice, see
+/// `unfolded_quoted_string`). Every slice is cut
 /// at an ASCII byte, hence at a char boundary; `get` keeps that a
 /// non-panicking fact rather than an assumption.
 struct Parser<'a> {
