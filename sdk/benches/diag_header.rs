@@ -31,7 +31,7 @@ fn bench(c: &mut Criterion) {
     });
     let h = DiagnosticsHeader::parse(HeaderKind::Private, SPEC_2211)
         .expect("the spec example parses (unit tests check its fields)");
-    // The owned result alone: the same eleven heap blocks and bytes as a
+    // The owned result alone: the same heap blocks and bytes as a
     // parse, without any scanning. Parse time minus this is the parser's own.
     c.bench_function("clone parsed 2.2.1.1 example (allocation floor)", |b| {
         b.iter(|| black_box(&h).clone())

@@ -127,9 +127,12 @@ pub struct ObservedDiagnostic {
 impl ObservedDiagnostic {
     fn new(kind: HeaderKind, origin: DiagOrigin, at: Duration, value: &str, limit: usize) -> Self {
         let (raw, truncated) = truncate_chars(value, limit);
-        let parsed = DiagnosticsHeader::parse(kind, raw);
-        if let Err(error) = &parsed {
-            debug!(?kind, %error, "diagnostics header does not parse; kept raw");
+        let mut parsed = DiagnosticsHeader::parse(kind, raw);
+        match &mut parsed {
+            // The parser sizes `params` for speed; a record is kept, so it is
+            // sized for memory (DESIGN.md §6: ≤ 4 KiB per record).
+            Ok(header) => header.params.shrink_to_fit(),
+            Err(error) => debug!(?kind, %error, "diagnostics header does not parse; kept raw"),
         }
         Self {
             kind,
@@ -405,6 +408,8 @@ impl Collector {
                 }),
             }
         }
+        warnings.shrink_to_fit();
+        malformed.shrink_to_fit();
         self.record.final_response = Some(FinalResponse {
             status,
             reason_phrase,
@@ -453,7 +458,16 @@ impl Collector {
     }
 
     /// Ends collection and gives the record.
-    pub fn finish(self) -> TransactionRecord {
+    ///
+    /// Its vectors grew by pushes (to 4 elements, then doubling); a finished
+    /// record no longer grows, so they give back the unused room, which was
+    /// most of an ObservedDiagnostic-sized block each (DESIGN.md §6: ≤ 4 KiB
+    /// per record).
+    pub fn finish(mut self) -> TransactionRecord {
+        let r = &mut self.record;
+        r.provisional.shrink_to_fit();
+        r.progress.shrink_to_fit();
+        r.server_requests.shrink_to_fit();
         self.record
     }
 
@@ -502,6 +516,8 @@ impl Collector {
                 out.push(diag);
             }
         }
+        // Usually one header: not the four a first push makes room for.
+        out.shrink_to_fit();
         out
     }
 }

@@ -27,6 +27,21 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The string type of parsed header fields; re-exported so callers can name
+/// it without depending on `compact_str` themselves. It derefs to `&str`, so
+/// `h.reason.as_deref()` is an `Option<&str>` and comparisons with `&str`
+/// work as with `String`.
+///
+/// Why not `String`: a parsed Lync header is a handful of short strings
+/// (parameter names, `reason`, `source`, most values fit in 24 bytes), and
+/// allocating each one on the heap was most of the parse time (eleven heap
+/// blocks for the §2.2.1.1 example, against a ≤ 300 ns target, DESIGN.md §6).
+/// `CompactString` is the size of a `String` and keeps up to 24 bytes inline;
+/// that example is now down to two heap blocks (the `params` vector and its
+/// one 48-byte value).
+pub use compact_str::CompactString;
+use compact_str::ToCompactString;
+
 use super::error_id::parse_digits;
 use super::ErrorId;
 
@@ -71,9 +86,9 @@ impl fmt::Display for HeaderKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamValue {
     /// `token` or `host`.
-    Token(String),
+    Token(CompactString),
     /// `quoted-string`, stored unquoted and unescaped.
-    Quoted(String),
+    Quoted(CompactString),
 }
 
 impl ParamValue {
@@ -101,14 +116,14 @@ impl fmt::Display for ParamValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
     /// Name as received (compare with `eq_ignore_ascii_case`).
-    pub name: String,
+    pub name: CompactString,
     /// Value, if any.
     pub value: Option<ParamValue>,
 }
 
 impl Param {
     /// A parameter printed as `name=value` with a bare value.
-    pub fn token(name: impl Into<String>, value: impl Into<String>) -> Param {
+    pub fn token(name: impl Into<CompactString>, value: impl Into<CompactString>) -> Param {
         Param {
             name: name.into(),
             value: Some(ParamValue::Token(value.into())),
@@ -116,7 +131,7 @@ impl Param {
     }
 
     /// A parameter printed as `name="value"`.
-    pub fn quoted(name: impl Into<String>, value: impl Into<String>) -> Param {
+    pub fn quoted(name: impl Into<CompactString>, value: impl Into<CompactString>) -> Param {
         Param {
             name: name.into(),
             value: Some(ParamValue::Quoted(value.into())),
@@ -165,7 +180,7 @@ impl SetupTime {
 
     /// The `Setup_time=<ms>` parameter, for a client that reports it.
     pub fn to_param(self) -> Param {
-        Param::token(Self::PARAM_NAME, self.0.to_string())
+        Param::token(Self::PARAM_NAME, self.0.to_compact_string())
     }
 }
 
@@ -197,9 +212,9 @@ pub struct DiagnosticsHeader {
     /// The ErrorId.
     pub error_id: ErrorId,
     /// `reason` (unquoted, unescaped).
-    pub reason: Option<String>,
+    pub reason: Option<CompactString>,
     /// `source` (unquoted, unescaped).
-    pub source: Option<String>,
+    pub source: Option<CompactString>,
     /// Other parameters in arrival order.
     pub params: Vec<Param>,
 }
@@ -436,6 +451,24 @@ impl fmt::Display for DiagnosticsHeader {
     }
 }
 
+/// How many bytes a [`CompactString`] keeps inline: its own size.
+const INLINE_CAPACITY: usize = std::mem::size_of::<CompactString>();
+
+/// Generic-param names the spec uses (§2.2.1.1) that are longer than the 24
+/// bytes a [`CompactString`] holds inline: a parsed header refers to these
+/// static copies instead of allocating each time one arrives.
+const LONG_PARAM_NAMES: &[&str] = &["WinsockFailureDescription"];
+
+/// `name` as an owned parameter name, without a heap block whenever it fits
+/// inline or is one of [`LONG_PARAM_NAMES`] (compared case-sensitively, so
+/// the name stays exactly as received).
+fn param_name(name: &str) -> CompactString {
+    if let Some(&known) = LONG_PARAM_NAMES.iter().find(|&&known| known == name) {
+        return CompactString::const_new(known);
+    }
+    CompactString::from(name)
+}
+
 /// RFC 3261 `token` characters: alphanum / "-" / "." / "!" / "%" / "*" /
 /// "_" / "+" / "`" / "'" / "~". A table, because this is the inner loop.
 static TOKEN: [bool; 256] = {
@@ -547,7 +580,8 @@ fn write_without_line_breaks(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result
 }
 
 /// One forward pass over the bytes of a header value (a quoted-string with
-/// an escape or fold is read twice, see `quoted_string`). Every slice is cut
+/// more than a few escapes or folds is partly read twice, see
+/// `unfolded_quoted_string`). Every slice is cut
 /// at an ASCII byte, hence at a char boundary; `get` keeps that a
 /// non-panicking fact rather than an assumption.
 struct Parser<'a> {
@@ -586,7 +620,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    #[inline]
+    // Forced: left to itself the compiler keeps `token` and `special_value`
+    // out of line, and their calls cost 6% of a parse (measured).
+    #[inline(always)]
     fn token(&mut self) -> &'a str {
         let start = self.pos;
         let mut i = start;
@@ -645,8 +681,13 @@ impl<'a> Parser<'a> {
                 } else {
                     None
                 };
+                if h.params.capacity() == 0 {
+                    // Room for the usual handful at once, rather than
+                    // through `push`'s growth path.
+                    h.params = Vec::with_capacity(4);
+                }
                 h.params.push(Param {
-                    name: name.to_owned(),
+                    name: param_name(name),
                     value,
                 });
             }
@@ -655,13 +696,14 @@ impl<'a> Parser<'a> {
 
     /// The value of `reason` / `source` (`name`, already known to be one of
     /// them): a quoted-string, at most once.
+    #[inline(always)] // see `token`
     fn special_value(
         &mut self,
         name: &str,
         name_at: usize,
         has_value: bool,
         seen: bool,
-    ) -> Result<String, DiagParseError> {
+    ) -> Result<CompactString, DiagParseError> {
         let unquoted = |at| {
             if name.eq_ignore_ascii_case("reason") {
                 DiagParseError::UnquotedReason { at }
@@ -698,14 +740,16 @@ impl<'a> Parser<'a> {
                     return Err(DiagParseError::InvalidParamValue { at });
                 }
                 self.pos = i + 1;
-                Ok(ParamValue::Token(self.slice(at, self.pos).to_owned()))
+                Ok(ParamValue::Token(CompactString::from(
+                    self.slice(at, self.pos),
+                )))
             }
             _ => {
                 let t = self.token();
                 if t.is_empty() {
                     return Err(DiagParseError::InvalidParamValue { at });
                 }
-                Ok(ParamValue::Token(t.to_owned()))
+                Ok(ParamValue::Token(CompactString::from(t)))
             }
         }
     }
@@ -714,16 +758,41 @@ impl<'a> Parser<'a> {
     /// its content with quoted-pairs resolved and each line fold (line break
     /// plus following SP/HTAB) turned into one SP.
     ///
-    /// Two passes: the first finds the closing quote and validates; only if
-    /// it met an escape or a fold does the second copy piecewise, into a
-    /// buffer sized once. Most values are copied in one piece.
-    fn quoted_string(&mut self) -> Result<String, DiagParseError> {
+    /// Most values have no escape or fold: the first byte the scan stops at
+    /// is the closing quote, and the value is copied in one piece. Otherwise
+    /// the scan goes on out of line, validates, and notes where the escapes
+    /// and folds are (the first few, on the stack) and how many bytes they
+    /// remove, so the copy that follows allocates exactly once and does not
+    /// search again.
+    #[inline]
+    fn quoted_string(&mut self) -> Result<CompactString, DiagParseError> {
+        let start = self.pos + 1;
+        let first = find_quoted_special(self.b, start);
+        match first {
+            Some(close) if self.b.get(close) == Some(&b'"') => {
+                self.pos = close + 1;
+                Ok(CompactString::from(self.slice(start, close)))
+            }
+            _ => self.unfolded_quoted_string(first),
+        }
+    }
+
+    /// [`Parser::quoted_string`] for a value with an escape, a fold or a
+    /// control character (or no closing quote), from the `first` of them.
+    #[inline(never)]
+    fn unfolded_quoted_string(
+        &mut self,
+        first: Option<usize>,
+    ) -> Result<CompactString, DiagParseError> {
         let open = self.pos;
         let start = open + 1;
-        let mut i = start;
-        let mut plain = true;
+        let mut marks = Marks::default();
+        // Bytes the copy drops: each `\` of a quoted-pair, and each fold
+        // but the one SP it becomes.
+        let mut dropped = 0;
+        let mut next = first;
         let close = loop {
-            let Some(j) = find_quoted_special(self.b, i) else {
+            let Some(j) = next else {
                 return Err(DiagParseError::UnterminatedQuotedString { at: open });
             };
             match (self.b.get(j), self.b.get(j + 1)) {
@@ -734,52 +803,151 @@ impl<'a> Parser<'a> {
                 (Some(b'\\'), Some(b'\r' | b'\n')) => {
                     return Err(DiagParseError::InvalidCharacter { at: j + 1 })
                 }
-                (Some(b'\r'), Some(b'\n')) => i = j + 2,
-                (Some(b'\r'), _) => return Err(DiagParseError::InvalidCharacter { at: j }),
                 // The byte after `\` is taken literally, so skip it; for a
                 // multi-byte character the scan resumes on a continuation
                 // byte, which is never special.
-                (Some(b'\\'), Some(_)) => i = j + 2,
-                _ => i = j + 1,
+                (Some(b'\\'), Some(_)) => {
+                    next = find_quoted_special(self.b, j + 2);
+                    dropped += 1;
+                }
+                (Some(b'\r'), Some(b'\n')) => {
+                    let k = self.fold_end(j + 2);
+                    next = find_quoted_special(self.b, k);
+                    dropped += k - j - 1;
+                }
+                (Some(b'\r'), _) => return Err(DiagParseError::InvalidCharacter { at: j }),
+                (Some(b'\n'), _) => {
+                    let k = self.fold_end(j + 1);
+                    next = find_quoted_special(self.b, k);
+                    dropped += k - j - 1;
+                }
+                // Other control characters stop the scan but are data.
+                _ => {
+                    next = find_quoted_special(self.b, j + 1);
+                    continue;
+                }
             }
-            plain = false;
+            marks.push(j);
         };
         self.pos = close + 1;
-        if plain {
-            return Ok(self.slice(start, close).to_owned());
+        if marks.is_empty() {
+            return Ok(CompactString::from(self.slice(start, close)));
         }
-        let mut out = String::with_capacity(close - start);
+        // Exact, so a value that fits inline once its folds are collapsed
+        // (Lync wraps long reasons) stays off the heap.
+        let len = (close - start).saturating_sub(dropped);
+        if len <= INLINE_CAPACITY {
+            let mut out = CompactString::with_capacity(len);
+            self.unfold(start, close, &marks, |s| out.push_str(s));
+            Ok(out)
+        } else {
+            // On the heap anyway: a `String` takes the pieces for less than
+            // `CompactString::push_str` does, and hands its buffer over.
+            let mut out = String::with_capacity(len);
+            self.unfold(start, close, &marks, |s| out.push_str(s));
+            Ok(CompactString::from(out))
+        }
+    }
+
+    /// Writes the content of the validated quoted-string `start..close` to
+    /// `push`, piece by piece: quoted-pairs resolved, folds made one SP.
+    fn unfold(&self, start: usize, close: usize, marks: &Marks, mut push: impl FnMut(&str)) {
         let mut seg = start;
-        let mut i = start;
-        while let Some(j) = find_quoted_special(self.b, i).filter(|&j| j < close) {
-            out.push_str(self.slice(seg, j));
-            match self.b.get(j) {
-                Some(b'\\') => {
-                    // The escaped character starts the next segment.
-                    seg = j + 1;
-                    i = j + 2;
+        let mut next = 0;
+        while let Some(j) = marks
+            .get(next)
+            .or_else(|| marks.overflowed().then(|| self.next_mark(seg, close))?)
+        {
+            next += 1;
+            push(self.slice(seg, j));
+            seg = match self.b.get(j) {
+                // The escaped character starts the next segment.
+                Some(b'\\') => j + 1,
+                Some(b'\r') => {
+                    push(" ");
+                    self.fold_end(j + 2)
                 }
-                Some(&c) => {
-                    out.push(' ');
-                    let mut k = if c == b'\r' { j + 2 } else { j + 1 };
-                    while matches!(self.b.get(k), Some(b' ' | b'\t')) {
-                        k += 1;
-                    }
-                    seg = k;
-                    i = k;
+                _ => {
+                    push(" ");
+                    self.fold_end(j + 1)
                 }
-                None => break,
-            }
+            };
         }
-        out.push_str(self.slice(seg, close));
-        Ok(out)
+        push(self.slice(seg, close));
+    }
+
+    /// The next escape or fold in the segment starting at `seg`, up to
+    /// `close`, of a quoted-string the scan has validated: for the ones
+    /// beyond what [`Marks`] holds.
+    fn next_mark(&self, seg: usize, close: usize) -> Option<usize> {
+        // A segment right after a quoted-pair starts with the escaped byte,
+        // which is data whatever it is (even `\` or `"`). Other segments
+        // follow the opening quote or a fold's whitespace.
+        let after_escape = seg
+            .checked_sub(1)
+            .is_some_and(|p| self.b.get(p) == Some(&b'\\'));
+        let mut i = if after_escape { seg + 1 } else { seg };
+        loop {
+            let j = find_quoted_special(self.b, i).filter(|&j| j < close)?;
+            if matches!(self.b.get(j), Some(b'\\' | b'\r' | b'\n')) {
+                return Some(j);
+            }
+            i = j + 1;
+        }
+    }
+
+    /// The end of the SP/HTAB run at `from`, just after a line break.
+    fn fold_end(&self, from: usize) -> usize {
+        let mut k = from;
+        while matches!(self.b.get(k), Some(b' ' | b'\t')) {
+            k += 1;
+        }
+        k
     }
 }
 
-/// Index of the first `"`, `\`, CR or LF at or after `from`: the only bytes
-/// that end a run of qdtext. Quoted values are most of a diagnostics header,
-/// so this tests eight bytes per step (SWAR) and takes the position from the
-/// lowest flagged byte instead of rescanning.
+/// Positions of the first escapes and folds of a quoted-string, found by the
+/// validating scan and used by the copy. A fixed array: values rarely have
+/// more than a few, and the copy finds any further ones itself.
+#[derive(Default)]
+struct Marks {
+    at: [usize; 8],
+    /// How many were pushed, kept or not.
+    count: usize,
+}
+
+impl Marks {
+    fn push(&mut self, j: usize) {
+        if let Some(slot) = self.at.get_mut(self.count) {
+            *slot = j;
+        }
+        self.count += 1;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The `k`th mark, if it was kept.
+    fn get(&self, k: usize) -> Option<usize> {
+        self.at
+            .get(..self.count.min(self.at.len()))?
+            .get(k)
+            .copied()
+    }
+
+    fn overflowed(&self) -> bool {
+        self.count > self.at.len()
+    }
+}
+
+/// Index of the first `"`, `\` or byte below 0x0E (CR, LF and other control
+/// characters) at or after `from`. Only `"`, `\`, CR and LF end a run of
+/// qdtext; the other control characters are rare enough to be sorted out by
+/// the caller, and one range test costs less than two equality tests.
+/// Quoted values are most of a diagnostics header, so this tests eight bytes
+/// per step (SWAR) and takes the position from the lowest flagged byte
+/// instead of rescanning.
 fn find_quoted_special(b: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -789,12 +957,17 @@ fn find_quoted_special(b: &[u8], from: usize) -> Option<usize> {
         let x = w ^ (ONES * u64::from(v));
         x.wrapping_sub(ONES) & !x & HIGHS
     }
+    // The same for bytes below 0x0E (bytes of 0x80 and above are masked out
+    // by `!w`).
+    fn below_0e(w: u64) -> u64 {
+        w.wrapping_sub(ONES * 0x0E) & !w & HIGHS
+    }
     let mut i = from;
     while let Some(chunk) = b.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
-        let hits = eq_bytes(w, b'"') | eq_bytes(w, b'\\') | eq_bytes(w, b'\r') | eq_bytes(w, b'\n');
+        let hits = eq_bytes(w, b'"') | eq_bytes(w, b'\\') | below_0e(w);
         if hits != 0 {
             return Some(i + (hits.trailing_zeros() / 8) as usize);
         }
@@ -802,8 +975,13 @@ fn find_quoted_special(b: &[u8], from: usize) -> Option<usize> {
     }
     b.get(i..)?
         .iter()
-        .position(|&c| matches!(c, b'"' | b'\\' | b'\r' | b'\n'))
+        .position(|&c| is_quoted_special(c))
         .map(|p| i + p)
+}
+
+/// The bytes [`find_quoted_special`] stops at.
+fn is_quoted_special(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x0E
 }
 
 #[cfg(test)]
@@ -1120,6 +1298,65 @@ Domain=\"fabrikam.com\";PeerServer=\"sip.fabrikam.com\";source=\"sip.contoso.com
     }
 
     #[test]
+    fn strings_stay_off_the_heap_where_they_fit() {
+        // The heap was most of the parse time (DESIGN.md §6); this pins
+        // where the §2.2.1.1 example's strings live.
+        let h = private(SPEC_2211);
+        // "Temporarily cannot route" is 24 bytes once its fold is collapsed:
+        // inline, even where the raw text (CRLF plus SP) is longer.
+        let crlf = private(&SPEC_2211.replace('\n', "\r\n "));
+        for reason in [&h.reason, &crlf.reason] {
+            let reason = reason.as_ref().unwrap();
+            assert_eq!(reason.len(), 24);
+            assert!(!reason.is_heap_allocated());
+        }
+        assert!(!h.source.as_ref().unwrap().is_heap_allocated());
+        for p in &h.params {
+            // The spec's one name longer than 24 bytes is a static copy.
+            assert!(!p.name.is_heap_allocated(), "{}", p.name);
+            let Some(ParamValue::Quoted(v)) = &p.value else {
+                panic!("{p:?}")
+            };
+            if v.len() > INLINE_CAPACITY {
+                assert!(v.is_heap_allocated());
+                assert_eq!(v.capacity(), v.len(), "sized exactly");
+            } else {
+                assert!(!v.is_heap_allocated(), "{v}");
+            }
+        }
+        // Interning never changes a name: other spellings are kept as sent.
+        let h = private("1;winsockFailureDescription=a;WinsockFailureDescription=b");
+        let names: Vec<&str> = h.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["winsockFailureDescription", "WinsockFailureDescription"]
+        );
+    }
+
+    /// The content of a quoted-string read one character at a time:
+    /// `\x` is `x`, a line break and the SP/HTAB after it are one SP.
+    fn reference_unfold(raw: &str) -> String {
+        let mut out = String::new();
+        let mut chars = raw.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => out.extend(chars.next()),
+                '\r' | '\n' => {
+                    if c == '\r' {
+                        assert_eq!(chars.next(), Some('\n'));
+                    }
+                    while matches!(chars.peek(), Some(' ' | '\t')) {
+                        chars.next();
+                    }
+                    out.push(' ');
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
     fn display_never_emits_line_breaks() {
         let mut h = DiagnosticsHeader::new(HeaderKind::Private, ErrorId(1));
         h.reason = Some("a\r\nVia: x".into());
@@ -1256,9 +1493,9 @@ Domain=\"fabrikam.com\";PeerServer=\"sip.fabrikam.com\";source=\"sip.contoso.com
     fn arb_value() -> impl Strategy<Value = Option<ParamValue>> {
         prop_oneof![
             Just(None),
-            "[A-Za-z0-9.!%*_+`'~-]{1,12}".prop_map(|t| Some(ParamValue::Token(t))),
-            "\\[[0-9a-fA-F:.]{1,16}\\]".prop_map(|t| Some(ParamValue::Token(t))),
-            arb_text().prop_map(|t| Some(ParamValue::Quoted(t))),
+            "[A-Za-z0-9.!%*_+`'~-]{1,12}".prop_map(|t| Some(ParamValue::Token(t.into()))),
+            "\\[[0-9a-fA-F:.]{1,16}\\]".prop_map(|t| Some(ParamValue::Token(t.into()))),
+            arb_text().prop_map(|t| Some(ParamValue::Quoted(t.into()))),
         ]
     }
 
@@ -1269,15 +1506,18 @@ Domain=\"fabrikam.com\";PeerServer=\"sip.fabrikam.com\";source=\"sip.contoso.com
             proptest::option::of(arb_text()),
             proptest::option::of(arb_text()),
             proptest::collection::vec(
-                (arb_name(), arb_value()).prop_map(|(name, value)| Param { name, value }),
+                (arb_name(), arb_value()).prop_map(|(name, value)| Param {
+                    name: name.into(),
+                    value,
+                }),
                 0..6,
             ),
         )
             .prop_map(|(kind, id, reason, source, params)| DiagnosticsHeader {
                 kind,
                 error_id: ErrorId(id),
-                reason,
-                source,
+                reason: reason.map(Into::into),
+                source: source.map(Into::into),
                 params,
             })
     }
@@ -1293,7 +1533,7 @@ Domain=\"fabrikam.com\";PeerServer=\"sip.fabrikam.com\";source=\"sip.contoso.com
         ) {
             let naive_special = v.get(from..).and_then(|r| {
                 r.iter()
-                    .position(|c| matches!(c, b'"' | b'\\' | b'\r' | b'\n'))
+                    .position(|c| matches!(c, b'"' | b'\\' | 0x00..=0x0D))
                     .map(|p| from + p)
             });
             prop_assert_eq!(find_quoted_special(&v, from), naive_special);
@@ -1315,6 +1555,33 @@ Domain=\"fabrikam.com\";PeerServer=\"sip.fabrikam.com\";source=\"sip.contoso.com
         fn parse_never_panics(s in any::<String>()) {
             let _ = DiagnosticsHeader::parse(HeaderKind::Private, &s);
             let _ = DiagnosticsHeader::parse_header_line(&s);
+        }
+
+        #[test]
+        fn quoted_string_content_matches_a_char_by_char_reading(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    // qdtext, with HTAB and other control characters
+                    "[a-zé☎ \t\u{1}\u{b}\u{c}]{0,6}",
+                    // quoted-pairs, escaping the specials too
+                    Just("\\\\".to_owned()),
+                    Just("\\\"".to_owned()),
+                    "\\\\[a-z\té☎]",
+                    // folds
+                    "(\r\n|\n)[ \t]{0,3}",
+                ],
+                // Well past the escapes and folds the scan notes on the stack.
+                0..30,
+            )
+        ) {
+            let raw = pieces.concat();
+            let expected = reference_unfold(&raw);
+            let h = private(&format!("1;reason=\"{raw}\";x=\"{raw}\""));
+            prop_assert_eq!(h.reason.as_deref(), Some(expected.as_str()));
+            prop_assert_eq!(h.param("x").and_then(Param::value_str), Some(expected.as_str()));
+            let reason = h.reason.unwrap_or_default();
+            // Allocated once, exactly, when it does not fit inline.
+            prop_assert!(reason.len() <= INLINE_CAPACITY || reason.capacity() == reason.len());
         }
 
         #[test]
