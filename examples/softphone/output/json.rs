@@ -132,10 +132,10 @@ pub(crate) fn diagnostic(diag: &ObservedDiagnostic) -> Value {
     if let Ok(header) = &diag.parsed {
         value["errorId"] = json!(header.error_id.0);
         if let Some(reason) = &header.reason {
-            value["reason"] = json!(reason);
+            value["reason"] = json!(reason.as_str());
         }
         if let Some(source) = &header.source {
-            value["source"] = json!(source);
+            value["source"] = json!(source.as_str());
         }
     }
     value

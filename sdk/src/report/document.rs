@@ -1043,13 +1043,13 @@ mod tests {
     fn meaning(d: &DiagnosticsHeader) -> Meaning {
         (
             d.error_id,
-            d.reason.clone(),
-            d.source.clone(),
+            d.reason.as_deref().map(str::to_owned),
+            d.source.as_deref().map(str::to_owned),
             d.params
                 .iter()
                 .map(|p| {
                     (
-                        p.name.clone(),
+                        p.name.to_string(),
                         p.value_str().unwrap_or("").trim().to_owned(),
                     )
                 })
