@@ -11,6 +11,102 @@
 //! sees (Lync 2010 or Communicator 2007 wording, localized with Fluent), and builds
 //! the `reportError` document to upload, with the spec's retry rules.
 //!
+//! ## Example: embedding the user agent
+//!
+//! An app builds a [`UserAgent`](ua::UserAgent), registers, and places a call;
+//! the call fails the way the spec's example (MS-OCER §4.1) does — `100`, a
+//! `101 Progress Report` with ErrorId 12006, then `504` with 1007 — and the app
+//! gets the string a Lync 2010 client shows, while the user agent reports the
+//! failure to the server by SERVICE on its own. The server here is a stand-in
+//! on loopback, scripted that way (its code is hidden; expand the example to
+//! see it).
+//!
+//! ```
+//! use ocer::display::{Action, Mode};
+//! use ocer::ua::transport::{Target, TransportKind};
+//! use ocer::ua::{UaEvent, UserAgent};
+//!
+//! # async fn stand_in_server(listener: tokio::net::TcpListener) -> std::io::Result<()> {
+//! #     use ocer::sip::{frame_stream, Framed, FramingLimits};
+//! #     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! #     let (mut tcp, _) = listener.accept().await?;
+//! #     let mut buf = Vec::new();
+//! #     loop {
+//! #         let request = match frame_stream(&buf, &FramingLimits::default()) {
+//! #             Framed::Message { message, consumed } => { buf.drain(..consumed); message }
+//! #             Framed::KeepAlive { consumed } => { buf.drain(..consumed); continue; }
+//! #             Framed::Incomplete => {
+//! #                 let mut chunk = [0u8; 4096];
+//! #                 let n = tcp.read(&mut chunk).await?;
+//! #                 if n == 0 { return Ok(()); }
+//! #                 buf.extend_from_slice(&chunk[..n]);
+//! #                 continue;
+//! #             }
+//! #             Framed::Error { .. } => return Ok(()),
+//! #         };
+//! #         let reply = |status: &str, extra: &str| {
+//! #             let h = |n: &str| request.header_value(&ezk_sip_types::Name::from(n)).unwrap_or_default().to_owned();
+//! #             format!("SIP/2.0 {status}\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag=srv\r\nCall-ID: {}\r\nCSeq: {}\r\n{extra}Content-Length: 0\r\n\r\n",
+//! #                 h("Via"), h("From"), h("To"), h("Call-ID"), h("CSeq"))
+//! #         };
+//! #         match request.method().map(|m| m.to_string()).as_deref() {
+//! #             Some("INVITE") => {
+//! #                 tcp.write_all(reply("100 Trying", "").as_bytes()).await?;
+//! #                 tcp.write_all(reply("101 Progress Report",
+//! #                     "ms-diagnostics: 12006;reason=\"Trying next hop\";appName=\"OutboundRouting\"\r\n").as_bytes()).await?;
+//! #                 tcp.write_all(reply("504 Server time-out",
+//! #                     "ms-diagnostics: 1007;reason=\"Temporarily cannot route\";source=\"server.contoso.com\"\r\n").as_bytes()).await?;
+//! #             }
+//! #             Some("ACK") => {}
+//! #             _ => tcp.write_all(reply("200 OK", "").as_bytes()).await?,
+//! #         }
+//! #     }
+//! # }
+//! # fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let server_addr = listener.local_addr()?;
+//! # let server = tokio::spawn(stand_in_server(listener));
+//! let target = Target::new(TransportKind::Tcp, server_addr);
+//! let (ua, mut events) = UserAgent::builder("sip:alice@contoso.com", target)
+//!     .credentials("alice", "secret") // answers a digest challenge, if one comes
+//!     .build()
+//!     .await?;
+//! ua.register().await?;
+//!
+//! let failure = ua
+//!     .call("sip:bob@contoso.com;user=phone", None, Mode::Voice, Action::Call)
+//!     .await
+//!     .expect_err("the stand-in server cannot route calls");
+//! // What the user sees (MS-OCER Appendix D: 504 in a voice call)...
+//! assert_eq!(failure.to_string(), "Operation was unsuccessful.");
+//! // ...and everything the server said about it, in order of priority.
+//! let record = failure.record.as_ref().expect("a transaction ran");
+//! let ids: Vec<u32> = record.diagnostics_by_priority().filter_map(|d| d.error_id()).map(|id| id.0).collect();
+//! assert_eq!(ids, [1007, 12006]);
+//!
+//! // The events tell the story: each provisional response, the failure, and
+//! // the report the user agent queued and sent by SERVICE.
+//! loop {
+//!     match events.recv().await.expect("the user agent is running") {
+//!         UaEvent::Progress { status, diagnostics, .. } => {
+//!             println!("progress {}: {} diagnostics", status.0, diagnostics.len())
+//!         }
+//!         UaEvent::Failed { failure, .. } => println!("failed: {failure}"),
+//!         UaEvent::ReportSent { report_id } => {
+//!             println!("report {report_id} delivered");
+//!             break;
+//!         }
+//!         _ => {}
+//!     }
+//! }
+//! ua.shutdown().await; // unregisters first
+//! # server.await??;
+//! # Ok(())
+//! # })
+//! # }
+//! ```
+//!
 //! ## The modules
 //!
 //! - [`sip`]: SIP values, sans-IO — [`sip::StatusCode`], the `Warning` and
@@ -29,13 +125,16 @@
 //! - [`report`]: MS-OCER §2.2.2, §3.1.4–§3.1.5, sans-IO — the reportError
 //!   document ([`report::ErrorReport`]), its size limits ([`report::encode`]), the
 //!   SERVICE request, the retry policy ([`report::ReportRetry`]).
-//! - `ua` (feature `ua`, on by default): the IO side — the durable report outbox
-//!   and loading extra locales from a directory; the async user agent grows here.
+//! - [`ua`] (feature `ua`, on by default): the IO side — the async
+//!   [`UserAgent`](ua::UserAgent) (register, call, IM, conference join,
+//!   sharing, automatic error reporting), the driver and its UDP, TCP and TLS
+//!   transports, the durable report outbox, loading extra locales from a
+//!   directory.
 //!
 //! Nothing in `sip`, `diag`, `display` or `report` reads a clock, a socket or a file: time comes in as
 //! an argument. `cargo check -p ocer --no-default-features` builds them alone.
 //!
-//! ## Example: what did the server say?
+//! ## Example: what did the server say? (sans-IO)
 //!
 //! The final response of the spec's example call (MS-OCER §4.1) arrives after a
 //! progress report; the collector keeps both, in the order the display rule

@@ -86,7 +86,11 @@ use std::task::{Context, Poll};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::sip::{ClientTransaction, SipMessage, TimerConfig, TransactionError, TransactionEvent};
+use crate::report::{finalize_request, OutgoingError};
+use crate::sip::{
+    ClientTransaction, SipMessage, TimerConfig, TransactionError, TransactionEvent,
+    TransportFailure,
+};
 use crate::ua::transport::{self, tls::TlsSetupError, Target, TransportConfig};
 
 use task::Command;
@@ -129,6 +133,11 @@ pub enum DriverError {
     /// The response is not one the driver can send for this request.
     #[error("response refused: {0}")]
     Response(&'static str),
+    /// The request may not leave this user agent (it carries a diagnostics
+    /// header, a line break in a value, or lacks a mandatory header); see
+    /// [`finalize_request`](crate::report::finalize_request).
+    #[error("request refused: {0}")]
+    Outgoing(#[from] OutgoingError),
     /// The driver has shut down.
     #[error("the driver has shut down")]
     Stopped,
@@ -167,23 +176,7 @@ impl Driver {
     /// request's; ACK has no transaction ([`send_ack`](Self::send_ack)).
     pub fn send_request(&self, request: SipMessage) -> Result<ResponseStream, DriverError> {
         let branch = transport::new_branch();
-        // The request is checked by building the transaction it will run
-        // (the real one gets the Via of the connection that carries it).
-        let mut probe = request.clone();
-        task::set_via(
-            &mut probe,
-            transport::TransportKind::Udp,
-            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
-            &branch,
-        );
-        // The instant is only a starting point for timers that are never polled.
-        let probe_start = std::time::Instant::now();
-        ClientTransaction::new(
-            probe,
-            transport::TransportKind::Udp.reliability(),
-            self.timers,
-            probe_start,
-        )?;
+        self.check(&request, &branch)?;
         let (events, receiver) = mpsc::unbounded_channel();
         self.commands
             .send(Command::Send {
@@ -198,6 +191,79 @@ impl Driver {
         })
     }
 
+    /// Sends `cancel` (a CANCEL built per RFC 3261 §9.1: the INVITE's
+    /// Request-URI, Call-ID, From, To, Route and CSeq number) for the INVITE
+    /// sent as `invite_branch` ([`ResponseStream::branch`]). The driver gives
+    /// it the INVITE's top `Via`, so the same branch, and sends it on the
+    /// INVITE's connection. If that INVITE has no transaction any more, the
+    /// CANCEL ends at once with a transport error.
+    ///
+    /// Send it only after a provisional response (§9.1): before one, the
+    /// CANCEL may overtake the INVITE.
+    pub fn send_cancel(
+        &self,
+        invite_branch: &str,
+        cancel: SipMessage,
+    ) -> Result<ResponseStream, DriverError> {
+        if cancel.method() != Some(&ezk_sip_types::Method::CANCEL) {
+            return Err(DriverError::Response(
+                "send_cancel sends CANCEL requests only",
+            ));
+        }
+        self.check(&cancel, invite_branch)?;
+        let (events, receiver) = mpsc::unbounded_channel();
+        self.commands
+            .send(Command::Cancel {
+                request: cancel,
+                invite_branch: invite_branch.to_owned(),
+                events,
+            })
+            .map_err(|_| DriverError::Stopped)?;
+        Ok(ResponseStream {
+            branch: invite_branch.to_owned(),
+            events: receiver,
+        })
+    }
+
+    /// The local address requests leave from — what a `Contact` names. For
+    /// UDP, the socket's (with the interface address toward the target); for
+    /// TCP and TLS, the connection's, which this opens if there is none
+    /// (and fails as opening it fails).
+    pub async fn local_addr(&self) -> Result<std::net::SocketAddr, LocalAddrError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::LocalAddr { reply })
+            .map_err(|_| LocalAddrError::Stopped)?;
+        match answer.await {
+            Ok(Ok(addr)) => Ok(addr),
+            Ok(Err(failure)) => Err(LocalAddrError::Transport(failure)),
+            Err(_) => Err(LocalAddrError::Stopped),
+        }
+    }
+
+    /// Checks that `request` can start a transaction and may leave the user
+    /// agent, by building the transaction it will run with a stand-in `Via`
+    /// (the real one gets the Via of the connection that carries it).
+    fn check(&self, request: &SipMessage, branch: &str) -> Result<(), DriverError> {
+        let mut probe = request.clone();
+        task::set_via(
+            &mut probe,
+            transport::TransportKind::Udp,
+            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            branch,
+        );
+        finalize_request(&probe)?;
+        // The instant is only a starting point for timers that are never polled.
+        let probe_start = std::time::Instant::now();
+        ClientTransaction::new(
+            probe,
+            transport::TransportKind::Udp.reliability(),
+            self.timers,
+            probe_start,
+        )?;
+        Ok(())
+    }
+
     /// Sends an ACK for a 2xx (RFC 3261 §13.2.2.4): outside any transaction,
     /// once, with a fresh branch. (The ACK for a non-2xx final is sent by
     /// the INVITE's transaction itself.)
@@ -205,10 +271,19 @@ impl Driver {
         if ack.method() != Some(&ezk_sip_types::Method::ACK) {
             return Err(DriverError::Response("send_ack sends ACK requests only"));
         }
+        let branch = transport::new_branch();
+        let mut probe = ack.clone();
+        task::set_via(
+            &mut probe,
+            transport::TransportKind::Udp,
+            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            &branch,
+        );
+        finalize_request(&probe)?;
         self.commands
             .send(Command::SendAck {
                 request: ack,
-                branch: transport::new_branch(),
+                branch,
             })
             .map_err(|_| DriverError::Stopped)
     }
@@ -222,6 +297,18 @@ impl Driver {
             let _ = finished.await;
         }
     }
+}
+
+/// Why [`Driver::local_addr`] has no address.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocalAddrError {
+    /// The connection to the target could not be opened.
+    #[error(transparent)]
+    Transport(TransportFailure),
+    /// The driver has shut down.
+    #[error("the driver has shut down")]
+    Stopped,
 }
 
 /// The events of one client transaction, in order. Ends (`None`) after

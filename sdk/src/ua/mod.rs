@@ -1,6 +1,23 @@
-//! The async user agent (feature `ua`).
+//! The async user agent (feature `ua`): the only IO of the crate.
+//!
+//! - [`UserAgent`]: what an app embeds — register, call, IM, conference
+//!   join, sharing, with every failure resolved to what the user sees
+//!   ([`Failure`]) and reported to the server automatically. Built with
+//!   [`UserAgent::builder`]; tells the app what happens through [`UaEvents`].
+//! - [`driver`]: the task that owns the sockets and timers and runs the
+//!   sans-IO transactions; [`transport`]: UDP, TCP and TLS.
+//! - [`outbox`]: the durable store of error reports; [`locales`]: loading
+//!   display strings from a directory.
 
+mod agent;
 pub mod driver;
 pub mod locales;
 pub mod outbox;
 pub mod transport;
+
+pub use crate::sip::TimerConfig;
+pub use agent::{
+    windows_error, Call, CallCanceller, CallEvent, ClientErrorReport, Failure, FailureKind,
+    LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
+    UserAgent, UserAgentBuilder,
+};

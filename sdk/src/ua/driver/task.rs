@@ -12,7 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use super::{DriverConfig, DriverError, IncomingRequest, Reply};
-use crate::sip::transaction::TransactionKey;
+use crate::report::finalize_request;
+use crate::sip::transaction::{top_via, TransactionKey};
 use crate::sip::{
     incoming_request_disposition, response_for, ClientTransaction, Disposition, ServerTransaction,
     SipMessage, TimerConfig, TransactionEvent, TransportFailure, TransportFailureKind,
@@ -37,6 +38,14 @@ pub(super) enum Command {
     },
     /// Send an ACK for a 2xx, outside any transaction.
     SendAck { request: SipMessage, branch: String },
+    /// Start the CANCEL of the pending INVITE whose branch this is.
+    Cancel {
+        request: SipMessage,
+        invite_branch: String,
+        events: mpsc::UnboundedSender<TransactionEvent>,
+    },
+    /// Tell the local address requests leave from (connecting if needed).
+    LocalAddr { reply: AddrReply },
     /// Send the app's response to an incoming request.
     Respond { id: u64, response: SipMessage },
     /// Answer an incoming request per its disposition.
@@ -44,6 +53,9 @@ pub(super) enum Command {
     /// Stop.
     Shutdown { done: oneshot::Sender<()> },
 }
+
+/// Where the answer to [`Command::LocalAddr`] goes.
+pub(super) type AddrReply = oneshot::Sender<Result<SocketAddr, TransportFailure>>;
 
 /// The current clock, the one place the user agent reads it. (tokio's clock,
 /// so that tests with paused time drive the timers.)
@@ -187,6 +199,8 @@ enum Conn {
     Connecting {
         task: AbortHandle,
         pending: Vec<PendingRequest>,
+        /// Callers of [`Command::LocalAddr`] waiting for the connection.
+        waiters: Vec<AddrReply>,
     },
     Open(StreamTasks),
 }
@@ -208,7 +222,23 @@ impl Net {
     /// Sends `message` on `flow`. A full UDP send buffer drops the datagram
     /// (retransmission covers it); any other failure is returned.
     fn transmit(&self, flow: Flow, message: &SipMessage) -> Result<(), TransportFailure> {
-        let bytes = Bytes::from(message.to_bytes());
+        let bytes = if message.is_request() {
+            // The one exit of every request (MS-OCER §3.1, §5.1: never an
+            // ms-diagnostics header). `send_request` checked the request
+            // already, so a refusal here is a bug, and nothing goes out.
+            match finalize_request(message) {
+                Ok(bytes) => Bytes::from(bytes),
+                Err(error) => {
+                    tracing::error!(%error, "request refused at the exit");
+                    return Err(TransportFailure::new(
+                        TransportFailureKind::Other,
+                        format!("request refused: {error}"),
+                    ));
+                }
+            }
+        } else {
+            Bytes::from(message.to_bytes())
+        };
         match flow {
             Flow::Udp(peer) => {
                 let Some(udp) = &self.udp else {
@@ -264,6 +294,7 @@ impl Net {
             Conn::Connecting {
                 task,
                 pending: Vec::new(),
+                waiters: Vec::new(),
             },
         );
         self.current = Some(id);
@@ -425,6 +456,12 @@ impl State {
                     None => tracing::warn!("ACK not sent: no open connection"),
                 }
             }
+            Command::Cancel {
+                request,
+                invite_branch,
+                events,
+            } => self.cancel(request, &invite_branch, events),
+            Command::LocalAddr { reply } => self.local_addr(reply),
             Command::Respond { id, response } => self.respond(id, response),
             Command::Answer { id, dialog_exists } => {
                 if let Some(unanswered) = self.incoming.get(&id) {
@@ -464,6 +501,71 @@ impl State {
         }
     }
 
+    /// Starts the CANCEL of a pending INVITE (RFC 3261 §9.1): the INVITE's
+    /// top Via (so its branch), on the INVITE's flow. With no INVITE pending
+    /// on that branch there is nothing to cancel, and the CANCEL fails as a
+    /// transaction would.
+    fn cancel(
+        &mut self,
+        mut request: SipMessage,
+        invite_branch: &str,
+        events: mpsc::UnboundedSender<TransactionEvent>,
+    ) {
+        let invite = TransactionKey {
+            branch: invite_branch.to_owned(),
+            method: "INVITE".to_owned(),
+        };
+        let Some((flow, via)) = self.clients.get(&invite).and_then(|client| {
+            let via = top_via(client.txn.request())?.to_owned();
+            Some((client.flow, via))
+        }) else {
+            let failure = TransportFailure::new(
+                TransportFailureKind::Other,
+                "no INVITE pending on this branch",
+            );
+            let _ = events.send(TransactionEvent::TransportError(failure));
+            let _ = events.send(TransactionEvent::Terminated);
+            return;
+        };
+        request.headers.remove(&Name::VIA);
+        request.headers.insert_front(Name::VIA, via);
+        if !request.headers.contains(&Name::MAX_FORWARDS) {
+            request.headers.insert(Name::MAX_FORWARDS, "70");
+        }
+        self.start_transaction(request, flow, events);
+    }
+
+    /// Answers [`Command::LocalAddr`]: the UDP socket's address at once; for
+    /// TCP and TLS the current connection's, opening one if there is none.
+    fn local_addr(&mut self, reply: AddrReply) {
+        match self.net.target.kind {
+            TransportKind::Udp => {
+                let addr = self
+                    .net
+                    .udp
+                    .as_ref()
+                    .map(|udp| udp.via_addr)
+                    .ok_or_else(|| {
+                        TransportFailure::new(TransportFailureKind::Send, "no UDP socket")
+                    });
+                let _ = reply.send(addr);
+            }
+            TransportKind::Tcp | TransportKind::Tls => {
+                let id = match self.net.current {
+                    Some(id) if self.net.conns.contains_key(&id) => id,
+                    _ => self.net.open(),
+                };
+                match self.net.conns.get_mut(&id) {
+                    Some(Conn::Open(tasks)) => {
+                        let _ = reply.send(Ok(tasks.local));
+                    }
+                    Some(Conn::Connecting { waiters, .. }) => waiters.push(reply),
+                    None => {}
+                }
+            }
+        }
+    }
+
     fn start_client(&mut self, pending: PendingRequest, flow: Flow, local: SocketAddr) {
         let PendingRequest {
             mut request,
@@ -472,6 +574,17 @@ impl State {
         } = pending;
         let kind = self.net.target.kind;
         set_via(&mut request, kind, local, &branch);
+        self.start_transaction(request, flow, events);
+    }
+
+    /// Starts a client transaction for `request` (its Via already set) on `flow`.
+    fn start_transaction(
+        &mut self,
+        request: SipMessage,
+        flow: Flow,
+        events: mpsc::UnboundedSender<TransactionEvent>,
+    ) {
+        let kind = self.net.target.kind;
         let txn = match ClientTransaction::new(request, kind.reliability(), self.timers, now()) {
             Ok(txn) => txn,
             Err(error) => {
@@ -605,8 +718,10 @@ impl State {
     }
 
     fn on_connected(&mut self, id: ConnId, stream: transport::Established) {
-        let pending = match self.net.conns.remove(&id) {
-            Some(Conn::Connecting { pending, .. }) => pending,
+        let (pending, waiters) = match self.net.conns.remove(&id) {
+            Some(Conn::Connecting {
+                pending, waiters, ..
+            }) => (pending, waiters),
             Some(open @ Conn::Open(_)) => {
                 self.net.conns.insert(id, open);
                 return;
@@ -623,7 +738,11 @@ impl State {
         ) {
             Ok(tasks) => tasks,
             Err(error) => {
-                self.fail_pending(pending, &TransportFailure::from_io(&error));
+                let failure = TransportFailure::from_io(&error);
+                for waiter in waiters {
+                    let _ = waiter.send(Err(failure.clone()));
+                }
+                self.fail_pending(pending, &failure);
                 if self.net.current == Some(id) {
                     self.net.current = None;
                 }
@@ -632,6 +751,9 @@ impl State {
         };
         let local = tasks.local;
         self.net.conns.insert(id, Conn::Open(tasks));
+        for waiter in waiters {
+            let _ = waiter.send(Ok(local));
+        }
         for request in pending {
             self.start_client(request, Flow::Stream(id), local);
         }
@@ -642,7 +764,14 @@ impl State {
             self.net.current = None;
         }
         match self.net.conns.remove(&id) {
-            Some(Conn::Connecting { pending, .. }) => self.fail_pending(pending, &failure),
+            Some(Conn::Connecting {
+                pending, waiters, ..
+            }) => {
+                for waiter in waiters {
+                    let _ = waiter.send(Err(failure.clone()));
+                }
+                self.fail_pending(pending, &failure);
+            }
             Some(Conn::Open(tasks)) => tasks.abort(),
             None => return,
         }

@@ -244,7 +244,7 @@ pub fn new_tag() -> String {
 /// library's randomly keyed SipHash (`RandomState`, keys drawn from the OS
 /// once per process) over a process-wide counter and the time. Unique within
 /// the process, unguessable outside it; not for cryptography.
-fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     use std::collections::hash_map::RandomState;
     use std::hash::BuildHasher;
     use std::sync::atomic::{AtomicU64, Ordering};

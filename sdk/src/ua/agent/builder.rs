@@ -1,0 +1,284 @@
+//! Configuring and starting a [`UserAgent`]: [`UserAgentBuilder`].
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use ezk_sip_auth::{DigestCredentials, DigestUser};
+use tokio::sync::mpsc;
+
+use super::events::UaEvents;
+use super::failure::Presenter;
+use super::reporter::{self, ReporterConfig, Store};
+use super::request::{parse_uri, user_part};
+use super::{incoming, Calls, Inner, UaError, UserAgent};
+use crate::display::{en_us_langid, Isolation, LanguageIdentifier, Localizer, StringSet};
+use crate::report::{ReportLimits, RetryPolicy};
+use crate::sip::TimerConfig;
+use crate::ua::driver::{Driver, DriverConfig};
+use crate::ua::outbox::{
+    BeforeReport, DiskOutbox, HookVerdict, MemoryOutbox, Outbox, OutboxLimits,
+};
+use crate::ua::transport::{Target, TransportConfig};
+
+use super::register::Registration;
+
+/// Where error reports wait until they are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutboxLocation {
+    /// In memory ([`MemoryOutbox`]): lost when the process ends.
+    Memory,
+    /// On disk in this directory ([`DiskOutbox`]), one per account: reports
+    /// survive a crash or restart and are sent at the next login.
+    Disk(PathBuf),
+}
+
+/// Builds a [`UserAgent`]; every setting but the AOR and the target has a
+/// default. Made by [`UserAgent::builder`].
+pub struct UserAgentBuilder {
+    aor: String,
+    target: Target,
+    credentials: Option<(String, String)>,
+    display_name: Option<String>,
+    transport: TransportConfig,
+    string_set: StringSet,
+    locales: Vec<LanguageIdentifier>,
+    localizer: Option<Arc<Localizer>>,
+    outbox: OutboxLocation,
+    outbox_limits: OutboxLimits,
+    reporting: bool,
+    before_report: Option<Box<dyn BeforeReport>>,
+    retry_policy: RetryPolicy,
+    report_limits: ReportLimits,
+    timers: TimerConfig,
+    register_expires: Duration,
+    user_agent: Option<String>,
+    client_name: String,
+}
+
+impl std::fmt::Debug for UserAgentBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserAgentBuilder")
+            .field("aor", &self.aor)
+            .field("target", &self.target)
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|(user, _)| user),
+            )
+            .field("string_set", &self.string_set)
+            .field("outbox", &self.outbox)
+            .field("reporting", &self.reporting)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserAgentBuilder {
+    pub(super) fn new(aor: String, target: Target) -> Self {
+        Self {
+            aor,
+            target,
+            credentials: None,
+            display_name: None,
+            transport: TransportConfig::default(),
+            string_set: StringSet::Lync2010,
+            locales: vec![en_us_langid()],
+            localizer: None,
+            outbox: OutboxLocation::Memory,
+            outbox_limits: OutboxLimits::default(),
+            reporting: true,
+            before_report: None,
+            retry_policy: RetryPolicy::default(),
+            report_limits: ReportLimits::default(),
+            timers: TimerConfig::default(),
+            register_expires: Duration::from_secs(3600),
+            user_agent: Some(concat!("ocer/", env!("CARGO_PKG_VERSION")).to_owned()),
+            client_name: "ocer".to_owned(),
+        }
+    }
+
+    /// Digest credentials (RFC 7616 / 8760, `ezk-sip-auth`), for any realm
+    /// that challenges. Without them a 401 / 407 is a failure.
+    pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some((user.into(), password.into()));
+        self
+    }
+
+    /// The user's display name, in From.
+    pub fn display_name(mut self, name: impl Into<String>) -> Self {
+        self.display_name = Some(name.into());
+        self
+    }
+
+    /// The TLS client configuration (for a TLS target); default: verify
+    /// against the system's roots ([`tls::default_client_config`](crate::ua::transport::tls::default_client_config)).
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.transport.tls = Some(config);
+        self
+    }
+
+    /// Every transport setting (limits, keep-alive, connect timeout, TLS).
+    pub fn transport_config(mut self, config: TransportConfig) -> Self {
+        self.transport = config;
+        self
+    }
+
+    /// Whose strings the user sees; default Lync 2010.
+    pub fn string_set(mut self, set: StringSet) -> Self {
+        self.string_set = set;
+        self
+    }
+
+    /// The user's locales, most preferred first; default en-US. Only locales
+    /// the localizer has are used (en-US is built in; see
+    /// [`localizer`](Self::localizer)).
+    pub fn locales(mut self, locales: Vec<LanguageIdentifier>) -> Self {
+        self.locales = locales;
+        self
+    }
+
+    /// The localizer, with the locales the app ships
+    /// ([`ua::locales`](crate::ua::locales)); default en-US only, without
+    /// bidi isolation marks.
+    pub fn localizer(mut self, localizer: Arc<Localizer>) -> Self {
+        self.localizer = Some(localizer);
+        self
+    }
+
+    /// Where reports wait; default in memory.
+    pub fn outbox(mut self, location: OutboxLocation) -> Self {
+        self.outbox = location;
+        self
+    }
+
+    /// The outbox's bounds.
+    pub fn outbox_limits(mut self, limits: OutboxLimits) -> Self {
+        self.outbox_limits = limits;
+        self
+    }
+
+    /// Whether failed transactions are reported to the server; default on.
+    pub fn reporting(mut self, on: bool) -> Self {
+        self.reporting = on;
+        self
+    }
+
+    /// The app's last look at each report before it is stored: redact it
+    /// (MS-OCER §5.1) or veto it.
+    pub fn before_report(mut self, hook: impl BeforeReport + 'static) -> Self {
+        self.before_report = Some(Box::new(hook));
+        self
+    }
+
+    /// The retry policy for reports.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// The size limits of a report.
+    pub fn report_limits(mut self, limits: ReportLimits) -> Self {
+        self.report_limits = limits;
+        self
+    }
+
+    /// T1, T2, T4 (RFC 3261 §17).
+    pub fn timers(mut self, timers: TimerConfig) -> Self {
+        self.timers = timers;
+        self
+    }
+
+    /// The registration lifetime asked for; default one hour.
+    pub fn register_expires(mut self, expires: Duration) -> Self {
+        self.register_expires = expires;
+        self
+    }
+
+    /// The `User-Agent` header; default `ocer/<version>`. `None` sends none.
+    pub fn user_agent(mut self, value: Option<String>) -> Self {
+        self.user_agent = value;
+        self
+    }
+
+    /// What `[client name]` shows in the strings; default `ocer`.
+    pub fn client_name(mut self, name: impl Into<String>) -> Self {
+        self.client_name = name.into();
+        self
+    }
+
+    /// Starts the user agent on the current tokio runtime: the driver (a UDP
+    /// socket is bound now; TCP and TLS connect on the first request), the
+    /// outbox (a disk outbox is opened and read now), the reporter.
+    pub async fn build(self) -> Result<(UserAgent, UaEvents), UaError> {
+        parse_uri(&self.aor).map_err(|_| UaError::InvalidAor(self.aor.clone()))?;
+        if user_part(&self.aor).is_none() {
+            return Err(UaError::InvalidAor(self.aor));
+        }
+        let outbox: Box<dyn Outbox + Send> = match &self.outbox {
+            OutboxLocation::Memory => Box::new(MemoryOutbox::new(self.outbox_limits)),
+            OutboxLocation::Disk(dir) => {
+                let dir = dir.clone();
+                let limits = self.outbox_limits;
+                let opened = tokio::task::spawn_blocking(move || {
+                    DiskOutbox::open(dir, limits, SystemTime::now())
+                })
+                .await
+                .map_err(|e| UaError::Internal(e.to_string()))??;
+                Box::new(opened)
+            }
+        };
+        let mut config = DriverConfig::new(self.target.clone());
+        config.timers = self.timers;
+        config.transport = self.transport;
+        let (driver, incoming_requests) = Driver::start(config).await?;
+
+        let localizer = self
+            .localizer
+            .unwrap_or_else(|| Arc::new(Localizer::new(Isolation::Off)));
+        let chain = localizer.negotiate(&self.locales);
+        let credentials = self.credentials.map(|(user, password)| {
+            let mut credentials = DigestCredentials::new();
+            credentials.set_default(DigestUser::new(user, password));
+            credentials
+        });
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (reporter_tx, reporter_rx) = mpsc::unbounded_channel();
+        let inner = Arc::new(Inner {
+            driver,
+            aor: self.aor,
+            display_name: self.display_name,
+            credentials,
+            presenter: Presenter {
+                localizer,
+                chain,
+                set: self.string_set,
+                client: self.client_name,
+            },
+            transport: self.target.kind,
+            user_agent: self.user_agent,
+            register_expires: self.register_expires,
+            timers: self.timers,
+            reporting: self.reporting,
+            events: Mutex::new(Some(events_tx)),
+            reporter: Mutex::new(self.reporting.then_some(reporter_tx)),
+            registration: tokio::sync::Mutex::new(Registration::new()),
+            calls: Mutex::new(Calls::default()),
+        });
+        let hook = self.before_report.unwrap_or_else(|| {
+            Box::new(|_: &mut crate::report::ErrorReport<'_>| HookVerdict::Send)
+        });
+        if self.reporting {
+            reporter::spawn(
+                Arc::downgrade(&inner),
+                Store { outbox, hook },
+                ReporterConfig {
+                    policy: self.retry_policy,
+                    limits: self.report_limits,
+                },
+                reporter_rx,
+            );
+        }
+        incoming::spawn(Arc::downgrade(&inner), incoming_requests);
+        Ok((UserAgent { inner }, UaEvents { events }))
+    }
+}

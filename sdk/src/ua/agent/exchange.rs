@@ -1,0 +1,206 @@
+//! One request and its responses: the transaction runs in the driver, every
+//! response goes through a [`Collector`] in arrival order, and a digest
+//! challenge (401 / 407) is answered once with the credentials.
+
+use ezk_sip_auth::{ClientAuthenticator, DigestAuthenticator, RequestParts, ResponseParts};
+use ezk_sip_types::msg::MessageLine;
+
+use super::failure::{FailureKind, LocalFailure};
+use crate::diag::{Collector, CollectorLimits, TransactionRecord};
+use crate::sip::{
+    RequestIdentity, SipMessage, StatusCode, TransactionEvent, TransportFailure,
+    TransportFailureKind,
+};
+use crate::ua::driver::{Driver, DriverError, ResponseStream};
+
+/// The clock of the user agent: tokio's, so tests with paused time drive it.
+pub(crate) fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// How a transaction ended.
+#[derive(Debug, Clone)]
+pub(crate) enum End {
+    /// A final response.
+    Final(SipMessage),
+    /// Timer B or F fired.
+    Timeout,
+    /// The transport failed (or the driver stopped).
+    Transport(TransportFailure),
+}
+
+impl End {
+    /// The final response's status.
+    pub(crate) fn status(&self) -> Option<StatusCode> {
+        match self {
+            End::Final(response) => response.status(),
+            _ => None,
+        }
+    }
+
+    /// How a failure is described ([`FailureKind`]); `None` for a 2xx or 1xx.
+    pub(crate) fn failure_kind(&self) -> Option<FailureKind> {
+        match self {
+            End::Final(response) => response
+                .status()
+                .filter(|s| s.0 >= 300)
+                .map(FailureKind::Rejected),
+            End::Timeout => Some(FailureKind::Timeout),
+            End::Transport(failure) => Some(FailureKind::Transport(failure.clone())),
+        }
+    }
+}
+
+/// A finished transaction: the request as sent (without the driver's Via),
+/// what it received, and how it ended.
+#[derive(Debug)]
+pub(crate) struct Exchanged {
+    pub(crate) request: SipMessage,
+    pub(crate) collector: Collector,
+    pub(crate) end: End,
+}
+
+impl Exchanged {
+    /// The record of everything received.
+    pub(crate) fn record(&self) -> TransactionRecord {
+        self.collector.record().clone()
+    }
+}
+
+/// Starts a collector for `request`.
+pub(crate) fn collector_for(request: &SipMessage) -> Result<Collector, LocalFailure> {
+    let identity =
+        RequestIdentity::from_request(request).map_err(|e| LocalFailure::Refused(e.to_string()))?;
+    Ok(Collector::new(identity, now(), CollectorLimits::default()))
+}
+
+/// Maps a driver refusal to a local failure.
+pub(crate) fn refused(error: DriverError) -> LocalFailure {
+    match error {
+        DriverError::Stopped => LocalFailure::ShutDown,
+        other => LocalFailure::Refused(other.to_string()),
+    }
+}
+
+/// The next event of `stream` that matters: a response, or how it ended
+/// without a final response.
+pub(crate) async fn next_response(stream: &mut ResponseStream) -> Result<SipMessage, End> {
+    match stream.recv().await {
+        Some(TransactionEvent::Response(response)) => Ok(response),
+        Some(TransactionEvent::Timeout) => Err(End::Timeout),
+        Some(TransactionEvent::TransportError(failure)) => Err(End::Transport(failure)),
+        Some(TransactionEvent::Terminated) | None => Err(End::Transport(TransportFailure::new(
+            TransportFailureKind::Other,
+            "the transaction ended without a final response",
+        ))),
+    }
+}
+
+/// Runs one transaction to its final response (or its end).
+pub(crate) async fn transact(
+    driver: &Driver,
+    request: SipMessage,
+) -> Result<Exchanged, LocalFailure> {
+    let mut collector = collector_for(&request)?;
+    let mut stream = driver.send_request(request.clone()).map_err(refused)?;
+    loop {
+        match next_response(&mut stream).await {
+            Ok(response) => {
+                if let Err(error) = collector.observe_response(&response, now()) {
+                    tracing::debug!(%error, "response not collected");
+                }
+                if response.status().is_some_and(|s| s.is_final()) {
+                    return Ok(Exchanged {
+                        request,
+                        collector,
+                        end: End::Final(response),
+                    });
+                }
+            }
+            Err(end) => {
+                return Ok(Exchanged {
+                    request,
+                    collector,
+                    end,
+                })
+            }
+        }
+    }
+}
+
+/// Whether `response` is a challenge (401 or 407).
+pub(crate) fn is_challenge(response: &SipMessage) -> bool {
+    matches!(response.status(), Some(StatusCode(401 | 407)))
+}
+
+/// Adds the cached credentials of `auth` to `request`.
+pub(crate) fn authorize(auth: &mut Option<DigestAuthenticator>, request: &mut SipMessage) {
+    if let Some(auth) = auth {
+        auth.authorize_request(&mut request.headers);
+    }
+}
+
+/// Takes in the challenge `response` to `request`; `true` if the request
+/// can be sent again with credentials.
+pub(crate) fn answer_challenge(
+    auth: &mut Option<DigestAuthenticator>,
+    request: &SipMessage,
+    response: &SipMessage,
+) -> bool {
+    let Some(auth) = auth else {
+        tracing::debug!("challenged, and no credentials to answer with");
+        return false;
+    };
+    let (MessageLine::Request(request_line), MessageLine::Response(status_line)) =
+        (&request.line, &response.line)
+    else {
+        return false;
+    };
+    let result = auth.handle_rejection(
+        RequestParts {
+            line: request_line,
+            headers: &request.headers,
+            body: &request.body,
+        },
+        ResponseParts {
+            line: status_line,
+            headers: &response.headers,
+            body: &response.body,
+        },
+    );
+    match result {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(%error, "digest challenge not answered");
+            false
+        }
+    }
+}
+
+/// Runs a request built by `build(cseq)` starting at `cseq`; a 401/407 is
+/// answered once with the credentials in `auth` (a new transaction, CSeq one
+/// higher). Returns the last transaction and the CSeq it used.
+pub(crate) async fn transact_authenticated(
+    driver: &Driver,
+    auth: &mut Option<DigestAuthenticator>,
+    mut cseq: u32,
+    mut build: impl FnMut(u32) -> Result<SipMessage, LocalFailure>,
+) -> Result<(Exchanged, u32), LocalFailure> {
+    let mut challenged = false;
+    loop {
+        let mut request = build(cseq)?;
+        authorize(auth, &mut request);
+        let exchanged = transact(driver, request).await?;
+        if let End::Final(response) = &exchanged.end {
+            if is_challenge(response)
+                && !challenged
+                && answer_challenge(auth, &exchanged.request, response)
+            {
+                challenged = true;
+                cseq = cseq.saturating_add(1);
+                continue;
+            }
+        }
+        return Ok((exchanged, cseq));
+    }
+}

@@ -1,0 +1,192 @@
+//! How an operation fails: [`Failure`], with what the user sees.
+//!
+//! Every operation knows its (mode, action), so whatever ended it — a final
+//! response, no final response, a broken transport — goes through the
+//! display rule ([`Localizer::display`]) to the string the user sees: a
+//! transport failure as the Windows error a Windows client would have met
+//! ([`WinError::from_io_error`] on the raw OS error), no final response as
+//! display's timeout rule (treated as 408, RFC 3261 §8.1.3.1).
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use crate::diag::TransactionRecord;
+use crate::display::{
+    Action, Context, DisplayError, LocaleChain, Localizer, Mode, Placeholders, StringSet, WinError,
+};
+use crate::sip::{StatusCode, TransportFailure, TransportFailureKind};
+
+/// Why an operation failed, and what the user sees for it.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// What the user sees (the display rule over `record` and `windows`);
+    /// `None` for a local failure, where no transaction ran.
+    pub display: Option<DisplayError>,
+    /// Everything the transaction received: every response and its
+    /// diagnostics. `None` when no transaction ran.
+    pub record: Option<TransactionRecord>,
+    /// The Windows error the transport failure maps to, if it was one.
+    pub windows: Option<WinError>,
+    /// What ended the operation.
+    pub kind: FailureKind,
+}
+
+/// What ended a failed operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// A final response of 300 or more.
+    Rejected(StatusCode),
+    /// No final response before the transaction timer fired.
+    Timeout,
+    /// The transport failed (connect refused, reset, TLS, …).
+    Transport(TransportFailure),
+    /// Nothing was sent, or the user agent ended it itself.
+    Local(LocalFailure),
+}
+
+/// Failures on this side, with no server involved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocalFailure {
+    /// The target is not a SIP URI the user agent can send to.
+    #[error("{0:?} is not a SIP URI")]
+    InvalidUri(String),
+    /// The request could not be built or was refused before sending (a bug,
+    /// or a value from the app the SDK may not send).
+    #[error("request refused: {0}")]
+    Refused(String),
+    /// The user cancelled the call before it was answered.
+    #[error("the call was cancelled")]
+    Cancelled,
+    /// The user agent has shut down.
+    #[error("the user agent has shut down")]
+    ShutDown,
+}
+
+impl Failure {
+    /// A failure with no transaction behind it.
+    pub fn local(failure: LocalFailure) -> Self {
+        Self {
+            display: None,
+            record: None,
+            windows: None,
+            kind: FailureKind::Local(failure),
+        }
+    }
+
+    /// The final status, if a final response came.
+    pub fn status(&self) -> Option<StatusCode> {
+        match &self.kind {
+            FailureKind::Rejected(status) => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    /// The user-facing headline when there is one, else a plain description.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(display) = &self.display {
+            let headline = display.headline();
+            if !headline.is_empty() {
+                return f.write_str(headline);
+            }
+        }
+        match &self.kind {
+            FailureKind::Rejected(status) => {
+                let reason = self
+                    .record
+                    .as_ref()
+                    .and_then(|r| r.final_response.as_ref())
+                    .map_or("", |r| r.reason_phrase.as_str());
+                write!(f, "rejected with {} {reason}", status.0)
+            }
+            FailureKind::Timeout => f.write_str("no final response (timeout)"),
+            FailureKind::Transport(failure) => write!(f, "transport failure: {failure}"),
+            FailureKind::Local(local) => write!(f, "{local}"),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The Windows error a Windows client would have seen for `failure`: from
+/// its raw OS error when it has one, else from its kind.
+pub fn windows_error(failure: &TransportFailure) -> Option<WinError> {
+    if let Some(code) = failure.os_error {
+        if let Some(win) = WinError::from_io_error(&io::Error::from_raw_os_error(code)) {
+            return Some(win);
+        }
+    }
+    let kind = match failure.kind {
+        TransportFailureKind::ConnectionRefused => io::ErrorKind::ConnectionRefused,
+        TransportFailureKind::Unreachable => io::ErrorKind::HostUnreachable,
+        TransportFailureKind::TimedOut => io::ErrorKind::TimedOut,
+        TransportFailureKind::ConnectionReset | TransportFailureKind::ConnectionClosed => {
+            io::ErrorKind::ConnectionReset
+        }
+        TransportFailureKind::Resolve => return Some(WinError::WSAHOST_NOT_FOUND),
+        _ => return None,
+    };
+    WinError::from_io_error_kind(kind)
+}
+
+/// What turns records into what the user sees: the localizer, the user's
+/// locale chain, the string set and the client's name.
+#[derive(Debug, Clone)]
+pub(crate) struct Presenter {
+    pub(crate) localizer: Arc<Localizer>,
+    pub(crate) chain: LocaleChain,
+    pub(crate) set: StringSet,
+    pub(crate) client: String,
+}
+
+impl Presenter {
+    /// The failure of a transaction that ran: `record` is what it received,
+    /// `kind` how it ended; `user` fills `$user` (the other party).
+    pub(crate) fn failure(
+        &self,
+        record: TransactionRecord,
+        kind: FailureKind,
+        mode: Mode,
+        action: Action,
+        user: &str,
+    ) -> Failure {
+        let windows = match &kind {
+            FailureKind::Transport(failure) => windows_error(failure),
+            _ => None,
+        };
+        let display = self.display(&record, windows, mode, action, user);
+        Failure {
+            display,
+            record: Some(record),
+            windows,
+            kind,
+        }
+    }
+
+    /// What the user sees for `record` in (mode, action), if anything failed.
+    pub(crate) fn display(
+        &self,
+        record: &TransactionRecord,
+        windows: Option<WinError>,
+        mode: Mode,
+        action: Action,
+        user: &str,
+    ) -> Option<DisplayError> {
+        let placeholders = Placeholders {
+            user,
+            client: &self.client,
+            feature: "",
+        };
+        self.localizer.display(
+            &self.chain,
+            record,
+            windows,
+            Context::new(self.set, mode, action),
+            &placeholders,
+        )
+    }
+}

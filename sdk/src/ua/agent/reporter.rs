@@ -1,0 +1,543 @@
+//! The reporter: error reports from the outbox to the server, by SERVICE
+//! (MS-OCER §3.1.4, §3.1.5).
+//!
+//! One task per user agent owns the outbox and the app's `before_report`
+//! hook. A report is stored ([`submit`]: hook, size limits, outbox) before
+//! anything is sent, so an accepted report survives until the server takes
+//! it or the policy gives it up. Reports go out one at a time, oldest
+//! first, only within a login session (between a successful REGISTER and
+//! unregister or a failed REGISTER), and only when the session's
+//! [`SessionGate`] allows; each attempt is counted in the outbox before it
+//! is made. After each attempt [`ReportRetry`] decides:
+//!
+//! - 2xx: delivered, removed ([`UaEvent::ReportSent`]);
+//! - 413 (and other permanent refusals, or attempts exhausted): removed
+//!   ([`UaEvent::ReportDropped`]);
+//! - 503 without diagnostics, 503 with ErrorId 2019, a second 401/407:
+//!   reporting stops for this login session ([`UaEvent::ReportingSuspended`]);
+//!   every report stays queued for the next session;
+//! - 503 with Retry-After: no report goes out before it has passed;
+//! - a first 401/407: the challenge is answered and the report sent again
+//!   at once (same Call-ID, CSeq one higher);
+//! - anything else transient: exponential backoff with jitter.
+//!
+//! The outbox's file operations run on tokio's blocking pool.
+
+use std::collections::BTreeMap;
+use std::sync::Weak;
+use std::time::{Instant, SystemTime};
+
+use ezk_sip_auth::DigestAuthenticator;
+use tokio::sync::{mpsc, oneshot};
+
+use super::events::UaEvent;
+use super::exchange::{answer_challenge, authorize, now, transact, End, Exchanged};
+use super::failure::LocalFailure;
+use super::request::{new_call_id, new_tag};
+use super::Inner;
+use crate::report::client_errors::ClientError;
+use crate::report::{
+    service_request, DiscardReason, ErrorReport, Outcome, ReportLimits, ReportRetry, RetryPolicy,
+    ServiceParts, SessionGate, SuspendReason, Verdict,
+};
+use crate::sip::StatusCode;
+use crate::ua::outbox::{submit, BeforeReport, Outbox, Removal, ReportId, Submitted};
+use crate::ua::transport::random_u64;
+
+/// An error the app detected itself, to report (MS-OCER §7.26).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientErrorReport {
+    /// The ErrorId (51000–52999) and its reason.
+    pub error: ClientError,
+    /// The Call-ID of the SIP request it concerns; `None` gives the report
+    /// a Call-ID of its own.
+    pub call_id: Option<String>,
+    /// The method of that request; `SERVICE` (the report itself) when no
+    /// SIP request was involved.
+    pub request_type: String,
+    /// The response that request got; 0, a value no SIP response has, when
+    /// none was involved.
+    pub response_code: u32,
+}
+
+impl ClientErrorReport {
+    /// A report of `error` alone, not tied to a SIP request.
+    pub fn new(error: ClientError) -> Self {
+        Self {
+            error,
+            call_id: None,
+            request_type: crate::report::SERVICE.to_owned(),
+            response_code: 0,
+        }
+    }
+
+    /// The Call-ID it goes by, and the document.
+    pub(crate) fn into_document(self) -> (String, ErrorReport<'static>) {
+        let call_id = self.call_id.unwrap_or_else(new_call_id);
+        let report = ErrorReport {
+            call_id: call_id.clone().into(),
+            request_type: self.request_type.into(),
+            response_code: self.response_code,
+            diag_headers: vec![self.error.header_value().into()],
+            ..ErrorReport::default()
+        };
+        (call_id, report)
+    }
+}
+
+impl From<ClientError> for ClientErrorReport {
+    fn from(error: ClientError) -> Self {
+        Self::new(error)
+    }
+}
+
+/// What the reporter is told.
+#[derive(Debug)]
+pub(crate) enum ReporterCommand {
+    /// Store this report (of the request with this Call-ID) and send it.
+    Submit {
+        call_id: String,
+        report: Box<ErrorReport<'static>>,
+    },
+    /// A login session started: reports may go out.
+    SessionStarted,
+    /// The login session ended: hold every report.
+    SessionEnded,
+    /// Stop; queued reports stay in the outbox.
+    Shutdown { done: oneshot::Sender<()> },
+}
+
+/// The outbox and the app's hook, moved together to the blocking pool.
+pub(crate) struct Store {
+    pub(crate) outbox: Box<dyn Outbox + Send>,
+    pub(crate) hook: Box<dyn BeforeReport>,
+}
+
+/// The reporter's settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReporterConfig {
+    pub(crate) policy: RetryPolicy,
+    pub(crate) limits: ReportLimits,
+}
+
+/// The id of a report as events name it: 16 hex digits, as its file name.
+pub(crate) fn report_id(id: ReportId) -> String {
+    format!("{:016x}", id.0)
+}
+
+/// One queued report's sending state.
+struct Pending {
+    retry: ReportRetry,
+    /// Its own backoff.
+    not_before: Option<Instant>,
+    /// The SERVICE request's Call-ID, From tag and CSeq: kept for a resend
+    /// after a challenge, new for every other attempt.
+    service_call_id: String,
+    service_tag: String,
+    cseq: u32,
+    auth: Option<DigestAuthenticator>,
+}
+
+impl Pending {
+    fn new(attempts: u32) -> Self {
+        Self {
+            retry: ReportRetry::resume(attempts, random_u64()),
+            not_before: None,
+            service_call_id: new_call_id(),
+            service_tag: new_tag(),
+            cseq: 1,
+            auth: None,
+        }
+    }
+
+    /// A fresh SERVICE request next time.
+    fn renew(&mut self) {
+        self.service_call_id = new_call_id();
+        self.service_tag = new_tag();
+        self.cseq = 1;
+        self.auth = None;
+    }
+}
+
+/// An attempt's result.
+struct Attempted {
+    id: ReportId,
+    result: Result<Exchanged, LocalFailure>,
+}
+
+struct Reporter {
+    inner: Weak<Inner>,
+    /// `None` while an operation runs on the blocking pool (or after one
+    /// panicked: then the reporter only logs).
+    store: Option<Store>,
+    config: ReporterConfig,
+    gate: SessionGate,
+    registered: bool,
+    reports: BTreeMap<ReportId, Pending>,
+    in_flight: Option<ReportId>,
+    attempts: mpsc::UnboundedSender<Attempted>,
+}
+
+/// Starts the reporter task.
+pub(crate) fn spawn(
+    inner: Weak<Inner>,
+    store: Store,
+    config: ReporterConfig,
+    commands: mpsc::UnboundedReceiver<ReporterCommand>,
+) {
+    let (attempts, attempted) = mpsc::unbounded_channel();
+    let mut reports = BTreeMap::new();
+    for id in store.outbox.ids() {
+        let attempts = store.outbox.get(id).map_or(0, |r| r.attempts);
+        reports.insert(id, Pending::new(attempts));
+    }
+    let reporter = Reporter {
+        inner,
+        store: Some(store),
+        config,
+        gate: SessionGate::new(),
+        registered: false,
+        reports,
+        in_flight: None,
+        attempts,
+    };
+    tokio::spawn(reporter.run(commands, attempted));
+}
+
+impl Reporter {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<ReporterCommand>,
+        mut attempted: mpsc::UnboundedReceiver<Attempted>,
+    ) {
+        loop {
+            self.start_next().await;
+            let wake = self.next_wake();
+            let timer = async {
+                match wake {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(ReporterCommand::Shutdown { done }) => {
+                        let _ = done.send(());
+                        return;
+                    }
+                    Some(command) => self.on_command(command).await,
+                    None => return,
+                },
+                Some(done) = attempted.recv() => self.on_attempted(done).await,
+                () = timer => {}
+            }
+        }
+    }
+
+    fn emit(&self, event: UaEvent) {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.emit(event);
+        }
+    }
+
+    /// Runs `f` on the store in the blocking pool.
+    async fn with_store<R: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> R + Send + 'static,
+    ) -> Option<R> {
+        let mut store = self.store.take()?;
+        match tokio::task::spawn_blocking(move || {
+            let result = f(&mut store);
+            (store, result)
+        })
+        .await
+        {
+            Ok((store, result)) => {
+                self.store = Some(store);
+                Some(result)
+            }
+            Err(error) => {
+                tracing::error!(%error, "outbox operation failed; reporting stops");
+                None
+            }
+        }
+    }
+
+    async fn on_command(&mut self, command: ReporterCommand) {
+        match command {
+            ReporterCommand::Submit { call_id, report } => self.on_submit(call_id, *report).await,
+            ReporterCommand::SessionStarted => {
+                self.registered = true;
+                self.gate = SessionGate::new();
+                // A new session may send everything queued, now.
+                for pending in self.reports.values_mut() {
+                    pending.not_before = None;
+                }
+            }
+            ReporterCommand::SessionEnded => self.registered = false,
+            ReporterCommand::Shutdown { .. } => {}
+        }
+    }
+
+    async fn on_submit(&mut self, call_id: String, report: ErrorReport<'static>) {
+        let limits = self.config.limits;
+        let submitted = self
+            .with_store(move |store| {
+                submit(
+                    &mut *store.outbox,
+                    &mut *store.hook,
+                    report,
+                    &limits,
+                    SystemTime::now(),
+                )
+            })
+            .await;
+        match submitted {
+            Some(Ok(Submitted::Queued { id, cuts })) => {
+                if !cuts.is_empty() {
+                    tracing::info!(?cuts, "report cut to the size limits");
+                }
+                self.reports.insert(id, Pending::new(0));
+                tracing::info!(report_id = %report_id(id), %call_id, "report queued");
+                self.emit(UaEvent::ReportQueued {
+                    report_id: report_id(id),
+                    call_id,
+                });
+            }
+            Some(Ok(Submitted::Vetoed)) => self.emit(UaEvent::ReportDropped {
+                report_id: String::new(),
+                why: "vetoed by the app's before_report hook".to_owned(),
+            }),
+            Some(Err(error)) => {
+                tracing::warn!(%error, "report not stored");
+                self.emit(UaEvent::ReportDropped {
+                    report_id: String::new(),
+                    why: format!("not stored: {error}"),
+                });
+            }
+            None => {}
+        }
+    }
+
+    /// The earliest time something may be sent, when nothing is in flight.
+    fn next_wake(&self) -> Option<Instant> {
+        if self.in_flight.is_some() || !self.registered {
+            return None;
+        }
+        let now = now();
+        let gate = self.gate.next_send_at(now)?;
+        let report = self
+            .reports
+            .values()
+            .map(|p| p.not_before.unwrap_or(now))
+            .min()?;
+        Some(gate.max(report))
+    }
+
+    /// Starts the next attempt, if one may go now.
+    async fn start_next(&mut self) {
+        if self.in_flight.is_some() || !self.registered {
+            return;
+        }
+        let now = now();
+        if !self.gate.may_send(now) {
+            return;
+        }
+        let Some(store) = &self.store else { return };
+        let queued = store.outbox.ids();
+        // Reports the outbox evicted are forgotten here too.
+        self.reports.retain(|id, _| queued.contains(id));
+        let Some(id) = queued.into_iter().find(|id| {
+            self.reports
+                .get(id)
+                .is_some_and(|p| p.not_before.is_none_or(|at| at <= now))
+        }) else {
+            return;
+        };
+        let Some(body) = store.outbox.get(id).map(|r| r.body.clone()) else {
+            return;
+        };
+        let Some(inner) = self.inner.upgrade() else {
+            return;
+        };
+        match self
+            .with_store(move |store| store.outbox.record_attempt(id))
+            .await
+        {
+            Some(Ok(_)) => {}
+            Some(Err(error)) => {
+                tracing::warn!(%error, "attempt not recorded; report not sent");
+                if let Some(pending) = self.reports.get_mut(&id) {
+                    pending.not_before = Some(now + self.config.policy.max_backoff);
+                }
+                return;
+            }
+            None => return,
+        }
+        let Some(pending) = self.reports.get_mut(&id) else {
+            return;
+        };
+        let parts = ServiceParts {
+            aor: &inner.aor,
+            call_id: &pending.service_call_id,
+            from_tag: &pending.service_tag,
+            cseq: pending.cseq,
+            epid: None,
+            contact: None,
+            user_agent: inner.user_agent.as_deref(),
+        };
+        let mut request = match service_request(&parts, body) {
+            Ok(request) => request,
+            Err(error) => {
+                tracing::error!(%error, "SERVICE not built");
+                pending.not_before = Some(now + self.config.policy.max_backoff);
+                return;
+            }
+        };
+        authorize(&mut pending.auth, &mut request);
+        self.in_flight = Some(id);
+        let driver = inner.driver.clone();
+        let done = self.attempts.clone();
+        tracing::debug!(report_id = %report_id(id), "sending report");
+        tokio::spawn(async move {
+            let result = transact(&driver, request).await;
+            let _ = done.send(Attempted { id, result });
+        });
+    }
+
+    async fn on_attempted(&mut self, attempted: Attempted) {
+        let Attempted { id, result } = attempted;
+        self.in_flight = None;
+        let now = now();
+        let policy = self.config.policy;
+        let Some(pending) = self.reports.get_mut(&id) else {
+            return;
+        };
+        let exchanged = match result {
+            Ok(exchanged) => Some(exchanged),
+            Err(error) => {
+                tracing::warn!(%error, "SERVICE not sent");
+                None
+            }
+        };
+        let record = exchanged.as_ref().map(Exchanged::record);
+        let outcome = match (&exchanged, &record) {
+            (Some(e), Some(r)) => match (&e.end, &r.final_response) {
+                (End::Final(_), Some(final_response)) => Outcome::from(final_response),
+                (End::Timeout, _) => Outcome::Timeout,
+                _ => Outcome::TransportError,
+            },
+            _ => Outcome::TransportError,
+        };
+        let mut verdict = pending.retry.on_outcome(&policy, outcome, now);
+        if verdict == Verdict::Authenticate {
+            let answered = match &exchanged {
+                Some(Exchanged {
+                    request,
+                    end: End::Final(response),
+                    ..
+                }) => {
+                    if pending.auth.is_none() {
+                        pending.auth = self.inner.upgrade().and_then(|i| i.new_auth());
+                    }
+                    answer_challenge(&mut pending.auth, request, response)
+                }
+                _ => false,
+            };
+            if answered {
+                pending.cseq = pending.cseq.saturating_add(1);
+                pending.not_before = None;
+                return;
+            }
+            let status = exchanged
+                .as_ref()
+                .and_then(|e| e.end.status())
+                .unwrap_or(StatusCode(401));
+            verdict = Verdict::SuspendSession(SuspendReason::AuthenticationFailed(status));
+        }
+        let was_suspended = self.gate.suspended().is_some();
+        self.gate.observe(&verdict);
+        match verdict {
+            Verdict::Delivered => {
+                self.remove(id, Removal::Delivered).await;
+                tracing::info!(report_id = %report_id(id), "report delivered");
+                self.emit(UaEvent::ReportSent {
+                    report_id: report_id(id),
+                });
+            }
+            Verdict::Discard(reason) => {
+                self.remove(id, Removal::Discarded(reason)).await;
+                let why = discard_reason(reason);
+                tracing::info!(report_id = %report_id(id), %why, "report dropped");
+                self.emit(UaEvent::ReportDropped {
+                    report_id: report_id(id),
+                    why,
+                });
+            }
+            Verdict::SuspendSession(reason) => {
+                pending.renew();
+                pending.not_before = None;
+                if !was_suspended {
+                    let why = suspend_reason(reason);
+                    tracing::info!(%why, "reporting suspended for this login session");
+                    self.emit(UaEvent::ReportingSuspended { why });
+                }
+            }
+            Verdict::RetryAt { at, .. } => {
+                pending.renew();
+                pending.not_before = Some(at);
+            }
+            Verdict::Authenticate => {}
+        }
+    }
+
+    async fn remove(&mut self, id: ReportId, removal: Removal) {
+        self.reports.remove(&id);
+        if let Some(Err(error)) = self
+            .with_store(move |store| store.outbox.remove(id, removal))
+            .await
+        {
+            tracing::warn!(%error, "report not removed from the outbox");
+        }
+    }
+}
+
+/// Why a report was dropped, for people.
+fn discard_reason(reason: DiscardReason) -> String {
+    match reason {
+        DiscardReason::TooLarge => {
+            "the server refused the report as too large (413); it is not retried".to_owned()
+        }
+        DiscardReason::Rejected(status) => {
+            format!(
+                "the server rejected the report ({}); it is not retried",
+                status.0
+            )
+        }
+        DiscardReason::AttemptsExhausted => "every attempt to send it failed".to_owned(),
+    }
+}
+
+/// Why reporting stopped for the session, for people.
+fn suspend_reason(reason: SuspendReason) -> String {
+    match reason {
+        SuspendReason::ServiceNotAvailable => {
+            "the report error service is not available (503, ErrorId 2019)".to_owned()
+        }
+        SuspendReason::NotEnabled => {
+            "error reporting is not enabled on the server (503 without diagnostics)".to_owned()
+        }
+        SuspendReason::WaitTooLong(wait) => {
+            format!(
+                "the server asked to wait {} s, longer than a session waits",
+                wait.as_secs()
+            )
+        }
+        SuspendReason::NotSupported(status) => {
+            format!("the server does not take SERVICE requests ({})", status.0)
+        }
+        SuspendReason::AuthenticationFailed(status) => {
+            format!("the server refused the credentials ({})", status.0)
+        }
+    }
+}

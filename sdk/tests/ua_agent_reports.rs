@@ -1,0 +1,387 @@
+//! Instant messages and automatic error reporting against a scripted
+//! server: MESSAGE → 480 + Warning 391 and → 404 with
+//! ms-diagnostics-public; the SERVICE answered 200, 413 (dropped), 503 with
+//! Retry-After (retried no earlier), 503 with 2019 and a bare 503 (no retry
+//! in this login session; sent after re-registering), 401 (answered once);
+//! app-reported errors; reports that survive a restart in a disk outbox.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod ua_agent_support;
+
+use std::time::{Duration, Instant};
+
+use ocer::diag::ErrorId;
+use ocer::display::{Action, Cause, Mode};
+use ocer::report::client_errors::{ClientError, CANNOT_CONNECT_TO_EXCHANGE};
+use ocer::report::ErrorReport;
+use ocer::sip::StatusCode;
+use ocer::ua::{FailureKind, OutboxLocation, UaEvent, UaEvents, UserAgent};
+use ua_agent_support::*;
+
+async fn ua_on(server: &Server) -> (UserAgent, UaEvents) {
+    UserAgent::builder("sip:alice@contoso.com", server.target())
+        .credentials("alice", "secret")
+        .timers(fast_timers())
+        .build()
+        .await
+        .unwrap()
+}
+
+async fn register(server: &mut Server, ua: &UserAgent) {
+    let registering = tokio::spawn({
+        let ua = ua.clone();
+        async move { ua.register().await }
+    });
+    let register = server.expect("REGISTER").await;
+    server.reply(&register, "200 OK", "").await;
+    registering.await.unwrap().expect("registered");
+}
+
+async fn unregister(server: &mut Server, ua: &UserAgent) {
+    let unregistering = tokio::spawn({
+        let ua = ua.clone();
+        async move { ua.unregister().await }
+    });
+    let register = server.expect("REGISTER").await;
+    assert_eq!(header(&register, "Expires"), Some("0"));
+    server.reply(&register, "200 OK", "").await;
+    unregistering.await.unwrap().expect("unregistered");
+}
+
+const W391: &str =
+    "Warning: 391 lcs.contoso.com \"The recipient does not wish to be disturbed\"\r\n";
+
+/// An IM the server refuses with 480 + Warning 391; its Call-ID.
+async fn failed_im(server: &mut Server, ua: &UserAgent) -> String {
+    let sending = tokio::spawn({
+        let ua = ua.clone();
+        async move { ua.send_message("sip:bob@contoso.com", "hello").await }
+    });
+    let message = server.expect("MESSAGE").await;
+    server
+        .reply(&message, "480 Temporarily Unavailable", W391)
+        .await;
+    sending.await.unwrap().expect_err("refused");
+    header(&message, "Call-ID").unwrap().to_owned()
+}
+
+/// The report a SERVICE carries.
+fn report_of(service: &ocer::sip::SipMessage) -> ErrorReport<'static> {
+    ErrorReport::parse(&service.body).unwrap()
+}
+
+async fn im_480_with_warning_391(kind: Kind) {
+    let mut server = Server::bind(kind).await;
+    let (ua, mut events) = ua_on(&server).await;
+    register(&mut server, &ua).await;
+    let sending = tokio::spawn({
+        let ua = ua.clone();
+        async move { ua.send_message("sip:bob@contoso.com", "héllo").await }
+    });
+    let message = server.expect("MESSAGE").await;
+    assert_eq!(
+        header(&message, "Content-Type"),
+        Some("text/plain; charset=UTF-8")
+    );
+    assert_eq!(message.body.as_ref(), "héllo".as_bytes());
+    assert_eq!(start_line(&message), "MESSAGE sip:bob@contoso.com SIP/2.0");
+    server
+        .reply(&message, "480 Temporarily Unavailable", W391)
+        .await;
+    let failure = sending.await.unwrap().expect_err("refused");
+    assert_eq!(failure.kind, FailureKind::Rejected(StatusCode(480)));
+    let record = failure.record.as_ref().unwrap();
+    assert_eq!(
+        record
+            .warnings()
+            .iter()
+            .map(|w| w.code.0)
+            .collect::<Vec<_>>(),
+        [391]
+    );
+    // The priority rule: the SIP status comes before the Warning, and
+    // Lync 2010 has a string for 480 in IM.
+    let display = failure.display.as_ref().unwrap();
+    assert_eq!(display.cause, Cause::SipStatus(StatusCode(480)));
+    assert_eq!(
+        display.message.as_deref(),
+        Some("This message was not delivered to bob@contoso.com because this person is unavailable or offline.")
+    );
+    let (failed, _) = until(&mut events, |e| matches!(e, UaEvent::Failed { .. })).await;
+    assert!(matches!(
+        failed,
+        UaEvent::Failed {
+            mode: Mode::Im,
+            action: Action::SendMessage,
+            ..
+        }
+    ));
+
+    let service = server.expect("SERVICE").await;
+    let report = report_of(&service);
+    assert_eq!(report.request_type, "MESSAGE");
+    assert_eq!(report.response_code, 480);
+    assert_eq!(report.call_id, header(&message, "Call-ID").unwrap());
+    assert_eq!(
+        report.content_type.as_deref(),
+        Some("text/plain; charset=UTF-8")
+    );
+    server.reply(&service, "200 OK", "").await;
+    until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+}
+
+#[tokio::test]
+async fn im_480_with_warning_391_over_tcp() {
+    im_480_with_warning_391(Kind::Tcp).await;
+}
+
+#[tokio::test]
+async fn im_480_with_warning_391_over_udp() {
+    im_480_with_warning_391(Kind::Udp).await;
+}
+
+async fn im_404_with_public_diagnostics(kind: Kind) {
+    let mut server = Server::bind(kind).await;
+    let (ua, _events) = ua_on(&server).await;
+    register(&mut server, &ua).await;
+    let sending = tokio::spawn({
+        let ua = ua.clone();
+        async move { ua.send_message("sip:bob@fabrikam.com", "hi").await }
+    });
+    let message = server.expect("MESSAGE").await;
+    server
+        .reply(
+            &message,
+            "404 Not Found",
+            "ms-diagnostics-public: 1003;reason=\"User does not exist\"\r\n",
+        )
+        .await;
+    let failure = sending.await.unwrap().expect_err("not found");
+    let display = failure.display.unwrap();
+    assert_eq!(display.cause, Cause::MsDiagnostic(ErrorId(1003)));
+    assert_eq!(
+        display.message.as_deref(),
+        Some("bob@fabrikam.com could not be found and this message was not delivered:")
+    );
+    let service = server.expect("SERVICE").await;
+    let report = report_of(&service);
+    assert_eq!(report.response_code, 404);
+    assert_eq!(report.diag_headers, ["1003;reason=\"User does not exist\""]);
+    server.reply(&service, "200 OK", "").await;
+}
+
+#[tokio::test]
+async fn im_404_with_public_diagnostics_over_tcp() {
+    im_404_with_public_diagnostics(Kind::Tcp).await;
+}
+
+#[tokio::test]
+async fn im_404_with_public_diagnostics_over_udp() {
+    im_404_with_public_diagnostics(Kind::Udp).await;
+}
+
+#[tokio::test]
+async fn a_413_drops_the_report() {
+    let mut server = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = ua_on(&server).await;
+    register(&mut server, &ua).await;
+    let first = failed_im(&mut server, &ua).await;
+    let service = server.expect("SERVICE").await;
+    assert_eq!(report_of(&service).call_id, first);
+    server
+        .reply(&service, "413 Request Entity Too Large", "")
+        .await;
+    let (dropped, _) = until(&mut events, |e| matches!(e, UaEvent::ReportDropped { .. })).await;
+    assert!(matches!(&dropped, UaEvent::ReportDropped { why, .. } if why.contains("413")));
+    // Never again: the next SERVICE is the next report's.
+    assert!(server
+        .next_within(Duration::from_millis(300))
+        .await
+        .is_none());
+    let second = failed_im(&mut server, &ua).await;
+    let service = server.expect("SERVICE").await;
+    assert_eq!(report_of(&service).call_id, second);
+    server.reply(&service, "200 OK", "").await;
+}
+
+#[tokio::test]
+async fn a_503_with_retry_after_is_waited_out() {
+    let mut server = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = ua_on(&server).await;
+    register(&mut server, &ua).await;
+    let call_id = failed_im(&mut server, &ua).await;
+    let service = server.expect("SERVICE").await;
+    let answered = Instant::now();
+    server
+        .reply(
+            &service,
+            "503 Service Unavailable",
+            "ms-diagnostics: 1000;reason=\"busy\";source=\"fe\"\r\nRetry-After: 1\r\n",
+        )
+        .await;
+    let again = server.expect("SERVICE").await;
+    assert!(
+        answered.elapsed() >= Duration::from_secs(1),
+        "retried after {:?}",
+        answered.elapsed()
+    );
+    assert_eq!(report_of(&again).call_id, call_id);
+    assert_ne!(header(&again, "Call-ID"), header(&service, "Call-ID"));
+    server.reply(&again, "200 OK", "").await;
+    until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+}
+
+/// A 503 that suspends reporting: nothing more this login session, all of
+/// it in the next.
+async fn suspended_until_the_next_login(extra: &str) {
+    let mut server = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = ua_on(&server).await;
+    register(&mut server, &ua).await;
+    let first = failed_im(&mut server, &ua).await;
+    let service = server.expect("SERVICE").await;
+    server
+        .reply(&service, "503 Service Unavailable", extra)
+        .await;
+    let (suspended, _) = until(&mut events, |e| {
+        matches!(e, UaEvent::ReportingSuspended { .. })
+    })
+    .await;
+    assert!(matches!(&suspended, UaEvent::ReportingSuspended { why } if why.contains("503")));
+    let second = failed_im(&mut server, &ua).await;
+    until(
+        &mut events,
+        |e| matches!(e, UaEvent::ReportQueued { call_id, .. } if *call_id == second),
+    )
+    .await;
+    assert!(
+        server
+            .next_within(Duration::from_millis(500))
+            .await
+            .is_none(),
+        "no SERVICE"
+    );
+
+    // A new login session sends what is queued, oldest first.
+    unregister(&mut server, &ua).await;
+    assert!(server
+        .next_within(Duration::from_millis(200))
+        .await
+        .is_none());
+    register(&mut server, &ua).await;
+    for call_id in [first, second] {
+        let service = server.expect("SERVICE").await;
+        assert_eq!(report_of(&service).call_id, call_id);
+        server.reply(&service, "200 OK", "").await;
+        until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+    }
+}
+
+#[tokio::test]
+async fn a_503_with_2019_suspends_reporting_for_the_session() {
+    suspended_until_the_next_login(
+        "ms-diagnostics: 2019;reason=\"Report error service is not available\";source=\"fe\"\r\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_bare_503_suspends_reporting_for_the_session() {
+    suspended_until_the_next_login("").await;
+}
+
+#[tokio::test]
+async fn a_challenged_service_is_sent_again_with_credentials() {
+    let mut server = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = ua_on(&server).await;
+    register(&mut server, &ua).await;
+    failed_im(&mut server, &ua).await;
+    let service = server.expect("SERVICE").await;
+    server
+        .reply(
+            &service,
+            "407 Proxy Authentication Required",
+            &CHALLENGE.replace("WWW-", "Proxy-"),
+        )
+        .await;
+    let again = server.expect("SERVICE").await;
+    assert_eq!(header(&again, "Call-ID"), header(&service, "Call-ID"));
+    assert_eq!(header(&again, "CSeq"), Some("2 SERVICE"));
+    assert!(header(&again, "Proxy-Authorization")
+        .unwrap()
+        .contains("username=\"alice\""));
+    server.reply(&again, "200 OK", "").await;
+    until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+}
+
+#[tokio::test]
+async fn an_app_reports_its_own_error() {
+    let mut server = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = ua_on(&server).await;
+    register(&mut server, &ua).await;
+    let exchange = *ClientError::lookup(CANNOT_CONNECT_TO_EXCHANGE).unwrap();
+    ua.report_client_error(exchange).await.unwrap();
+    let service = server.expect("SERVICE").await;
+    let report = report_of(&service);
+    assert_eq!(
+        report.diag_headers,
+        ["52169;reason=\"Cannot connect to Exchange Server.\""]
+    );
+    assert_eq!(report.request_type, "SERVICE");
+    server.reply(&service, "200 OK", "").await;
+    until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+    let not_ours = ClientError {
+        id: ErrorId(1007),
+        ..exchange
+    };
+    assert!(ua.report_client_error(not_ours).await.is_err());
+}
+
+#[tokio::test]
+async fn reporting_off_sends_nothing() {
+    let mut server = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = UserAgent::builder("sip:alice@contoso.com", server.target())
+        .timers(fast_timers())
+        .reporting(false)
+        .build()
+        .await
+        .unwrap();
+    register(&mut server, &ua).await;
+    failed_im(&mut server, &ua).await;
+    assert!(server
+        .next_within(Duration::from_millis(300))
+        .await
+        .is_none());
+    while let Some(event) = events.try_recv() {
+        assert!(!matches!(event, UaEvent::ReportQueued { .. }), "{event:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_queued_report_survives_a_restart_in_a_disk_outbox() {
+    let dir = std::env::temp_dir().join(format!("ocer-ua-agent-outbox-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut server = Server::bind(Kind::Tcp).await;
+    let build = |server: &Server| {
+        UserAgent::builder("sip:alice@contoso.com", server.target())
+            .timers(fast_timers())
+            .outbox(OutboxLocation::Disk(dir.clone()))
+            .build()
+    };
+    // Not registered: the report is stored, not sent.
+    let (ua, mut events) = build(&server).await.unwrap();
+    let call_id = failed_im(&mut server, &ua).await;
+    until(&mut events, |e| matches!(e, UaEvent::ReportQueued { .. })).await;
+    ua.shutdown().await;
+    drop(ua);
+
+    let mut server2 = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = build(&server2).await.unwrap();
+    register(&mut server2, &ua).await;
+    let service = server2.expect("SERVICE").await;
+    assert_eq!(report_of(&service).call_id, call_id);
+    server2.reply(&service, "200 OK", "").await;
+    until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
