@@ -153,6 +153,11 @@ async fn the_4_1_flow_over_tcp() {
     flow_4_1(Kind::Tcp).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_4_1_flow_over_tcp_on_a_multi_thread_runtime() {
+    flow_4_1(Kind::Tcp).await;
+}
+
 #[tokio::test]
 async fn the_4_1_flow_over_udp() {
     flow_4_1(Kind::Udp).await;
@@ -412,4 +417,27 @@ async fn a_challenged_invite_is_sent_again_with_credentials() {
     assert_eq!(header(&bye, "CSeq"), Some("3 BYE"));
     server.reply(&bye, "200 OK", "").await;
     hanging.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_retransmitted_2xx_gets_its_ack_again_over_udp() {
+    let mut server = Server::bind(Kind::Udp).await;
+    let (ua, _events) = registered(&mut server).await;
+    let calling = tokio::spawn({
+        let ua = ua.clone();
+        async move {
+            ua.call("sip:bob@contoso.com", None, Mode::Voice, Action::Call)
+                .await
+        }
+    });
+    let invite = server.expect("INVITE").await;
+    let ok = response(&invite, "200 OK", "Contact: <sip:bob@127.0.0.1:4>\r\n", "");
+    server.send(&ok).await;
+    let ack = server.expect("ACK").await;
+    let _call = calling.await.unwrap().unwrap();
+    // The ACK was lost, as far as the server knows: it sends the 2xx again.
+    server.send(&ok).await;
+    let again = server.raw_within(LIMIT).await.expect("the ACK again");
+    assert_eq!(again.to_string(), ack.to_string());
+    drop(ua);
 }

@@ -135,7 +135,7 @@ pub enum DriverError {
     Response(&'static str),
     /// The request may not leave this user agent (it carries a diagnostics
     /// header, a line break in a value, or lacks a mandatory header); see
-    /// [`finalize_request`](crate::report::finalize_request).
+    /// [`finalize_request`].
     #[error("request refused: {0}")]
     Outgoing(#[from] OutgoingError),
     /// The driver has shut down.
@@ -265,7 +265,9 @@ impl Driver {
     }
 
     /// Sends an ACK for a 2xx (RFC 3261 §13.2.2.4): outside any transaction,
-    /// once, with a fresh branch. (The ACK for a non-2xx final is sent by
+    /// with a fresh branch; the driver sends the same ACK again for every
+    /// retransmission of that 2xx (same Call-ID and CSeq number) that comes
+    /// within 64·T1. (The ACK for a non-2xx final is sent by
     /// the INVITE's transaction itself.)
     pub fn send_ack(&self, ack: SipMessage) -> Result<(), DriverError> {
         if ack.method() != Some(&ezk_sip_types::Method::ACK) {

@@ -211,6 +211,19 @@ impl Server {
         }
     }
 
+    /// The next message as it comes (retransmissions included), checked
+    /// for diagnostics headers, if one comes within `wait`.
+    pub async fn raw_within(&mut self, wait: Duration) -> Option<SipMessage> {
+        let message = tokio::time::timeout(wait, self.read_one()).await.ok()?;
+        for (name, _) in message.headers.iter() {
+            assert!(!name
+                .as_print_str()
+                .to_ascii_lowercase()
+                .starts_with("ms-diagnostics"));
+        }
+        Some(message)
+    }
+
     /// The next new request if one comes within `wait`.
     pub async fn next_within(&mut self, wait: Duration) -> Option<SipMessage> {
         tokio::time::timeout(wait, self.next()).await.ok()

@@ -129,6 +129,7 @@ pub(super) async fn spawn(
         incoming: HashMap::new(),
         next_incoming: 0,
         incoming_tx: Some(incoming_tx),
+        acks: HashMap::new(),
         commands_tx: commands_tx.downgrade(),
     };
     tokio::spawn(state.run(commands, events));
@@ -327,6 +328,13 @@ struct Server {
     flow: Flow,
 }
 
+/// An ACK for a 2xx, kept to answer the 2xx's retransmissions.
+struct SentAck {
+    request: SipMessage,
+    flow: Flow,
+    until: Instant,
+}
+
 /// An incoming request the app may still answer.
 struct Unanswered {
     request: SipMessage,
@@ -344,6 +352,9 @@ struct State {
     next_incoming: u64,
     /// `None` once the app dropped its [`IncomingRequests`](super::IncomingRequests).
     incoming_tx: Option<mpsc::UnboundedSender<IncomingRequest>>,
+    /// ACKs sent for 2xx, by Call-ID and CSeq number: sent again for each
+    /// retransmission of the 2xx (RFC 3261 §13.2.2.4), for 64·T1.
+    acks: HashMap<(String, u32), SentAck>,
     /// Weak, so that the task ends when every handle is gone.
     commands_tx: mpsc::WeakUnboundedSender<Command>,
 }
@@ -449,10 +460,14 @@ impl State {
                     }
                 };
                 // An ACK lost here is recovered as any lost ACK is: the
-                // server retransmits its 2xx and the app answers it again.
-                match flow.map(|flow| self.net.transmit(flow, &request)) {
-                    Some(Ok(())) => {}
-                    Some(Err(failure)) => tracing::warn!(%failure, "ACK not sent"),
+                // server retransmits its 2xx and gets the ACK again.
+                match flow.map(|flow| (flow, self.net.transmit(flow, &request))) {
+                    Some((flow, result)) => {
+                        if let Err(failure) = result {
+                            tracing::warn!(%failure, "ACK not sent");
+                        }
+                        self.remember_ack(request, flow);
+                    }
                     None => tracing::warn!("ACK not sent: no open connection"),
                 }
             }
@@ -679,11 +694,64 @@ impl State {
                 client.txn.handle_response(response, now());
                 self.drain_client(&key);
             }
-            // 2xx retransmissions to a finished INVITE, late responses.
+            // 2xx retransmissions to a finished INVITE get their ACK again;
+            // other late responses are dropped.
             None => {
-                tracing::debug!(branch = %key.branch, status = ?response.status(), "stray response dropped")
+                if !self.ack_again(&response) {
+                    tracing::debug!(branch = %key.branch, status = ?response.status(), "stray response dropped")
+                }
             }
         }
+    }
+
+    /// Keeps a 2xx's ACK for the 2xx's retransmissions (and forgets those
+    /// kept longer than 64·T1, when the server has stopped retransmitting).
+    fn remember_ack(&mut self, ack: SipMessage, flow: Flow) {
+        let now = now();
+        self.acks.retain(|_, sent| sent.until > now);
+        let Some((cseq, _)) = crate::sip::transaction::cseq_of(&ack) else {
+            return;
+        };
+        let Some(call_id) = ack
+            .header_value(&Name::CALL_ID)
+            .map(|c| c.trim().to_owned())
+        else {
+            return;
+        };
+        let until = now + self.timers.transaction_timeout();
+        self.acks.insert(
+            (call_id, cseq),
+            SentAck {
+                request: ack,
+                flow,
+                until,
+            },
+        );
+    }
+
+    /// Sends the ACK again if `response` is a retransmitted 2xx to an INVITE
+    /// already ACKed; whether it was.
+    fn ack_again(&mut self, response: &SipMessage) -> bool {
+        if !response.status().is_some_and(|s| s.is_success()) {
+            return false;
+        }
+        let Some((cseq, "INVITE")) = crate::sip::transaction::cseq_of(response) else {
+            return false;
+        };
+        let Some(call_id) = response.header_value(&Name::CALL_ID).map(str::trim) else {
+            return false;
+        };
+        let Some(sent) = self.acks.get(&(call_id.to_owned(), cseq)) else {
+            return false;
+        };
+        if sent.until <= now() {
+            return false;
+        }
+        tracing::debug!(call_id, cseq, "2xx retransmitted; ACK sent again");
+        if let Err(failure) = self.net.transmit(sent.flow, &sent.request) {
+            tracing::warn!(%failure, "ACK not sent again");
+        }
+        true
     }
 
     /// A response that could not be parsed: if it was (or may have been) a
