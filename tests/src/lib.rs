@@ -5,6 +5,8 @@
 //!   killed and reaped, and reports how it ended.
 //! - [`stunnel`] puts TLS in front of SIPp (which has none in Debian), with a
 //!   test CA made at test time.
+//! - [`message_log`] reads SIPp's message log back: what it received and
+//!   sent, and when.
 //! - [`wire`] builds the requests a test client sends (from the MS-OCER 4.1
 //!   fixture) and the ACK for a non-2xx final response.
 //!
@@ -15,6 +17,7 @@
 //! SIPp comes from the Debian package `sip-tester`, stunnel from `stunnel4`;
 //! `scripts/install-test-deps` installs both.
 
+pub mod message_log;
 pub mod sipp;
 pub mod stunnel;
 pub mod wire;

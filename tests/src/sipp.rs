@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use crate::message_log::MessageLog;
 use crate::Transport;
 
 /// SIPp's exit code for "fatal error binding a socket" (`-2`).
@@ -250,6 +251,13 @@ impl SippLogs {
             messages: read(MESSAGE_FILE),
             screen,
         }
+    }
+}
+
+impl SippLogs {
+    /// The message log (`-trace_msg`), split into entries.
+    pub fn message_log(&self) -> MessageLog<'_> {
+        MessageLog::parse(&self.messages)
     }
 }
 
