@@ -215,6 +215,11 @@ enum ocer_result
      * The operation failed for another reason.
      */
     OCER_RESULT_UA_FAILED = 1009,
+    /**
+     * A blocking `ocer_ua_*` function was called on a thread that runs a
+     * tokio runtime, which it would stall.
+     */
+    OCER_RESULT_UA_IN_RUNTIME = 1010,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -318,8 +323,8 @@ typedef struct ocer_session_gate ocer_session_gate;
  * Thread-safety: every function but `ocer_ua_free` may be called from any
  * number of threads at once (each blocks its own thread), including from
  * the event callback; `ocer_ua_free` once, when no other call is running,
- * and never from the callback. Calling from inside a tokio runtime is
- * refused (`OCER_RESULT_PANIC`).
+ * and never from the callback. The functions that block refuse to run on a
+ * thread that runs a tokio runtime (`OCER_RESULT_UA_IN_RUNTIME`).
  */
 typedef struct ocer_ua ocer_ua;
 

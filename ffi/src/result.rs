@@ -101,11 +101,14 @@ pub enum ocer_result {
     OCER_RESULT_UA_SHUT_DOWN = 1008,
     /// The operation failed for another reason.
     OCER_RESULT_UA_FAILED = 1009,
+    /// A blocking `ocer_ua_*` function was called on a thread that runs a
+    /// tokio runtime, which it would stall.
+    OCER_RESULT_UA_IN_RUNTIME = 1010,
 }
 
 impl ocer_result {
     /// Every code, for `ocer_result_describe` and the tests.
-    pub(crate) const ALL: [ocer_result; 37] = [
+    pub(crate) const ALL: [ocer_result; 38] = [
         Self::OCER_RESULT_OK,
         Self::OCER_RESULT_PANIC,
         Self::OCER_RESULT_NULL_PARAMETER,
@@ -143,6 +146,7 @@ impl ocer_result {
         Self::OCER_RESULT_UA_CANCELLED,
         Self::OCER_RESULT_UA_SHUT_DOWN,
         Self::OCER_RESULT_UA_FAILED,
+        Self::OCER_RESULT_UA_IN_RUNTIME,
     ];
 
     /// One line on what the code means.
@@ -211,6 +215,9 @@ impl ocer_result {
             Self::OCER_RESULT_UA_CANCELLED => "the call was cancelled",
             Self::OCER_RESULT_UA_SHUT_DOWN => "the user agent has shut down",
             Self::OCER_RESULT_UA_FAILED => "the operation failed",
+            Self::OCER_RESULT_UA_IN_RUNTIME => {
+                "a blocking call was made on a thread that runs a tokio runtime"
+            }
         }
     }
 }
@@ -399,7 +406,7 @@ mod tests {
     /// of it is the mistake the test exists to catch.
     #[test]
     fn numbers_never_change() {
-        let expected: [(ocer_result, u32); 37] = [
+        let expected: [(ocer_result, u32); 38] = [
             (ocer_result::OCER_RESULT_OK, 0),
             (ocer_result::OCER_RESULT_PANIC, 1),
             (ocer_result::OCER_RESULT_NULL_PARAMETER, 2),
@@ -437,6 +444,7 @@ mod tests {
             (ocer_result::OCER_RESULT_UA_CANCELLED, 1007),
             (ocer_result::OCER_RESULT_UA_SHUT_DOWN, 1008),
             (ocer_result::OCER_RESULT_UA_FAILED, 1009),
+            (ocer_result::OCER_RESULT_UA_IN_RUNTIME, 1010),
         ];
         for (code, number) in expected {
             assert_eq!(code as u32, number, "{code:?}");

@@ -106,8 +106,8 @@ pub unsafe extern "C" fn ocer_ua_config_default(config_out: *mut ocer_ua_config)
 /// Thread-safety: every function but `ocer_ua_free` may be called from any
 /// number of threads at once (each blocks its own thread), including from
 /// the event callback; `ocer_ua_free` once, when no other call is running,
-/// and never from the callback. Calling from inside a tokio runtime is
-/// refused (`OCER_RESULT_PANIC`).
+/// and never from the callback. The functions that block refuse to run on a
+/// thread that runs a tokio runtime (`OCER_RESULT_UA_IN_RUNTIME`).
 pub struct ocer_ua {
     _private: [u8; 0],
 }
@@ -134,8 +134,21 @@ impl Object for ocer_ua {
     type Rust = UaObject;
 }
 
+/// Blocking on a runtime from a thread that runs one would stall it (tokio
+/// panics instead): refused before anything starts.
+fn not_in_runtime() -> Result<(), Failure> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Failure::new(
+            ocer_result::OCER_RESULT_UA_IN_RUNTIME,
+            "called on a thread that runs a tokio runtime",
+        ));
+    }
+    Ok(())
+}
+
 impl UaObject {
     fn runtime(&self) -> Result<&Runtime, Failure> {
+        not_in_runtime()?;
         self.runtime.as_ref().ok_or_else(|| {
             Failure::new(
                 ocer_result::OCER_RESULT_UA_SHUT_DOWN,
@@ -236,6 +249,7 @@ pub unsafe extern "C" fn ocer_ua_new(
         let target = target_of(config)?;
         let timers = timers_of(config)?;
         let set = set_in(config.string_set)?;
+        not_in_runtime()?;
 
         let mut builder = UserAgent::builder(aor, target)
             .string_set(set)
@@ -535,24 +549,22 @@ pub unsafe extern "C" fn ocer_ua_hangup(
     call_id_ptr: *const u8,
     call_id_len: usize,
 ) -> ocer_result {
-    // SAFETY: the caller's contract for the Call-ID.
-    let call_id = unsafe { ptr::str_in(call_id_ptr, call_id_len, "call_id") };
+    let body = |ua: &UaObject, rt: &Runtime| {
+        // SAFETY: the caller's contract for the Call-ID.
+        let call_id = unsafe { ptr::str_in(call_id_ptr, call_id_len, "call_id") }?;
+        if let Some(call) = ua.agent.established_call(call_id) {
+            return Ok(rt.block_on(call.hangup())?);
+        }
+        if ua.agent.cancel(call_id) {
+            return Ok(());
+        }
+        Err(Failure::new(
+            ocer_result::OCER_RESULT_NOT_FOUND,
+            format!("no call {call_id:?}"),
+        ))
+    };
     // SAFETY: the caller's contract for ua.
-    unsafe {
-        with_ua(ua, |ua, rt| {
-            let call_id = call_id?;
-            if let Some(call) = ua.agent.established_call(call_id) {
-                return Ok(rt.block_on(call.hangup())?);
-            }
-            if ua.agent.cancel(call_id) {
-                return Ok(());
-            }
-            Err(Failure::new(
-                ocer_result::OCER_RESULT_NOT_FOUND,
-                format!("no call {call_id:?}"),
-            ))
-        })
-    }
+    unsafe { with_ua(ua, body) }
 }
 
 /// Sends an instant message (MESSAGE, `text/plain; charset=UTF-8`) to
@@ -571,17 +583,15 @@ pub unsafe extern "C" fn ocer_ua_send_im(
     text_ptr: *const u8,
     text_len: usize,
 ) -> ocer_result {
-    // SAFETY: the caller's contract for the strings.
-    let target = unsafe { ptr::str_in(target_ptr, target_len, "target") };
-    // SAFETY: as above.
-    let text = unsafe { ptr::str_in(text_ptr, text_len, "text") };
+    let body = |ua: &UaObject, rt: &Runtime| {
+        // SAFETY: the caller's contract for the strings.
+        let target = unsafe { ptr::str_in(target_ptr, target_len, "target") }?;
+        // SAFETY: as above.
+        let text = unsafe { ptr::str_in(text_ptr, text_len, "text") }?;
+        Ok(rt.block_on(ua.agent.send_message(target, text))?)
+    };
     // SAFETY: the caller's contract for ua.
-    unsafe {
-        with_ua(ua, |ua, rt| {
-            let (target, text) = (target?, text?);
-            Ok(rt.block_on(ua.agent.send_message(target, text))?)
-        })
-    }
+    unsafe { with_ua(ua, body) }
 }
 
 /// Shuts the user agent down and frees it: hangs up established calls,
@@ -599,7 +609,15 @@ pub unsafe extern "C" fn ocer_ua_free(ua: *mut ocer_ua) {
     guard_free(|| {
         // SAFETY: the caller's contract for ua.
         if let Some(ua) = unsafe { ptr::take(ua) } {
-            ua.close();
+            // On a runtime's thread, blocking (and dropping a runtime) is not
+            // allowed: the shutdown runs on a thread of its own.
+            if not_in_runtime().is_ok() {
+                ua.close();
+            } else {
+                std::thread::scope(|s| {
+                    s.spawn(|| ua.close());
+                });
+            }
         }
     });
 }
@@ -654,13 +672,41 @@ mod tests {
         assert!(ua.is_null());
     }
 
+    #[test]
+    fn blocking_calls_are_refused_inside_a_runtime() {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let server: &'static str =
+            Box::leak(socket.local_addr().unwrap().to_string().into_boxed_str());
+        let mut ua: *mut ocer_ua = std::ptr::null_mut();
+        // SAFETY: valid pointers.
+        let r = unsafe { ocer_ua_new(&config(server), None, std::ptr::null_mut(), &mut ua) };
+        assert_eq!(r, ocer_result::OCER_RESULT_OK);
+        let ua = ua as usize;
+        let outer = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        outer.block_on(async move {
+            let ua = ua as *mut ocer_ua;
+            // SAFETY: a live agent.
+            let r = unsafe { ocer_ua_register(ua) };
+            assert_eq!(r, ocer_result::OCER_RESULT_UA_IN_RUNTIME);
+            let mut again: *mut ocer_ua = std::ptr::null_mut();
+            // SAFETY: valid pointers.
+            let r = unsafe { ocer_ua_new(&config(server), None, std::ptr::null_mut(), &mut again) };
+            assert_eq!(r, ocer_result::OCER_RESULT_UA_IN_RUNTIME);
+            // SAFETY: a live agent, freed once: on a thread of its own.
+            unsafe { ocer_ua_free(ua) };
+        });
+    }
+
     /// A REGISTER to a port nobody answers on, over UDP, times out after
     /// 64·T1; the events say so (and that the failure was queued for
     /// reporting), and free joins everything.
     #[test]
     fn an_unanswered_register_times_out_and_free_is_clean() {
         let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let server = Box::leak(socket.local_addr().unwrap().to_string().into_boxed_str());
+        let server: &'static str =
+            Box::leak(socket.local_addr().unwrap().to_string().into_boxed_str());
         let seen = Arc::new(Mutex::new(Vec::<u32>::new()));
         let mut ua: *mut ocer_ua = std::ptr::null_mut();
         // SAFETY: valid pointers; `seen` outlives the agent.
