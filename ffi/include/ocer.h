@@ -39,6 +39,11 @@
 #define OCER_STR_PRINTF(s) (int)(s).len, (const char *)(s).ptr
 
 /**
+ * A buffer of this many bytes always holds a Call-ID and its NUL.
+ */
+#define OCER_UA_CALL_ID_CAPACITY 64
+
+/**
  * The result of a call. `OCER_RESULT_OK` is 0; every other value is a failure
  * whose details `ocer_last_error_message` gives on the calling thread.
  *
@@ -167,6 +172,54 @@ enum ocer_result
      * The report cannot be built for another reason.
      */
     OCER_RESULT_REPORT_REFUSED = 504,
+    /**
+     * The address of record is not a SIP URI with a user part.
+     */
+    OCER_RESULT_UA_INVALID_AOR = 1000,
+    /**
+     * The user agent could not start (its runtime, socket or outbox).
+     */
+    OCER_RESULT_UA_START_FAILED = 1001,
+    /**
+     * The server answered with a final response of 300 or more; the
+     * event `OCER_EVENT_FAILED` (or `OCER_EVENT_REGISTRATION_FAILED`) has what
+     * the user sees.
+     */
+    OCER_RESULT_UA_REJECTED = 1002,
+    /**
+     * No final response came before the transaction timer fired.
+     */
+    OCER_RESULT_UA_TIMEOUT = 1003,
+    /**
+     * The transport failed (connection refused, reset, …).
+     */
+    OCER_RESULT_UA_TRANSPORT = 1004,
+    /**
+     * The target is not a SIP URI the user agent can send to.
+     */
+    OCER_RESULT_UA_INVALID_TARGET = 1005,
+    /**
+     * The request was refused before it was sent (a value the SDK may not
+     * send, e.g. a header injected through a URI).
+     */
+    OCER_RESULT_UA_REFUSED = 1006,
+    /**
+     * The call was cancelled before it was answered.
+     */
+    OCER_RESULT_UA_CANCELLED = 1007,
+    /**
+     * The user agent has shut down.
+     */
+    OCER_RESULT_UA_SHUT_DOWN = 1008,
+    /**
+     * The operation failed for another reason.
+     */
+    OCER_RESULT_UA_FAILED = 1009,
+    /**
+     * A blocking `ocer_ua_*` function was called on a thread that runs a
+     * tokio runtime, which it would stall.
+     */
+    OCER_RESULT_UA_IN_RUNTIME = 1010,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -261,6 +314,19 @@ typedef struct ocer_retry ocer_retry;
  * between threads).
  */
 typedef struct ocer_session_gate ocer_session_gate;
+
+/**
+ * A running user agent.
+ *
+ * Made by `ocer_ua_new`; free it with `ocer_ua_free`, which shuts it down.
+ *
+ * Thread-safety: every function but `ocer_ua_free` may be called from any
+ * number of threads at once (each blocks its own thread), including from
+ * the event callback; `ocer_ua_free` once, when no other call is running,
+ * and never from the callback. The functions that block refuse to run on a
+ * thread that runs a tokio runtime (`OCER_RESULT_UA_IN_RUNTIME`).
+ */
+typedef struct ocer_ua ocer_ua;
 
 /**
  * A UTF-8 string as a pointer and a length in bytes.
@@ -770,6 +836,173 @@ typedef struct {
 } ocer_verdict;
 
 /**
+ * The transport to the server: one of the `OCER_TRANSPORT_*` constants.
+ * (TLS is not in the C API yet.)
+ */
+typedef uint32_t ocer_transport;
+
+/**
+ * What a user agent is made from. Fill it with `ocer_ua_config_default`,
+ * set `aor` and `server`, change what you need. Its strings are borrowed for
+ * the `ocer_ua_new` call only.
+ */
+typedef struct {
+    /**
+     * The user's address of record, e.g. "sip:alice@contoso.com". Required.
+     */
+    ocer_str aor;
+    /**
+     * Where every request goes (the pool or proxy): "host:port", e.g.
+     * "10.0.0.5:5060" or "[::1]:5060"; a host name is resolved once, by
+     * `ocer_ua_new`. Required.
+     */
+    ocer_str server;
+    /**
+     * UDP or TCP.
+     */
+    ocer_transport transport;
+    /**
+     * Digest user name; `{NULL, 0}` for none (a 401/407 then fails).
+     */
+    ocer_str user;
+    /**
+     * Digest password, used when `user` is set.
+     */
+    ocer_str password;
+    /**
+     * Which client's strings the user sees. Default Lync 2010.
+     */
+    ocer_string_set string_set;
+    /**
+     * Whether failures are reported to the server (SERVICE with a
+     * reportError document, MS-OCER §3.1.5). Default true.
+     */
+    bool reporting;
+    /**
+     * SIP timer T1 in milliseconds (RFC 3261 §17: the first retransmission
+     * interval; 64·T1 is how long a request may stay unanswered). Default
+     * 500; at least 1 and at most 4000 (T2).
+     */
+    uint32_t t1_ms;
+} ocer_ua_config;
+
+/**
+ * What happened: one of the `OCER_EVENT_*` constants. New kinds may be
+ * added: ignore a kind you do not know.
+ */
+typedef uint32_t ocer_event_kind;
+
+/**
+ * What ended a failed operation: one of the `OCER_FAILURE_*` constants.
+ */
+typedef uint32_t ocer_failure_kind;
+
+/**
+ * One event. Every field is always set; a field that does not apply to the
+ * kind is 0, false or `{NULL, 0}`.
+ *
+ * The event and every string in it are valid only during the callback
+ * call: copy what you keep.
+ */
+typedef struct {
+    /**
+     * What happened.
+     */
+    ocer_event_kind kind;
+    /**
+     * The Call-ID of the call, IM, join or share the event is about (for
+     * `OCER_EVENT_REPORT_QUEUED`, of the failed request reported).
+     */
+    ocer_str call_id;
+    /**
+     * `OCER_EVENT_FAILED`: what the user was doing.
+     */
+    ocer_mode mode;
+    /**
+     * `OCER_EVENT_FAILED`: what the user was doing, within the mode.
+     */
+    ocer_action action;
+    /**
+     * The SIP status: of the provisional response (`OCER_EVENT_PROGRESS`),
+     * or the final one of a failure; 0 when none came.
+     */
+    uint32_t status;
+    /**
+     * The reason phrase that came with `status`.
+     */
+    ocer_str reason;
+    /**
+     * What ended a failed operation.
+     */
+    ocer_failure_kind failure;
+    /**
+     * Whether `message`, `info`, `message_id` and `cause` are set: a
+     * failure with a transaction behind it, or an end the server explained.
+     */
+    bool has_display;
+    /**
+     * What the user sees: the primary string (`{NULL, 0}` when the message
+     * has only the secondary one).
+     */
+    ocer_str message;
+    /**
+     * What the user sees: the secondary string, if any.
+     */
+    ocer_str info;
+    /**
+     * The Fluent id of the message, e.g. "lync2010-sip-504-voice-call".
+     */
+    ocer_str message_id;
+    /**
+     * Why that message: the ErrorId, SIP status, Warning code or Windows
+     * error that decided it.
+     */
+    ocer_cause cause;
+    /**
+     * The ErrorId of the first parsed ms-diagnostics header of the final
+     * response (`OCER_EVENT_PROGRESS`: of the provisional one); 0 when none.
+     */
+    uint32_t error_id;
+    /**
+     * The first Warning code of the final response; 0 when none.
+     */
+    uint32_t warning;
+    /**
+     * The Windows error a transport failure maps to; 0 when none.
+     */
+    uint32_t windows;
+    /**
+     * A one-line description: of the failure, or why a report was dropped
+     * or reporting suspended.
+     */
+    ocer_str detail;
+    /**
+     * The report's id (16 hex digits) for the `OCER_EVENT_REPORT_*` kinds.
+     */
+    ocer_str report_id;
+    /**
+     * `OCER_EVENT_REGISTERED`: the granted expiry in seconds.
+     */
+    uint64_t expires_s;
+    /**
+     * `OCER_EVENT_ENDED`: whether the server ended the call.
+     */
+    bool by_server;
+} ocer_event;
+
+/**
+ * The function that receives the events of an `ocer_ua`, with the
+ * `userdata` given to `ocer_ua_new`.
+ *
+ * It is called on one thread the user agent owns (named "ocer-ua-events"),
+ * one event at a time, in the order things happened. The event and its
+ * strings are valid only during the call. It may call the other `ocer_ua_*`
+ * functions (while it blocks in one, events wait), but it must never call
+ * `ocer_ua_free` on its own user agent, and should return quickly.
+ */
+typedef void (*ocer_event_callback)(void *userdata, const ocer_event *event);
+
+/**
  * `ms-diagnostics` (§2.2.1.1).
  */
 #define OCER_HEADER_KIND_PRIVATE 0
@@ -1107,6 +1340,106 @@ typedef struct {
  * Retry: after exponential backoff with jitter.
  */
 #define OCER_VERDICT_REASON_BACKOFF 21
+
+/**
+ * A REGISTER is on its way (the first one, or a refresh).
+ */
+#define OCER_EVENT_REGISTERING 0
+
+/**
+ * The server accepted the registration for `expires_s` seconds.
+ */
+#define OCER_EVENT_REGISTERED 1
+
+/**
+ * The registration failed: the failure fields say why and what the user
+ * sees.
+ */
+#define OCER_EVENT_REGISTRATION_FAILED 2
+
+/**
+ * Unregistered (REGISTER with `Expires: 0`), or never registered.
+ */
+#define OCER_EVENT_UNREGISTERED 3
+
+/**
+ * A provisional response to a call's INVITE: `status`, `reason`, and the
+ * ErrorId of its first ms-diagnostics header in `error_id`.
+ */
+#define OCER_EVENT_PROGRESS 4
+
+/**
+ * The call `call_id` is up (a 2xx came and the ACK went out).
+ */
+#define OCER_EVENT_ESTABLISHED 5
+
+/**
+ * A call, IM, join or share (or the hang-up of one) failed: the failure
+ * fields say why and what the user sees.
+ */
+#define OCER_EVENT_FAILED 6
+
+/**
+ * The call `call_id` ended (hung up, cancelled, or ended by the server,
+ * `by_server`, with what the user sees when the server said why).
+ */
+#define OCER_EVENT_ENDED 7
+
+/**
+ * An error report was queued (`report_id`) for the failed request
+ * `call_id`.
+ */
+#define OCER_EVENT_REPORT_QUEUED 8
+
+/**
+ * The server took the report `report_id`.
+ */
+#define OCER_EVENT_REPORT_SENT 9
+
+/**
+ * The report `report_id` will never be sent; `detail` says why.
+ */
+#define OCER_EVENT_REPORT_DROPPED 10
+
+/**
+ * No more reports in this login session; `detail` says why.
+ */
+#define OCER_EVENT_REPORTING_SUSPENDED 11
+
+/**
+ * Not a failure event.
+ */
+#define OCER_FAILURE_NONE 0
+
+/**
+ * A final response of 300 or more (`status`).
+ */
+#define OCER_FAILURE_REJECTED 1
+
+/**
+ * No final response before the transaction timer fired.
+ */
+#define OCER_FAILURE_TIMEOUT 2
+
+/**
+ * The transport failed (`windows` is the Windows error it maps to).
+ */
+#define OCER_FAILURE_TRANSPORT 3
+
+/**
+ * Nothing was sent, or the user agent ended it itself (`detail`).
+ */
+#define OCER_FAILURE_LOCAL 4
+
+/**
+ * UDP: one socket; requests are retransmitted.
+ */
+#define OCER_TRANSPORT_UDP 0
+
+/**
+ * TCP: one connection, opened on the first request.
+ */
+#define OCER_TRANSPORT_TCP 1
 
 #ifdef __cplusplus
 extern "C" {
@@ -1933,6 +2266,177 @@ ocer_result ocer_session_gate_suspension(const ocer_session_gate *gate, ocer_ver
  * `gate` is NULL or a live `ocer_session_gate`, not used after this call.
  */
 void ocer_session_gate_free(ocer_session_gate *gate);
+
+/**
+ * Fills `*config_out` with the defaults: no AOR or server (set them), UDP,
+ * no credentials, Lync 2010 strings, reporting on, T1 500 ms.
+ *
+ * # Safety
+ *
+ * `config_out` is valid for writing an `ocer_ua_config`.
+ */
+ocer_result ocer_ua_config_default(ocer_ua_config *config_out);
+
+/**
+ * Starts a user agent: its runtime, its socket (UDP binds now; TCP connects
+ * on the first request), its reporter and its event thread. Nothing is sent
+ * until `ocer_ua_register` or another request.
+ *
+ * `callback` receives every event with `userdata` (see
+ * `ocer_event_callback`); NULL drops them.
+ *
+ * Errors: `OCER_RESULT_UA_INVALID_AOR`, `OCER_RESULT_INVALID_ARGUMENT` (a
+ * constant, the server address, T1), `OCER_RESULT_UA_START_FAILED`.
+ *
+ * # Safety
+ *
+ * `config` is valid for reading, with valid `(ptr, len)` strings; `userdata`
+ * may be used by `callback` on the event thread until `ocer_ua_free`
+ * returns; `ua_out` is valid for writing.
+ */
+ocer_result ocer_ua_new(const ocer_ua_config *config,
+                        ocer_event_callback callback,
+                        void *userdata,
+                        ocer_ua **ua_out);
+
+/**
+ * Registers (REGISTER; a 401/407 is answered once with the credentials) and
+ * waits for the outcome. On success the registration is refreshed in the
+ * background and queued reports may be sent. The events
+ * `OCER_EVENT_REGISTERING` then `OCER_EVENT_REGISTERED` or
+ * `OCER_EVENT_REGISTRATION_FAILED` (with what the user sees) tell the same.
+ *
+ * Errors: `OCER_RESULT_UA_REJECTED`, `_TIMEOUT`, `_TRANSPORT`, `_REFUSED`,
+ * `_SHUT_DOWN`.
+ *
+ * # Safety
+ *
+ * `ua` is NULL or a live `ocer_ua`.
+ */
+ocer_result ocer_ua_register(const ocer_ua *ua);
+
+/**
+ * Unregisters (REGISTER with `Expires: 0`) and ends the login session;
+ * does nothing when not registered.
+ *
+ * # Safety
+ *
+ * `ua` is NULL or a live `ocer_ua`.
+ */
+ocer_result ocer_ua_unregister(const ocer_ua *ua);
+
+/**
+ * Calls `target` (a SIP URI, e.g. "sip:bob@contoso.com") in `mode`, doing
+ * `action`, with the SDP offer `(sdp_ptr, sdp_len)` (length 0: none).
+ *
+ * Returns once the INVITE is sent, with its Call-ID in `call_id_out`
+ * (NUL-terminated, length in `*call_id_len_out`), which must have room for
+ * `OCER_UA_CALL_ID_CAPACITY` bytes (else `OCER_RESULT_INSUFFICIENT_SIZE`
+ * and nothing is sent). What follows comes as events with that Call-ID:
+ * `OCER_EVENT_PROGRESS`, then `OCER_EVENT_ESTABLISHED` or
+ * `OCER_EVENT_FAILED` with what the user sees.
+ *
+ * Errors: `OCER_RESULT_UA_INVALID_TARGET`, `_REFUSED`, `_TRANSPORT` (the
+ * connection could not be opened), `_SHUT_DOWN`, `OCER_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `ua` is NULL or a live `ocer_ua`; the strings are valid `(ptr, len)`
+ * pairs; `call_id_out` is NULL or valid for writing `capacity` bytes;
+ * `call_id_len_out` is valid for writing.
+ */
+ocer_result ocer_ua_call(const ocer_ua *ua,
+                         const uint8_t *target_ptr,
+                         size_t target_len,
+                         const uint8_t *sdp_ptr,
+                         size_t sdp_len,
+                         ocer_mode mode,
+                         ocer_action action,
+                         uint8_t *call_id_out,
+                         size_t capacity,
+                         size_t *call_id_len_out);
+
+/**
+ * Joins a conference: `ocer_ua_call` to its focus URI (e.g.
+ * "sip:bob@contoso.com;gruu;opaque=app:conf:focus:id:X") in Conference
+ * mode.
+ *
+ * # Safety
+ *
+ * As for `ocer_ua_call`.
+ */
+ocer_result ocer_ua_join(const ocer_ua *ua,
+                         const uint8_t *conference_ptr,
+                         size_t conference_len,
+                         const uint8_t *sdp_ptr,
+                         size_t sdp_len,
+                         ocer_action action,
+                         uint8_t *call_id_out,
+                         size_t capacity,
+                         size_t *call_id_len_out);
+
+/**
+ * Starts sharing with `target`: `ocer_ua_call` with the sharing SDP in
+ * Sharing mode.
+ *
+ * # Safety
+ *
+ * As for `ocer_ua_call`.
+ */
+ocer_result ocer_ua_share(const ocer_ua *ua,
+                          const uint8_t *target_ptr,
+                          size_t target_len,
+                          const uint8_t *sdp_ptr,
+                          size_t sdp_len,
+                          ocer_action action,
+                          uint8_t *call_id_out,
+                          size_t capacity,
+                          size_t *call_id_len_out);
+
+/**
+ * Ends the call `call_id`: an established call is hung up (BYE, waiting
+ * for its answer), one still ringing is cancelled (CANCEL). Either way
+ * `OCER_EVENT_ENDED` follows.
+ *
+ * Errors: `OCER_RESULT_NOT_FOUND` (no such call, or it has ended), and
+ * those of the BYE (`OCER_RESULT_UA_REJECTED`, …).
+ *
+ * # Safety
+ *
+ * `ua` is NULL or a live `ocer_ua`; the Call-ID is a valid `(ptr, len)`
+ * pair.
+ */
+ocer_result ocer_ua_hangup(const ocer_ua *ua, const uint8_t *call_id_ptr, size_t call_id_len);
+
+/**
+ * Sends an instant message (MESSAGE, `text/plain; charset=UTF-8`) to
+ * `target` in IM mode and waits for the outcome; a failure also comes as
+ * `OCER_EVENT_FAILED` with what the user sees.
+ *
+ * # Safety
+ *
+ * `ua` is NULL or a live `ocer_ua`; the strings are valid `(ptr, len)`
+ * pairs.
+ */
+ocer_result ocer_ua_send_im(const ocer_ua *ua,
+                            const uint8_t *target_ptr,
+                            size_t target_len,
+                            const uint8_t *text_ptr,
+                            size_t text_len);
+
+/**
+ * Shuts the user agent down and frees it: hangs up established calls,
+ * cancels ringing ones, unregisters, stops the reporter (reports not sent
+ * are lost: the C API keeps them in memory), delivers the last events, then
+ * joins the event thread and the runtime's threads. When it returns the
+ * callback is no longer called. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `ua` is NULL or a live `ocer_ua`, not used after this call, with no other
+ * call on it running; not called from the event callback.
+ */
+void ocer_ua_free(ocer_ua *ua);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -87,6 +87,30 @@ impl Object for ocer_display {
     type Rust = DisplayObject;
 }
 
+/// Why `d` was chosen, for `ocer_display_cause` and the user agent's events.
+pub(crate) fn cause_of(d: &DisplayError) -> ocer_cause {
+    ocer_cause {
+        kind: match d.cause {
+            Cause::MsDiagnostic(_) => OCER_CAUSE_MS_DIAGNOSTIC,
+            Cause::SipStatus(_) => OCER_CAUSE_SIP_STATUS,
+            Cause::Warning(_) => OCER_CAUSE_WARNING,
+            Cause::Windows(_) => OCER_CAUSE_WINDOWS,
+        },
+        code: d.cause.code(),
+        origin: match d.origin {
+            CauseOrigin::FinalResponse => OCER_CAUSE_ORIGIN_FINAL_RESPONSE,
+            CauseOrigin::ProgressReport => OCER_CAUSE_ORIGIN_PROGRESS_REPORT,
+            CauseOrigin::ServerRequest => OCER_CAUSE_ORIGIN_SERVER_REQUEST,
+            CauseOrigin::LocalTimeout => OCER_CAUSE_ORIGIN_LOCAL_TIMEOUT,
+            CauseOrigin::Transport => OCER_CAUSE_ORIGIN_TRANSPORT,
+        },
+        handled: !d.is_generic(),
+        set: set_out(d.set),
+        mode: mode_out(d.mode),
+        action: action_out(d.action),
+    }
+}
+
 /// The getters below differ only in which string they give.
 ///
 /// # Safety
@@ -217,26 +241,7 @@ pub unsafe extern "C" fn ocer_display_cause(
         let out = unsafe { ptr::out(cause_out, "cause_out") }?;
         // SAFETY: the caller's contract for display.
         let d = &unsafe { ptr::borrow(display, "display") }?.shown;
-        out.put(ocer_cause {
-            kind: match d.cause {
-                Cause::MsDiagnostic(_) => OCER_CAUSE_MS_DIAGNOSTIC,
-                Cause::SipStatus(_) => OCER_CAUSE_SIP_STATUS,
-                Cause::Warning(_) => OCER_CAUSE_WARNING,
-                Cause::Windows(_) => OCER_CAUSE_WINDOWS,
-            },
-            code: d.cause.code(),
-            origin: match d.origin {
-                CauseOrigin::FinalResponse => OCER_CAUSE_ORIGIN_FINAL_RESPONSE,
-                CauseOrigin::ProgressReport => OCER_CAUSE_ORIGIN_PROGRESS_REPORT,
-                CauseOrigin::ServerRequest => OCER_CAUSE_ORIGIN_SERVER_REQUEST,
-                CauseOrigin::LocalTimeout => OCER_CAUSE_ORIGIN_LOCAL_TIMEOUT,
-                CauseOrigin::Transport => OCER_CAUSE_ORIGIN_TRANSPORT,
-            },
-            handled: !d.is_generic(),
-            set: set_out(d.set),
-            mode: mode_out(d.mode),
-            action: action_out(d.action),
-        });
+        out.put(cause_of(d));
         Ok(())
     })
 }

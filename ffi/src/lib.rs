@@ -4,7 +4,8 @@
 //! SIP stack: parse an `ms-diagnostics` header, feed a collector the raw SIP
 //! messages of a transaction and get its record, resolve the record to the
 //! string the user sees, build the reportError body, and run the report retry
-//! policy. Nothing here starts a thread or a runtime, or does IO.
+//! policy. Nothing of that starts a thread or a runtime, or does IO; the user
+//! agent (`ocer_ua`) does, with a runtime and an event thread of its own.
 //!
 //! Conventions (rustls-ffi style, see `README.md`): `ocer_<object>_<verb>`;
 //! objects are opaque, made by a constructor and freed by `ocer_<object>_free`;
@@ -52,6 +53,11 @@ pub mod retry;
 
 pub mod session_gate;
 
+// The user agent (register, call, IM, join, share) and its events.
+pub mod event;
+
+pub mod ua;
+
 use ptr::ocer_str;
 
 /// The version of the library, e.g. "0.1.0"; static; never freed.
@@ -78,6 +84,7 @@ mod tests {
         movable::<<crate::collector::ocer_collector as Object>::Rust>();
         movable::<<crate::retry::ocer_retry as Object>::Rust>();
         movable::<<crate::session_gate::ocer_session_gate as Object>::Rust>();
+        shared::<<crate::ua::ocer_ua as Object>::Rust>();
     }
 
     #[test]

@@ -136,6 +136,14 @@ pub(crate) fn set_out(set: StringSet) -> ocer_string_set {
     lookup_out(&SETS, set)
 }
 
+pub(crate) fn mode_in(mode: ocer_mode) -> Result<Mode, Failure> {
+    lookup_in(&MODES, mode, "ocer_mode")
+}
+
+pub(crate) fn action_in(action: ocer_action) -> Result<Action, Failure> {
+    lookup_in(&ACTIONS, action, "ocer_action")
+}
+
 pub(crate) fn mode_out(mode: Mode) -> ocer_mode {
     lookup_out(&MODES, mode)
 }
@@ -287,11 +295,7 @@ pub unsafe extern "C" fn ocer_localizer_resolve(
         let record = unsafe { ptr::borrow(record, "record") }?;
         // SAFETY: the caller's contract for locales.
         let locales = unsafe { ptr::str_in(locales, locales_len, "locales") }?;
-        let context = Context::new(
-            set_in(set)?,
-            lookup_in(&MODES, mode, "ocer_mode")?,
-            lookup_in(&ACTIONS, action, "ocer_action")?,
-        );
+        let context = Context::new(set_in(set)?, mode_in(mode)?, action_in(action)?);
         let mut values = Placeholders::default();
         // SAFETY: the caller's contract for placeholders.
         if let Some(p) = unsafe { ptr::opt_in(placeholders) } {

@@ -78,11 +78,37 @@ pub enum ocer_result {
     OCER_RESULT_REPORT_REQUIRED_EXCEED_BODY = 503,
     /// The report cannot be built for another reason.
     OCER_RESULT_REPORT_REFUSED = 504,
+    /// The address of record is not a SIP URI with a user part.
+    OCER_RESULT_UA_INVALID_AOR = 1000,
+    /// The user agent could not start (its runtime, socket or outbox).
+    OCER_RESULT_UA_START_FAILED = 1001,
+    /// The server answered with a final response of 300 or more; the
+    /// event `OCER_EVENT_FAILED` (or `OCER_EVENT_REGISTRATION_FAILED`) has what
+    /// the user sees.
+    OCER_RESULT_UA_REJECTED = 1002,
+    /// No final response came before the transaction timer fired.
+    OCER_RESULT_UA_TIMEOUT = 1003,
+    /// The transport failed (connection refused, reset, …).
+    OCER_RESULT_UA_TRANSPORT = 1004,
+    /// The target is not a SIP URI the user agent can send to.
+    OCER_RESULT_UA_INVALID_TARGET = 1005,
+    /// The request was refused before it was sent (a value the SDK may not
+    /// send, e.g. a header injected through a URI).
+    OCER_RESULT_UA_REFUSED = 1006,
+    /// The call was cancelled before it was answered.
+    OCER_RESULT_UA_CANCELLED = 1007,
+    /// The user agent has shut down.
+    OCER_RESULT_UA_SHUT_DOWN = 1008,
+    /// The operation failed for another reason.
+    OCER_RESULT_UA_FAILED = 1009,
+    /// A blocking `ocer_ua_*` function was called on a thread that runs a
+    /// tokio runtime, which it would stall.
+    OCER_RESULT_UA_IN_RUNTIME = 1010,
 }
 
 impl ocer_result {
     /// Every code, for `ocer_result_describe` and the tests.
-    pub(crate) const ALL: [ocer_result; 27] = [
+    pub(crate) const ALL: [ocer_result; 38] = [
         Self::OCER_RESULT_OK,
         Self::OCER_RESULT_PANIC,
         Self::OCER_RESULT_NULL_PARAMETER,
@@ -110,6 +136,17 @@ impl ocer_result {
         Self::OCER_RESULT_REPORT_REQUIRED_TOO_LONG,
         Self::OCER_RESULT_REPORT_REQUIRED_EXCEED_BODY,
         Self::OCER_RESULT_REPORT_REFUSED,
+        Self::OCER_RESULT_UA_INVALID_AOR,
+        Self::OCER_RESULT_UA_START_FAILED,
+        Self::OCER_RESULT_UA_REJECTED,
+        Self::OCER_RESULT_UA_TIMEOUT,
+        Self::OCER_RESULT_UA_TRANSPORT,
+        Self::OCER_RESULT_UA_INVALID_TARGET,
+        Self::OCER_RESULT_UA_REFUSED,
+        Self::OCER_RESULT_UA_CANCELLED,
+        Self::OCER_RESULT_UA_SHUT_DOWN,
+        Self::OCER_RESULT_UA_FAILED,
+        Self::OCER_RESULT_UA_IN_RUNTIME,
     ];
 
     /// One line on what the code means.
@@ -164,6 +201,23 @@ impl ocer_result {
                 "the report's required parts exceed the body limit"
             }
             Self::OCER_RESULT_REPORT_REFUSED => "the report cannot be built",
+            Self::OCER_RESULT_UA_INVALID_AOR => {
+                "the address of record is not a SIP URI with a user part"
+            }
+            Self::OCER_RESULT_UA_START_FAILED => "the user agent could not start",
+            Self::OCER_RESULT_UA_REJECTED => "the server rejected the request",
+            Self::OCER_RESULT_UA_TIMEOUT => "no final response came in time",
+            Self::OCER_RESULT_UA_TRANSPORT => "the transport failed",
+            Self::OCER_RESULT_UA_INVALID_TARGET => {
+                "the target is not a SIP URI the user agent can send to"
+            }
+            Self::OCER_RESULT_UA_REFUSED => "the request was refused before it was sent",
+            Self::OCER_RESULT_UA_CANCELLED => "the call was cancelled",
+            Self::OCER_RESULT_UA_SHUT_DOWN => "the user agent has shut down",
+            Self::OCER_RESULT_UA_FAILED => "the operation failed",
+            Self::OCER_RESULT_UA_IN_RUNTIME => {
+                "a blocking call was made on a thread that runs a tokio runtime"
+            }
         }
     }
 }
@@ -294,6 +348,42 @@ impl From<LimitError> for Failure {
     }
 }
 
+impl From<ocer::ua::UaError> for Failure {
+    fn from(e: ocer::ua::UaError) -> Self {
+        let code = match &e {
+            ocer::ua::UaError::InvalidAor(_) => ocer_result::OCER_RESULT_UA_INVALID_AOR,
+            ocer::ua::UaError::ShutDown => ocer_result::OCER_RESULT_UA_SHUT_DOWN,
+            _ => ocer_result::OCER_RESULT_UA_START_FAILED,
+        };
+        Failure::new(code, e.to_string())
+    }
+}
+
+impl From<ocer::ua::Failure> for Failure {
+    fn from(f: ocer::ua::Failure) -> Self {
+        use ocer::ua::{FailureKind, LocalFailure};
+        let code = match &f.kind {
+            FailureKind::Rejected(_) => ocer_result::OCER_RESULT_UA_REJECTED,
+            FailureKind::Timeout => ocer_result::OCER_RESULT_UA_TIMEOUT,
+            FailureKind::Transport(_) => ocer_result::OCER_RESULT_UA_TRANSPORT,
+            FailureKind::Local(LocalFailure::InvalidUri(_)) => {
+                ocer_result::OCER_RESULT_UA_INVALID_TARGET
+            }
+            FailureKind::Local(LocalFailure::Refused(_)) => ocer_result::OCER_RESULT_UA_REFUSED,
+            FailureKind::Local(LocalFailure::Cancelled) => ocer_result::OCER_RESULT_UA_CANCELLED,
+            FailureKind::Local(LocalFailure::ShutDown) => ocer_result::OCER_RESULT_UA_SHUT_DOWN,
+            _ => ocer_result::OCER_RESULT_UA_FAILED,
+        };
+        // What the user sees, then what ended it, for a log line.
+        let detail = match (f.status(), &f.kind) {
+            (Some(status), _) => format!("{f} (SIP {})", status.0),
+            (None, FailureKind::Local(local)) => format!("{f} ({local})"),
+            (None, _) => f.to_string(),
+        };
+        Failure::new(code, detail)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,7 +406,7 @@ mod tests {
     /// of it is the mistake the test exists to catch.
     #[test]
     fn numbers_never_change() {
-        let expected: [(ocer_result, u32); 27] = [
+        let expected: [(ocer_result, u32); 38] = [
             (ocer_result::OCER_RESULT_OK, 0),
             (ocer_result::OCER_RESULT_PANIC, 1),
             (ocer_result::OCER_RESULT_NULL_PARAMETER, 2),
@@ -344,6 +434,17 @@ mod tests {
             (ocer_result::OCER_RESULT_REPORT_REQUIRED_TOO_LONG, 502),
             (ocer_result::OCER_RESULT_REPORT_REQUIRED_EXCEED_BODY, 503),
             (ocer_result::OCER_RESULT_REPORT_REFUSED, 504),
+            (ocer_result::OCER_RESULT_UA_INVALID_AOR, 1000),
+            (ocer_result::OCER_RESULT_UA_START_FAILED, 1001),
+            (ocer_result::OCER_RESULT_UA_REJECTED, 1002),
+            (ocer_result::OCER_RESULT_UA_TIMEOUT, 1003),
+            (ocer_result::OCER_RESULT_UA_TRANSPORT, 1004),
+            (ocer_result::OCER_RESULT_UA_INVALID_TARGET, 1005),
+            (ocer_result::OCER_RESULT_UA_REFUSED, 1006),
+            (ocer_result::OCER_RESULT_UA_CANCELLED, 1007),
+            (ocer_result::OCER_RESULT_UA_SHUT_DOWN, 1008),
+            (ocer_result::OCER_RESULT_UA_FAILED, 1009),
+            (ocer_result::OCER_RESULT_UA_IN_RUNTIME, 1010),
         ];
         for (code, number) in expected {
             assert_eq!(code as u32, number, "{code:?}");

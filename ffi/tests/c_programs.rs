@@ -9,7 +9,10 @@
 //! - the header as C++ (`-std=c++11`), linked and run.
 //!
 //! The programs: `tests/c/api_test.c` (every entry point), the §4.1 decoder
-//! `examples/c/decode_504.c`, and the example of `README.md`.
+//! `examples/c/decode_504.c`, the example of `README.md`, and the softphone
+//! `examples/c/softphone_lite.c`, run against SIPp playing
+//! `tests/sipp/softphone_lite.xml` (REGISTER 200, INVITE 100/101/504, the
+//! report's SERVICE 200).
 
 // A test harness: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -17,6 +20,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::time::Duration;
+
+use ocer_interop::sipp::{Scenario, SippConfig, SippPeer};
+use ocer_interop::Transport;
 
 /// What a Rust staticlib needs on Linux (`--print native-static-libs`).
 const NATIVE_LIBS: &[&str] = &[
@@ -293,4 +300,77 @@ fn api_test_calls_every_function() {
         untested.is_empty(),
         "not called by api_test.c: {untested:?}"
     );
+}
+
+fn softphone() -> PathBuf {
+    ffi_dir().join("examples/c/softphone_lite.c")
+}
+
+/// SIPp for one run of the softphone: three SIPp calls (the REGISTER and its
+/// unregistering, the INVITE, the report's SERVICE), then it exits.
+fn softphone_server(transport: Transport) -> SippPeer {
+    let scenario = Scenario::new("softphone_lite", include_str!("sipp/softphone_lite.xml"));
+    SippPeer::start(&scenario, &SippConfig::new(transport, 3)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The softphone's arguments: SIPp's address and the transport.
+fn softphone_args(peer: &SippPeer, transport: &str) -> Vec<PathBuf> {
+    vec![
+        PathBuf::from(peer.addr().to_string()),
+        PathBuf::from(transport),
+    ]
+}
+
+/// What the softphone printed, in order: the 504 with its ErrorId, the Lync
+/// 2010 Voice string for it, the report sent, a clean end.
+fn assert_softphone_ran(stdout: &str) {
+    let expected = [
+        "event registered",
+        "event progress 101 Progress Report ms-diagnostics 12006",
+        "event failed 504 Server time-out ms-diagnostics 1007",
+        "shown     Operation was unsuccessful.",
+        "info      The calling service did not respond. Wait and then try again. If the problem continues, contact your support team with this information.",
+        "message   lync2010-sip-504-voice-call (cause 504)",
+        "event report-sent",
+        "event unregistered",
+        "done",
+    ];
+    let lines: Vec<&str> = stdout.lines().collect();
+    let mut at = 0;
+    for line in expected {
+        match lines[at..].iter().position(|l| *l == line) {
+            Some(i) => at += i + 1,
+            None => panic!("no line {line:?} (in order) in:\n{stdout}"),
+        }
+    }
+    assert!(
+        lines.iter().any(|l| l.starts_with("calling   ")),
+        "{stdout}"
+    );
+}
+
+/// SIPp saw every request through: its checks of the report passed too.
+fn assert_sipp_done(peer: SippPeer) {
+    let run = peer
+        .wait(Duration::from_secs(20))
+        .unwrap_or_else(|e| panic!("{e}"));
+    run.into_success().unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn softphone_lite_against_sipp_over_udp_under_sanitizers() {
+    let exe = build_c(&softphone(), "softphone_lite_asan", true);
+    let peer = softphone_server(Transport::Udp);
+    assert_softphone_ran(&run_sanitized(&exe, &softphone_args(&peer, "udp")));
+    assert_sipp_done(peer);
+}
+
+#[test]
+fn softphone_lite_against_sipp_over_tcp_under_valgrind() {
+    let exe = build_c(&softphone(), "softphone_lite_valgrind", false);
+    let peer = softphone_server(Transport::Tcp);
+    if let Some(stdout) = run_valgrind(&exe, &softphone_args(&peer, "tcp")) {
+        assert_softphone_ran(&stdout);
+        assert_sipp_done(peer);
+    }
 }

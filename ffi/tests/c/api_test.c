@@ -1,5 +1,5 @@
 /*
- * Tests of every entry point of the sans-IO C API: success, the documented
+ * Tests of every entry point of the C API: success, the documented
  * failures, NULL parameters, and that failed calls leave outputs untouched.
  * Built by ffi/tests/c_programs.rs with -Wall -Wextra -Werror and run under
  * ASan + UBSan and under valgrind; every object made here is freed, so any
@@ -669,6 +669,100 @@ static ocer_str cstr(const char *s) {
     return out;
 }
 
+static void no_events(void *userdata, const ocer_event *event) {
+    (void)userdata;
+    (void)event;
+}
+
+/* The user agent without a server: its configuration checks, NULL checks,
+ * and the failures that come before anything is sent. 127.0.0.1:9 (discard)
+ * is never reached: nothing here sends a request. */
+static void test_user_agent(void) {
+    ocer_ua_config config;
+    ocer_ua *ua = NULL;
+    uint8_t id[OCER_UA_CALL_ID_CAPACITY];
+    uint8_t small[8];
+    size_t id_len = 12345;
+
+    OK(ocer_ua_config_default(&config));
+    CHECK(config.aor.ptr == NULL && config.server.ptr == NULL);
+    CHECK(config.transport == OCER_TRANSPORT_UDP);
+    CHECK(config.string_set == OCER_STRING_SET_LYNC2010);
+    CHECK(config.reporting && config.t1_ms == 500);
+    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_config_default(NULL));
+
+    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_new(NULL, no_events, NULL, &ua));
+    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_new(&config, no_events, NULL, NULL));
+    config.aor.ptr = (const uint8_t *)"sip:alice@contoso.com";
+    config.aor.len = strlen("sip:alice@contoso.com");
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_ua_new(&config, no_events, NULL, &ua));
+    CHECK(last_error_has("config.server is empty"));
+    config.server.ptr = (const uint8_t *)"127.0.0.1:9";
+    config.server.len = strlen("127.0.0.1:9");
+    config.transport = 2;
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_ua_new(&config, no_events, NULL, &ua));
+    CHECK(last_error_has("unknown ocer_transport 2"));
+    config.transport = OCER_TRANSPORT_UDP;
+    config.t1_ms = 0;
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_ua_new(&config, no_events, NULL, &ua));
+    config.t1_ms = 100;
+    config.aor.ptr = (const uint8_t *)"alice";
+    config.aor.len = strlen("alice");
+    EXPECT(OCER_RESULT_UA_INVALID_AOR, ocer_ua_new(&config, no_events, NULL, &ua));
+    CHECK(ua == NULL);
+    config.aor.ptr = (const uint8_t *)"sip:alice@contoso.com";
+    config.aor.len = strlen("sip:alice@contoso.com");
+
+    OK(ocer_ua_new(&config, no_events, NULL, &ua));
+    CHECK(ua != NULL);
+
+    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_register(NULL));
+    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_unregister(NULL));
+    /* Not registered: nothing to do. */
+    OK(ocer_ua_unregister(ua));
+
+    EXPECT(OCER_RESULT_INSUFFICIENT_SIZE,
+           ocer_ua_call(ua, LIT("sip:bob@contoso.com"), NULL, 0, OCER_MODE_VOICE,
+                        OCER_ACTION_CALL, small, sizeof small, &id_len));
+    CHECK(id_len == 12345);
+    EXPECT(OCER_RESULT_NULL_PARAMETER,
+           ocer_ua_call(ua, LIT("sip:bob@contoso.com"), NULL, 0, OCER_MODE_VOICE,
+                        OCER_ACTION_CALL, id, sizeof id, NULL));
+    EXPECT(OCER_RESULT_NULL_PARAMETER,
+           ocer_ua_call(NULL, LIT("sip:bob@contoso.com"), NULL, 0, OCER_MODE_VOICE,
+                        OCER_ACTION_CALL, id, sizeof id, &id_len));
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT,
+           ocer_ua_call(ua, LIT("sip:bob@contoso.com"), NULL, 0, 99, OCER_ACTION_CALL, id,
+                        sizeof id, &id_len));
+    EXPECT(OCER_RESULT_INVALID_UTF8,
+           ocer_ua_call(ua, LIT("sip:b\xff@contoso.com"), NULL, 0, OCER_MODE_VOICE,
+                        OCER_ACTION_CALL, id, sizeof id, &id_len));
+    EXPECT(OCER_RESULT_UA_INVALID_TARGET,
+           ocer_ua_call(ua, LIT("bob"), NULL, 0, OCER_MODE_VOICE, OCER_ACTION_CALL, id,
+                        sizeof id, &id_len));
+    EXPECT(OCER_RESULT_UA_INVALID_TARGET,
+           ocer_ua_join(ua, LIT("focus"), NULL, 0, OCER_ACTION_JOIN, id, sizeof id, &id_len));
+    EXPECT(OCER_RESULT_INSUFFICIENT_SIZE,
+           ocer_ua_join(ua, LIT("sip:bob@contoso.com;gruu;opaque=app:conf:focus:id:X"), NULL, 0,
+                        OCER_ACTION_JOIN, small, sizeof small, &id_len));
+    EXPECT(OCER_RESULT_UA_INVALID_TARGET,
+           ocer_ua_share(ua, LIT("carol"), LIT("v=0\r\n"), OCER_ACTION_SHARE, id, sizeof id,
+                         &id_len));
+    EXPECT(OCER_RESULT_NULL_PARAMETER,
+           ocer_ua_share(ua, LIT("sip:carol@contoso.com"), NULL, 0, OCER_ACTION_SHARE, NULL,
+                         sizeof id, &id_len));
+    CHECK(id_len == 12345);
+
+    EXPECT(OCER_RESULT_NOT_FOUND, ocer_ua_hangup(ua, LIT("no-such-call")));
+    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_hangup(NULL, LIT("no-such-call")));
+    EXPECT(OCER_RESULT_UA_INVALID_TARGET, ocer_ua_send_im(ua, LIT("bob"), LIT("hello")));
+    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_send_im(ua, NULL, 3, LIT("hello")));
+    CHECK(str_is(ocer_result_describe(OCER_RESULT_UA_REJECTED), "the server rejected the request"));
+
+    ocer_ua_free(ua);
+    ocer_ua_free(NULL);
+}
+
 static void test_retry_and_gate(void) {
     ocer_retry_policy policy;
     ocer_retry *r = NULL;
@@ -800,6 +894,7 @@ int main(void) {
     test_localizer_and_display();
     test_report();
     test_retry_and_gate();
+    test_user_agent();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -1,0 +1,429 @@
+//! `ocer_event`: what the user agent tells the app, one callback call per
+//! event, and the thread that makes those calls.
+
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use ocer::diag::ObservedDiagnostic;
+use ocer::display::DisplayError;
+use ocer::ua::{Failure, FailureKind, RegistrationState, UaEvent};
+
+use crate::display::{cause_of, ocer_cause};
+use crate::localizer::{action_out, mode_out, ocer_action, ocer_mode};
+use crate::ptr::ocer_str;
+
+/// What happened: one of the `OCER_EVENT_*` constants. New kinds may be
+/// added: ignore a kind you do not know.
+pub type ocer_event_kind = u32;
+/// A REGISTER is on its way (the first one, or a refresh).
+pub const OCER_EVENT_REGISTERING: ocer_event_kind = 0;
+/// The server accepted the registration for `expires_s` seconds.
+pub const OCER_EVENT_REGISTERED: ocer_event_kind = 1;
+/// The registration failed: the failure fields say why and what the user
+/// sees.
+pub const OCER_EVENT_REGISTRATION_FAILED: ocer_event_kind = 2;
+/// Unregistered (REGISTER with `Expires: 0`), or never registered.
+pub const OCER_EVENT_UNREGISTERED: ocer_event_kind = 3;
+/// A provisional response to a call's INVITE: `status`, `reason`, and the
+/// ErrorId of its first ms-diagnostics header in `error_id`.
+pub const OCER_EVENT_PROGRESS: ocer_event_kind = 4;
+/// The call `call_id` is up (a 2xx came and the ACK went out).
+pub const OCER_EVENT_ESTABLISHED: ocer_event_kind = 5;
+/// A call, IM, join or share (or the hang-up of one) failed: the failure
+/// fields say why and what the user sees.
+pub const OCER_EVENT_FAILED: ocer_event_kind = 6;
+/// The call `call_id` ended (hung up, cancelled, or ended by the server,
+/// `by_server`, with what the user sees when the server said why).
+pub const OCER_EVENT_ENDED: ocer_event_kind = 7;
+/// An error report was queued (`report_id`) for the failed request
+/// `call_id`.
+pub const OCER_EVENT_REPORT_QUEUED: ocer_event_kind = 8;
+/// The server took the report `report_id`.
+pub const OCER_EVENT_REPORT_SENT: ocer_event_kind = 9;
+/// The report `report_id` will never be sent; `detail` says why.
+pub const OCER_EVENT_REPORT_DROPPED: ocer_event_kind = 10;
+/// No more reports in this login session; `detail` says why.
+pub const OCER_EVENT_REPORTING_SUSPENDED: ocer_event_kind = 11;
+
+/// What ended a failed operation: one of the `OCER_FAILURE_*` constants.
+pub type ocer_failure_kind = u32;
+/// Not a failure event.
+pub const OCER_FAILURE_NONE: ocer_failure_kind = 0;
+/// A final response of 300 or more (`status`).
+pub const OCER_FAILURE_REJECTED: ocer_failure_kind = 1;
+/// No final response before the transaction timer fired.
+pub const OCER_FAILURE_TIMEOUT: ocer_failure_kind = 2;
+/// The transport failed (`windows` is the Windows error it maps to).
+pub const OCER_FAILURE_TRANSPORT: ocer_failure_kind = 3;
+/// Nothing was sent, or the user agent ended it itself (`detail`).
+pub const OCER_FAILURE_LOCAL: ocer_failure_kind = 4;
+
+/// One event. Every field is always set; a field that does not apply to the
+/// kind is 0, false or `{NULL, 0}`.
+///
+/// The event and every string in it are valid only during the callback
+/// call: copy what you keep.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ocer_event {
+    /// What happened.
+    pub kind: ocer_event_kind,
+    /// The Call-ID of the call, IM, join or share the event is about (for
+    /// `OCER_EVENT_REPORT_QUEUED`, of the failed request reported).
+    pub call_id: ocer_str,
+    /// `OCER_EVENT_FAILED`: what the user was doing.
+    pub mode: ocer_mode,
+    /// `OCER_EVENT_FAILED`: what the user was doing, within the mode.
+    pub action: ocer_action,
+    /// The SIP status: of the provisional response (`OCER_EVENT_PROGRESS`),
+    /// or the final one of a failure; 0 when none came.
+    pub status: u32,
+    /// The reason phrase that came with `status`.
+    pub reason: ocer_str,
+    /// What ended a failed operation.
+    pub failure: ocer_failure_kind,
+    /// Whether `message`, `info`, `message_id` and `cause` are set: a
+    /// failure with a transaction behind it, or an end the server explained.
+    pub has_display: bool,
+    /// What the user sees: the primary string (`{NULL, 0}` when the message
+    /// has only the secondary one).
+    pub message: ocer_str,
+    /// What the user sees: the secondary string, if any.
+    pub info: ocer_str,
+    /// The Fluent id of the message, e.g. "lync2010-sip-504-voice-call".
+    pub message_id: ocer_str,
+    /// Why that message: the ErrorId, SIP status, Warning code or Windows
+    /// error that decided it.
+    pub cause: ocer_cause,
+    /// The ErrorId of the first parsed ms-diagnostics header of the final
+    /// response (`OCER_EVENT_PROGRESS`: of the provisional one); 0 when none.
+    pub error_id: u32,
+    /// The first Warning code of the final response; 0 when none.
+    pub warning: u32,
+    /// The Windows error a transport failure maps to; 0 when none.
+    pub windows: u32,
+    /// A one-line description: of the failure, or why a report was dropped
+    /// or reporting suspended.
+    pub detail: ocer_str,
+    /// The report's id (16 hex digits) for the `OCER_EVENT_REPORT_*` kinds.
+    pub report_id: ocer_str,
+    /// `OCER_EVENT_REGISTERED`: the granted expiry in seconds.
+    pub expires_s: u64,
+    /// `OCER_EVENT_ENDED`: whether the server ended the call.
+    pub by_server: bool,
+}
+
+/// The function that receives the events of an `ocer_ua`, with the
+/// `userdata` given to `ocer_ua_new`.
+///
+/// It is called on one thread the user agent owns (named "ocer-ua-events"),
+/// one event at a time, in the order things happened. The event and its
+/// strings are valid only during the call. It may call the other `ocer_ua_*`
+/// functions (while it blocks in one, events wait), but it must never call
+/// `ocer_ua_free` on its own user agent, and should return quickly.
+pub type ocer_event_callback =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const ocer_event)>;
+
+/// The empty event every conversion starts from.
+fn blank(kind: ocer_event_kind) -> ocer_event {
+    ocer_event {
+        kind,
+        call_id: ocer_str::NONE,
+        mode: 0,
+        action: 0,
+        status: 0,
+        reason: ocer_str::NONE,
+        failure: OCER_FAILURE_NONE,
+        has_display: false,
+        message: ocer_str::NONE,
+        info: ocer_str::NONE,
+        message_id: ocer_str::NONE,
+        cause: ocer_cause {
+            kind: 0,
+            code: 0,
+            origin: 0,
+            handled: false,
+            set: 0,
+            mode: 0,
+            action: 0,
+        },
+        error_id: 0,
+        warning: 0,
+        windows: 0,
+        detail: ocer_str::NONE,
+        report_id: ocer_str::NONE,
+        expires_s: 0,
+        by_server: false,
+    }
+}
+
+fn first_error_id(diagnostics: &[ObservedDiagnostic]) -> u32 {
+    diagnostics
+        .iter()
+        .find_map(|d| d.parsed.as_ref().ok())
+        .map_or(0, |h| h.error_id.0)
+}
+
+/// The strings an event has that are not in the `UaEvent` itself.
+#[derive(Default)]
+struct Owned {
+    message_id: String,
+    detail: String,
+}
+
+fn set_display(e: &mut ocer_event, display: &DisplayError, owned: &Owned) {
+    e.has_display = true;
+    e.message = ocer_str::of_opt(display.message.as_deref());
+    e.info = ocer_str::of_opt(display.info.as_deref());
+    e.message_id = ocer_str::of(&owned.message_id);
+    e.cause = cause_of(display);
+}
+
+fn set_failure(e: &mut ocer_event, failure: &Failure, owned: &Owned) {
+    e.failure = match failure.kind {
+        FailureKind::Rejected(_) => OCER_FAILURE_REJECTED,
+        FailureKind::Timeout => OCER_FAILURE_TIMEOUT,
+        FailureKind::Transport(_) => OCER_FAILURE_TRANSPORT,
+        _ => OCER_FAILURE_LOCAL,
+    };
+    if let Some(display) = &failure.display {
+        set_display(e, display, owned);
+    }
+    if let Some(last) = failure
+        .record
+        .as_ref()
+        .and_then(|r| r.final_response.as_ref())
+    {
+        e.status = u32::from(last.status.0);
+        e.reason = ocer_str::of(&last.reason_phrase);
+        e.error_id = first_error_id(&last.diagnostics);
+        e.warning = last.warnings.first().map_or(0, |w| u32::from(w.code.0));
+    }
+    e.windows = failure.windows.map_or(0, |w| w.0);
+    e.detail = ocer_str::of(&owned.detail);
+}
+
+fn owned_of(event: &UaEvent) -> Owned {
+    let failure = match event {
+        UaEvent::Failed { failure, .. } => Some(failure),
+        UaEvent::Registration(RegistrationState::Failed(failure)) => Some(failure),
+        _ => None,
+    };
+    let display = match event {
+        UaEvent::Ended { display, .. } => display.as_ref(),
+        _ => failure.and_then(|f| f.display.as_ref()),
+    };
+    Owned {
+        message_id: display.map(|d| d.message_id.id()).unwrap_or_default(),
+        detail: failure
+            .map(|f| match &f.kind {
+                FailureKind::Local(local) => local.to_string(),
+                FailureKind::Transport(t) => format!("{f} ({t})"),
+                _ => f.to_string(),
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Calls `f` with the C view of `event`; `None` for an event kind this
+/// version does not deliver.
+fn with_view(event: &UaEvent, f: impl FnOnce(&ocer_event)) {
+    let owned = owned_of(event);
+    let e = match event {
+        UaEvent::Registration(state) => match state {
+            RegistrationState::Registering => blank(OCER_EVENT_REGISTERING),
+            RegistrationState::Registered { expires } => {
+                let mut e = blank(OCER_EVENT_REGISTERED);
+                e.expires_s = expires.as_secs();
+                e
+            }
+            RegistrationState::Failed(failure) => {
+                let mut e = blank(OCER_EVENT_REGISTRATION_FAILED);
+                set_failure(&mut e, failure, &owned);
+                e
+            }
+            RegistrationState::Unregistered => blank(OCER_EVENT_UNREGISTERED),
+            _ => return,
+        },
+        UaEvent::Progress {
+            call_id,
+            status,
+            reason,
+            diagnostics,
+        } => {
+            let mut e = blank(OCER_EVENT_PROGRESS);
+            e.call_id = ocer_str::of(call_id);
+            e.status = u32::from(status.0);
+            e.reason = ocer_str::of(reason);
+            e.error_id = first_error_id(diagnostics);
+            e
+        }
+        UaEvent::Established { call_id } => {
+            let mut e = blank(OCER_EVENT_ESTABLISHED);
+            e.call_id = ocer_str::of(call_id);
+            e
+        }
+        UaEvent::Failed {
+            call_id,
+            mode,
+            action,
+            failure,
+        } => {
+            let mut e = blank(OCER_EVENT_FAILED);
+            e.call_id = ocer_str::of(call_id);
+            e.mode = mode_out(*mode);
+            e.action = action_out(*action);
+            set_failure(&mut e, failure, &owned);
+            e
+        }
+        UaEvent::Ended {
+            call_id,
+            by_server,
+            display,
+            diagnostics,
+        } => {
+            let mut e = blank(OCER_EVENT_ENDED);
+            e.call_id = ocer_str::of(call_id);
+            e.by_server = *by_server;
+            e.error_id = first_error_id(diagnostics);
+            if let Some(display) = display {
+                set_display(&mut e, display, &owned);
+            }
+            e
+        }
+        UaEvent::ReportQueued { report_id, call_id } => {
+            let mut e = blank(OCER_EVENT_REPORT_QUEUED);
+            e.report_id = ocer_str::of(report_id);
+            e.call_id = ocer_str::of(call_id);
+            e
+        }
+        UaEvent::ReportSent { report_id } => {
+            let mut e = blank(OCER_EVENT_REPORT_SENT);
+            e.report_id = ocer_str::of(report_id);
+            e
+        }
+        UaEvent::ReportDropped { report_id, why } => {
+            let mut e = blank(OCER_EVENT_REPORT_DROPPED);
+            e.report_id = ocer_str::of(report_id);
+            e.detail = ocer_str::of(why);
+            e
+        }
+        UaEvent::ReportingSuspended { why } => {
+            let mut e = blank(OCER_EVENT_REPORTING_SUSPENDED);
+            e.detail = ocer_str::of(why);
+            e
+        }
+        _ => return,
+    };
+    f(&e);
+}
+
+/// The app's `userdata`, moved to the event thread.
+struct UserData(*mut c_void);
+
+// SAFETY: the pointer is only handed back to the app's callback; ocer_ua_new's
+// contract makes the app responsible for `userdata` being usable from the
+// event thread.
+unsafe impl Send for UserData {}
+
+/// The callback and its userdata.
+pub(crate) struct Delivery {
+    callback: ocer_event_callback,
+    userdata: UserData,
+}
+
+impl Delivery {
+    pub(crate) fn new(callback: ocer_event_callback, userdata: *mut c_void) -> Delivery {
+        Delivery {
+            callback,
+            userdata: UserData(userdata),
+        }
+    }
+
+    /// Calls the callback with `event`. A panic while converting it (a bug
+    /// in ocer) loses that one event rather than unwinding into C.
+    pub(crate) fn deliver(&self, event: &UaEvent) {
+        let Some(callback) = self.callback else {
+            return;
+        };
+        let userdata = self.userdata.0;
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            with_view(event, |view| {
+                // SAFETY: ocer_ua_new's contract: `callback` may be called on
+                // this thread with `userdata`; `view` and the strings it points
+                // to outlive the call.
+                unsafe { callback(userdata, view) }
+            });
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    unsafe extern "C" fn record(userdata: *mut c_void, event: *const ocer_event) {
+        // SAFETY: the tests pass a Vec<(kind, call_id, expires, detail)> as userdata.
+        let seen = unsafe { &mut *userdata.cast::<Vec<(u32, String, u64, String)>>() };
+        // SAFETY: the event is valid during the call.
+        let e = unsafe { &*event };
+        let text = |s: ocer_str| {
+            if s.ptr.is_null() {
+                String::new()
+            } else {
+                // SAFETY: a view into the event, valid during the call.
+                String::from_utf8(unsafe { std::slice::from_raw_parts(s.ptr, s.len) }.to_vec())
+                    .unwrap()
+            }
+        };
+        seen.push((e.kind, text(e.call_id), e.expires_s, text(e.detail)));
+    }
+
+    #[test]
+    fn events_reach_the_callback_with_their_fields() {
+        let mut seen: Vec<(u32, String, u64, String)> = Vec::new();
+        let delivery = Delivery::new(Some(record), std::ptr::from_mut(&mut seen).cast());
+        delivery.deliver(&UaEvent::Registration(RegistrationState::Registered {
+            expires: Duration::from_secs(3600),
+        }));
+        delivery.deliver(&UaEvent::Established {
+            call_id: "abc".to_owned(),
+        });
+        delivery.deliver(&UaEvent::ReportingSuspended {
+            why: "503 with ErrorId 2019".to_owned(),
+        });
+        delivery.deliver(&UaEvent::Failed {
+            call_id: "def".to_owned(),
+            mode: ocer::display::Mode::Voice,
+            action: ocer::display::Action::Call,
+            failure: Failure::local(ocer::ua::LocalFailure::Cancelled),
+        });
+        assert_eq!(
+            seen,
+            vec![
+                (OCER_EVENT_REGISTERED, String::new(), 3600, String::new()),
+                (OCER_EVENT_ESTABLISHED, "abc".to_owned(), 0, String::new()),
+                (
+                    OCER_EVENT_REPORTING_SUSPENDED,
+                    String::new(),
+                    0,
+                    "503 with ErrorId 2019".to_owned()
+                ),
+                (
+                    OCER_EVENT_FAILED,
+                    "def".to_owned(),
+                    0,
+                    "the call was cancelled".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_null_callback_drops_events() {
+        Delivery::new(None, std::ptr::null_mut()).deliver(&UaEvent::Established {
+            call_id: "abc".to_owned(),
+        });
+    }
+}
