@@ -131,8 +131,9 @@
 //!   transports, the durable report outbox, loading extra locales from a
 //!   directory.
 //!
-//! Nothing in `sip`, `diag`, `display` or `report` reads a clock, a socket or a file: time comes in as
-//! an argument. `cargo check -p ocer --no-default-features` builds them alone.
+//! Nothing in `sip`, `diag`, `display` or `report` reads a clock, a socket or a
+//! file: time comes in as an argument. `cargo check -p ocer --no-default-features`
+//! builds them alone.
 //!
 //! ## Example: what did the server say? (sans-IO)
 //!
