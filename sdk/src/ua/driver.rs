@@ -79,7 +79,10 @@
 //! # }
 //! ```
 
+mod connections;
+mod incoming;
 mod task;
+mod transactions;
 
 use std::io;
 use std::task::{Context, Poll};

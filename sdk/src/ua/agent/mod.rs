@@ -231,11 +231,7 @@ impl Inner {
                 _ => NoContact::ShutDown,
             })?;
         let user = request::user_part(&self.aor).unwrap_or("ocer");
-        let transport = match self.transport {
-            TransportKind::Udp => "udp",
-            TransportKind::Tcp => "tcp",
-            TransportKind::Tls => "tls",
-        };
+        let transport = self.transport.uri_param();
         Ok(format!("<sip:{user}@{addr};transport={transport}>"))
     }
 

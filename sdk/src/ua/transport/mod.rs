@@ -86,6 +86,16 @@ impl TransportKind {
         }
     }
 
+    /// The `transport` URI parameter (RFC 3261 §19.1.1) of a `Contact`
+    /// reached over this transport.
+    pub fn uri_param(self) -> &'static str {
+        match self {
+            Self::Udp => "udp",
+            Self::Tcp => "tcp",
+            Self::Tls => "tls",
+        }
+    }
+
     /// Whether the transaction layer must retransmit (RFC 3261 §17).
     pub fn reliability(self) -> Reliability {
         match self {

@@ -1,0 +1,598 @@
+//! The transport seam: how the driver reaches its target.
+//!
+//! Everything that differs between UDP, TCP and TLS sits behind the
+//! [`Transport`] trait, made by one [`TransportFactory`] per kind (the
+//! shape of ezk-sip-core's `Transport`/`Factory`). The rest of the driver
+//! asks a transport for a [`Route`] and hands it bytes; it never matches on
+//! the kind. A new transport (WebSocket, RFC 7118) is a new factory here.
+//!
+//! [`Connections`] is the driver's side of it: the target, the transport,
+//! and the requests and callers waiting for a connection being opened.
+//! Trying a list of targets in order on transport failure (RFC 3263 §4.3)
+//! belongs in [`Connections::target`] and [`State::on_closed`], where a
+//! failed connection attempt is seen with the requests that waited for it.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::task::{set_via, AddrReply, PendingRequest, State};
+use super::DriverError;
+use crate::report::finalize_request;
+use crate::sip::{SipMessage, TransactionEvent, TransportFailure, TransportFailureKind};
+use crate::ua::transport::{
+    connect, spawn_stream_tasks, spawn_udp_reader, tls, ConnId, Established, Event, Flow,
+    StreamTasks, Target, TransportConfig, TransportKind,
+};
+
+/// Where a new request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Route {
+    /// On this flow now; `local` is the `Via` sent-by.
+    Ready { flow: Flow, local: SocketAddr },
+    /// On this connection once it is open ([`Event::Connected`]), or nowhere
+    /// if opening it fails ([`Event::Closed`]).
+    Connecting(ConnId),
+}
+
+/// One kind of transport to the target: its sockets and connections.
+pub(super) trait Transport: Send {
+    /// Which kind it is (for `Via` and the transactions' reliability).
+    fn kind(&self) -> TransportKind;
+    /// Whether `flow` is one of this transport's.
+    fn owns(&self, flow: Flow) -> bool;
+    /// Where a new request to `target` goes; may start opening a connection.
+    fn route(&mut self, target: &Target) -> Route;
+    /// The flow to `target` if one is usable now, without opening any.
+    fn ready(&self, target: &Target) -> Option<Route>;
+    /// Queues or sends `bytes` on `flow`.
+    fn send(&mut self, flow: Flow, bytes: Bytes) -> Result<(), TransportFailure>;
+    /// A connection this transport was opening is up: its local address.
+    fn connected(&mut self, id: ConnId, stream: Established) -> io::Result<SocketAddr>;
+    /// A connection ended (or failed to open); forget it.
+    fn closed(&mut self, id: ConnId);
+    /// Closes everything (shutdown).
+    fn close_all(&mut self);
+}
+
+/// Makes the [`Transport`] of one kind.
+pub(super) trait TransportFactory {
+    /// The transport for `target`, reporting what it reads on `events`.
+    fn create(
+        &self,
+        target: &Target,
+        config: &TransportConfig,
+        events: mpsc::Sender<Event>,
+    ) -> Result<Box<dyn Transport>, DriverError>;
+}
+
+/// The factory for `kind`.
+pub(super) fn factory(kind: TransportKind) -> &'static dyn TransportFactory {
+    match kind {
+        TransportKind::Udp => &UdpFactory,
+        TransportKind::Tcp => &StreamFactory {
+            kind: TransportKind::Tcp,
+        },
+        TransportKind::Tls => &StreamFactory {
+            kind: TransportKind::Tls,
+        },
+    }
+}
+
+struct UdpFactory;
+
+impl TransportFactory for UdpFactory {
+    fn create(
+        &self,
+        target: &Target,
+        config: &TransportConfig,
+        events: mpsc::Sender<Event>,
+    ) -> Result<Box<dyn Transport>, DriverError> {
+        Ok(Box::new(Udp::bind(target, config, events)?))
+    }
+}
+
+struct StreamFactory {
+    kind: TransportKind,
+}
+
+impl TransportFactory for StreamFactory {
+    fn create(
+        &self,
+        target: &Target,
+        config: &TransportConfig,
+        events: mpsc::Sender<Event>,
+    ) -> Result<Box<dyn Transport>, DriverError> {
+        let tls = match self.kind {
+            TransportKind::Tls => {
+                tls::server_name(target.server_name.as_deref(), target.addr)?;
+                Some(match &config.tls {
+                    Some(config) => Arc::clone(config),
+                    None => tls::default_client_config()?,
+                })
+            }
+            _ => None,
+        };
+        Ok(Box::new(Streams {
+            kind: self.kind,
+            tls,
+            config: config.clone(),
+            conns: HashMap::new(),
+            current: None,
+            next_conn: 0,
+            events,
+        }))
+    }
+}
+
+/// The UDP socket: the driver sends on it directly (a non-blocking send
+/// never waits), its reader task receives on a second handle to the same
+/// socket. (Not tokio's `try_send_to`: that refuses to send until the
+/// reactor has seen the socket writable, which dropped retransmissions.)
+struct Udp {
+    socket: std::net::UdpSocket,
+    /// The sent-by of our `Via`: the bound address, with the interface
+    /// address toward the target if bound to the unspecified address.
+    via_addr: SocketAddr,
+    reader: AbortHandle,
+}
+
+impl Udp {
+    fn bind(
+        target: &Target,
+        config: &TransportConfig,
+        events: mpsc::Sender<Event>,
+    ) -> Result<Udp, DriverError> {
+        let bind = config.udp_bind.unwrap_or_else(|| {
+            let any = match target.addr.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            };
+            SocketAddr::new(any, 0)
+        });
+        let socket = std::net::UdpSocket::bind(bind).map_err(DriverError::Udp)?;
+        socket.set_nonblocking(true).map_err(DriverError::Udp)?;
+        let receiver = socket
+            .try_clone()
+            .and_then(UdpSocket::from_std)
+            .map_err(DriverError::Udp)?;
+        let mut via_addr = socket.local_addr().map_err(DriverError::Udp)?;
+        if via_addr.ip().is_unspecified() {
+            // A connected probe socket learns the route's source address
+            // without sending anything.
+            let probe = std::net::UdpSocket::bind(SocketAddr::new(via_addr.ip(), 0))
+                .and_then(|probe| probe.connect(target.addr).map(|()| probe))
+                .and_then(|probe| probe.local_addr());
+            match probe {
+                Ok(local) => via_addr.set_ip(local.ip()),
+                Err(error) => tracing::debug!(%error, "no route to the target yet"),
+            }
+        }
+        let reader = spawn_udp_reader(Arc::new(receiver), config.limits, events);
+        Ok(Udp {
+            socket,
+            via_addr,
+            reader,
+        })
+    }
+}
+
+impl Transport for Udp {
+    fn kind(&self) -> TransportKind {
+        TransportKind::Udp
+    }
+
+    fn owns(&self, flow: Flow) -> bool {
+        matches!(flow, Flow::Udp(_))
+    }
+
+    fn route(&mut self, target: &Target) -> Route {
+        Route::Ready {
+            flow: Flow::Udp(target.addr),
+            local: self.via_addr,
+        }
+    }
+
+    fn ready(&self, target: &Target) -> Option<Route> {
+        Some(Route::Ready {
+            flow: Flow::Udp(target.addr),
+            local: self.via_addr,
+        })
+    }
+
+    /// A full send buffer drops the datagram (retransmission covers it); any
+    /// other failure is returned.
+    fn send(&mut self, flow: Flow, bytes: Bytes) -> Result<(), TransportFailure> {
+        let Flow::Udp(peer) = flow else {
+            return Err(TransportFailure::new(
+                TransportFailureKind::Send,
+                "not a UDP flow",
+            ));
+        };
+        match self.socket.send_to(&bytes, peer) {
+            Ok(_) => Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                tracing::debug!(%peer, "UDP send buffer full; datagram dropped");
+                Ok(())
+            }
+            Err(error) => {
+                let mut failure = TransportFailure::from_io(&error);
+                if failure.kind == TransportFailureKind::Other {
+                    failure.kind = TransportFailureKind::Send;
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    fn connected(&mut self, _id: ConnId, _stream: Established) -> io::Result<SocketAddr> {
+        Err(io::Error::other("UDP opens no connections"))
+    }
+
+    fn closed(&mut self, _id: ConnId) {}
+
+    fn close_all(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// A TCP or TLS connection, from the first request that needs it to its end.
+enum Conn {
+    Connecting(AbortHandle),
+    Open(StreamTasks),
+}
+
+/// TCP or TLS: one connection to the target at a time, opened on demand.
+struct Streams {
+    kind: TransportKind,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    config: TransportConfig,
+    conns: HashMap<ConnId, Conn>,
+    /// The connection new requests go on.
+    current: Option<ConnId>,
+    next_conn: u64,
+    events: mpsc::Sender<Event>,
+}
+
+impl Streams {
+    /// Opens a connection to `target`.
+    fn open(&mut self, target: &Target) -> ConnId {
+        let id = ConnId(self.next_conn);
+        self.next_conn += 1;
+        let task = tokio::spawn(connect(
+            id,
+            target.clone(),
+            self.tls.clone(),
+            self.config.connect_timeout,
+            self.events.clone(),
+        ))
+        .abort_handle();
+        self.conns.insert(id, Conn::Connecting(task));
+        self.current = Some(id);
+        id
+    }
+
+    fn current(&self) -> Option<(ConnId, &Conn)> {
+        let id = self.current?;
+        Some((id, self.conns.get(&id)?))
+    }
+}
+
+impl Transport for Streams {
+    fn kind(&self) -> TransportKind {
+        self.kind
+    }
+
+    fn owns(&self, flow: Flow) -> bool {
+        matches!(flow, Flow::Stream(id) if self.conns.contains_key(&id))
+    }
+
+    fn route(&mut self, target: &Target) -> Route {
+        if let Some(route) = self.ready(target) {
+            return route;
+        }
+        match self.current() {
+            Some((id, Conn::Connecting(_))) => Route::Connecting(id),
+            _ => Route::Connecting(self.open(target)),
+        }
+    }
+
+    fn ready(&self, _target: &Target) -> Option<Route> {
+        match self.current()? {
+            (id, Conn::Open(tasks)) => Some(Route::Ready {
+                flow: Flow::Stream(id),
+                local: tasks.local,
+            }),
+            (_, Conn::Connecting(_)) => None,
+        }
+    }
+
+    fn send(&mut self, flow: Flow, bytes: Bytes) -> Result<(), TransportFailure> {
+        let Flow::Stream(id) = flow else {
+            return Err(TransportFailure::new(
+                TransportFailureKind::Send,
+                "not a connection",
+            ));
+        };
+        match self.conns.get(&id) {
+            Some(Conn::Open(tasks)) => tasks.writer.send(bytes).map_err(|_| {
+                TransportFailure::new(
+                    TransportFailureKind::ConnectionClosed,
+                    "the connection is closing",
+                )
+            }),
+            _ => Err(TransportFailure::new(
+                TransportFailureKind::ConnectionClosed,
+                "the connection is closed",
+            )),
+        }
+    }
+
+    fn connected(&mut self, id: ConnId, stream: Established) -> io::Result<SocketAddr> {
+        match self.conns.get(&id) {
+            Some(Conn::Connecting(_)) => {}
+            Some(Conn::Open(tasks)) => return Ok(tasks.local),
+            // Given up on meanwhile (shutdown); dropping the stream closes it.
+            None => return Err(io::Error::other("connection given up")),
+        }
+        let opened = spawn_stream_tasks(
+            id,
+            stream,
+            self.config.limits,
+            self.config.keep_alive,
+            self.events.clone(),
+        );
+        match opened {
+            Ok(tasks) => {
+                let local = tasks.local;
+                self.conns.insert(id, Conn::Open(tasks));
+                Ok(local)
+            }
+            Err(error) => {
+                self.closed(id);
+                Err(error)
+            }
+        }
+    }
+
+    fn closed(&mut self, id: ConnId) {
+        if self.current == Some(id) {
+            self.current = None;
+        }
+        match self.conns.remove(&id) {
+            Some(Conn::Open(tasks)) => tasks.abort(),
+            Some(Conn::Connecting(task)) => task.abort(),
+            None => {}
+        }
+    }
+
+    fn close_all(&mut self) {
+        self.current = None;
+        for (_, conn) in self.conns.drain() {
+            match conn {
+                Conn::Connecting(task) => task.abort(),
+                Conn::Open(tasks) => tasks.close(),
+            }
+        }
+    }
+}
+
+/// What waits for a connection being opened.
+#[derive(Default)]
+struct Waiting {
+    requests: Vec<PendingRequest>,
+    /// Callers of [`Command::LocalAddr`](super::task::Command::LocalAddr).
+    addr_replies: Vec<AddrReply>,
+}
+
+/// The driver's side of the seam: the target, its transport, and what waits
+/// for a connection.
+pub(super) struct Connections {
+    target: Target,
+    transport: Box<dyn Transport>,
+    waiting: HashMap<ConnId, Waiting>,
+}
+
+impl Connections {
+    /// The transport of `target`'s kind.
+    pub(super) fn new(
+        target: Target,
+        config: &TransportConfig,
+        events: mpsc::Sender<Event>,
+    ) -> Result<Connections, DriverError> {
+        let transport = factory(target.kind).create(&target, config, events)?;
+        Ok(Connections {
+            target,
+            transport,
+            waiting: HashMap::new(),
+        })
+    }
+
+    /// Where new requests go. (With RFC 3263 target lists, the one being
+    /// tried.)
+    pub(super) fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The kind of the transport that carries `flow`.
+    pub(super) fn kind_of(&self, _flow: Flow) -> TransportKind {
+        self.transport.kind()
+    }
+
+    /// The flow a request would take now, without opening a connection.
+    pub(super) fn ready(&self) -> Option<Route> {
+        self.transport.ready(&self.target)
+    }
+
+    /// Sends `message` on `flow`: the one exit of every message.
+    pub(super) fn transmit(
+        &mut self,
+        flow: Flow,
+        message: &SipMessage,
+    ) -> Result<(), TransportFailure> {
+        let bytes = if message.is_request() {
+            // The one exit of every request (MS-OCER §3.1, §5.1: never an
+            // ms-diagnostics header). `send_request` checked the request
+            // already, so a refusal here is a bug, and nothing goes out.
+            match finalize_request(message) {
+                Ok(bytes) => Bytes::from(bytes),
+                Err(error) => {
+                    tracing::error!(%error, "request refused at the exit");
+                    return Err(TransportFailure::new(
+                        TransportFailureKind::Other,
+                        format!("request refused: {error}"),
+                    ));
+                }
+            }
+        } else {
+            Bytes::from(message.to_bytes())
+        };
+        if !self.transport.owns(flow) {
+            return Err(TransportFailure::new(
+                TransportFailureKind::ConnectionClosed,
+                "the connection is closed",
+            ));
+        }
+        self.transport.send(flow, bytes)
+    }
+
+    pub(super) fn close_all(&mut self) {
+        self.transport.close_all();
+    }
+
+    /// Takes every request and caller still waiting for a connection.
+    fn take_all_waiting(&mut self) -> (Vec<PendingRequest>, Vec<AddrReply>) {
+        let mut requests = Vec::new();
+        let mut replies = Vec::new();
+        for (_, waiting) in self.waiting.drain() {
+            requests.extend(waiting.requests);
+            replies.extend(waiting.addr_replies);
+        }
+        (requests, replies)
+    }
+}
+
+impl State {
+    /// Starts a client transaction now (UDP, or an open connection), or
+    /// queues it for the connection being opened.
+    pub(super) fn send(&mut self, pending: PendingRequest) {
+        let target = self.net.target().clone();
+        match self.net.transport.route(&target) {
+            Route::Ready { flow, local } => self.start_client(pending, flow, local),
+            Route::Connecting(id) => self
+                .net
+                .waiting
+                .entry(id)
+                .or_default()
+                .requests
+                .push(pending),
+        }
+    }
+
+    /// Sends an ACK for a 2xx on the flow requests take now, outside any
+    /// transaction, and keeps it for the 2xx's retransmissions.
+    pub(super) fn send_ack(&mut self, mut request: SipMessage, branch: &str) {
+        let Some(Route::Ready { flow, local }) = self.net.ready() else {
+            tracing::warn!("ACK not sent: no open connection");
+            return;
+        };
+        set_via(&mut request, self.net.kind_of(flow), local, branch);
+        // An ACK lost here is recovered as any lost ACK is: the server
+        // retransmits its 2xx and gets the ACK again.
+        if let Err(failure) = self.net.transmit(flow, &request) {
+            tracing::warn!(%failure, "ACK not sent");
+        }
+        self.remember_ack(request, flow);
+    }
+
+    /// Answers [`Command::LocalAddr`](super::task::Command::LocalAddr): the
+    /// local address of the flow requests take, opening a connection if
+    /// there is none.
+    pub(super) fn local_addr(&mut self, reply: AddrReply) {
+        let target = self.net.target().clone();
+        match self.net.transport.route(&target) {
+            Route::Ready { local, .. } => {
+                let _ = reply.send(Ok(local));
+            }
+            Route::Connecting(id) => self
+                .net
+                .waiting
+                .entry(id)
+                .or_default()
+                .addr_replies
+                .push(reply),
+        }
+    }
+
+    pub(super) fn on_connected(&mut self, id: ConnId, stream: Established) {
+        let waiting = self.net.waiting.remove(&id).unwrap_or_default();
+        match self.net.transport.connected(id, stream) {
+            Ok(local) => {
+                for reply in waiting.addr_replies {
+                    let _ = reply.send(Ok(local));
+                }
+                for request in waiting.requests {
+                    self.start_client(request, Flow::Stream(id), local);
+                }
+            }
+            Err(error) => {
+                let failure = TransportFailure::from_io(&error);
+                for reply in waiting.addr_replies {
+                    let _ = reply.send(Err(failure.clone()));
+                }
+                self.fail_pending(waiting.requests, &failure);
+            }
+        }
+    }
+
+    /// A connection failed to open, or ended: what waited for it fails, and
+    /// so does every transaction on it. The next request opens a new one.
+    pub(super) fn on_closed(&mut self, id: ConnId, failure: TransportFailure) {
+        self.net.transport.closed(id);
+        if let Some(waiting) = self.net.waiting.remove(&id) {
+            for reply in waiting.addr_replies {
+                let _ = reply.send(Err(failure.clone()));
+            }
+            self.fail_pending(waiting.requests, &failure);
+        }
+        self.fail_flow(Flow::Stream(id), &failure);
+    }
+
+    /// Requests whose connection never came up end as a transaction would
+    /// have: the transport error, then `Terminated`.
+    pub(super) fn fail_pending(
+        &mut self,
+        pending: Vec<PendingRequest>,
+        failure: &TransportFailure,
+    ) {
+        for request in pending {
+            let _ = request
+                .events
+                .send(TransactionEvent::TransportError(failure.clone()));
+            let _ = request.events.send(TransactionEvent::Terminated);
+        }
+    }
+
+    /// Fails what still waits for a connection (shutdown).
+    pub(super) fn fail_all_waiting(&mut self, failure: &TransportFailure) {
+        // Callers of `local_addr` see the driver stop (their replies drop).
+        let (requests, _replies) = self.net.take_all_waiting();
+        self.fail_pending(requests, failure);
+    }
+}
+
+impl Flow {
+    /// Whether the transactions on this flow retransmit.
+    pub(super) fn reliability(self) -> crate::sip::Reliability {
+        match self {
+            Flow::Udp(_) => TransportKind::Udp.reliability(),
+            Flow::Stream(_) => TransportKind::Tcp.reliability(),
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! Client and server transactions: starting them, feeding them responses,
+//! requests and timeouts, sending what they transmit, and the ACKs kept for
+//! 2xx retransmissions (RFC 3261 §13.2.2.4).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use ezk_sip_types::Name;
+use tokio::sync::mpsc;
+
+use super::task::{now, set_via, PendingRequest, State};
+use crate::sip::transaction::{top_via, TransactionKey};
+use crate::sip::{
+    ClientTransaction, ServerTransaction, SipMessage, TransactionEvent, TransportFailure,
+    TransportFailureKind,
+};
+use crate::ua::transport::{Flow, MalformedHint};
+
+/// A running client transaction.
+pub(super) struct Client {
+    pub(super) txn: ClientTransaction,
+    pub(super) flow: Flow,
+    pub(super) events: mpsc::UnboundedSender<TransactionEvent>,
+}
+
+/// A running server transaction.
+pub(super) struct Server {
+    pub(super) txn: ServerTransaction,
+    pub(super) flow: Flow,
+}
+
+/// An ACK for a 2xx, kept to answer the 2xx's retransmissions.
+pub(super) struct SentAck {
+    pub(super) request: SipMessage,
+    pub(super) flow: Flow,
+    pub(super) until: Instant,
+}
+
+impl State {
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        let clients = self.clients.values().filter_map(|c| c.txn.poll_timeout());
+        let servers = self.servers.values().filter_map(|s| s.txn.poll_timeout());
+        clients.chain(servers).min()
+    }
+
+    pub(super) fn on_timeout(&mut self) {
+        let now = now();
+        let due: Vec<TransactionKey> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.txn.poll_timeout().is_some_and(|at| at <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            if let Some(client) = self.clients.get_mut(&key) {
+                client.txn.handle_timeout(now);
+            }
+            self.drain_client(&key);
+        }
+        let due: Vec<TransactionKey> = self
+            .servers
+            .iter()
+            .filter(|(_, s)| s.txn.poll_timeout().is_some_and(|at| at <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            if let Some(server) = self.servers.get_mut(&key) {
+                server.txn.handle_timeout(now);
+            }
+            self.drain_server(&key);
+        }
+    }
+
+    /// Starts the CANCEL of a pending INVITE (RFC 3261 §9.1): the INVITE's
+    /// top Via (so its branch), on the INVITE's flow. With no INVITE pending
+    /// on that branch there is nothing to cancel, and the CANCEL fails as a
+    /// transaction would.
+    pub(super) fn cancel(
+        &mut self,
+        mut request: SipMessage,
+        invite_branch: &str,
+        events: mpsc::UnboundedSender<TransactionEvent>,
+    ) {
+        let invite = TransactionKey {
+            branch: invite_branch.to_owned(),
+            method: "INVITE".to_owned(),
+        };
+        let Some((flow, via)) = self.clients.get(&invite).and_then(|client| {
+            let via = top_via(client.txn.request())?.to_owned();
+            Some((client.flow, via))
+        }) else {
+            let failure = TransportFailure::new(
+                TransportFailureKind::Other,
+                "no INVITE pending on this branch",
+            );
+            let _ = events.send(TransactionEvent::TransportError(failure));
+            let _ = events.send(TransactionEvent::Terminated);
+            return;
+        };
+        request.headers.remove(&Name::VIA);
+        request.headers.insert_front(Name::VIA, via);
+        if !request.headers.contains(&Name::MAX_FORWARDS) {
+            request.headers.insert(Name::MAX_FORWARDS, "70");
+        }
+        self.start_transaction(request, flow, events);
+    }
+
+    /// Answers [`Command::LocalAddr`]: the UDP socket's address at once; for
+    /// TCP and TLS the current connection's, opening one if there is none.
+    pub(super) fn start_client(&mut self, pending: PendingRequest, flow: Flow, local: SocketAddr) {
+        let PendingRequest {
+            mut request,
+            branch,
+            events,
+        } = pending;
+        let kind = self.net.kind_of(flow);
+        set_via(&mut request, kind, local, &branch);
+        self.start_transaction(request, flow, events);
+    }
+
+    /// Starts a client transaction for `request` (its Via already set) on `flow`.
+    pub(super) fn start_transaction(
+        &mut self,
+        request: SipMessage,
+        flow: Flow,
+        events: mpsc::UnboundedSender<TransactionEvent>,
+    ) {
+        let reliability = flow.reliability();
+        let txn = match ClientTransaction::new(request, reliability, self.timers, now()) {
+            Ok(txn) => txn,
+            Err(error) => {
+                // `send_request` built the same transaction, so this is only
+                // reachable if the request changed in between; say so.
+                tracing::error!(%error, "request refused by the transaction layer");
+                let failure = TransportFailure::new(TransportFailureKind::Other, error.to_string());
+                let _ = events.send(TransactionEvent::TransportError(failure));
+                let _ = events.send(TransactionEvent::Terminated);
+                return;
+            }
+        };
+        let key = txn.key().clone();
+        if self.clients.contains_key(&key) {
+            // 128 random bits make this a bug, not bad luck.
+            tracing::error!(branch = %key.branch, "duplicate branch; request refused");
+            let failure = TransportFailure::new(TransportFailureKind::Other, "duplicate branch");
+            let _ = events.send(TransactionEvent::TransportError(failure));
+            let _ = events.send(TransactionEvent::Terminated);
+            return;
+        }
+        self.clients
+            .insert(key.clone(), Client { txn, flow, events });
+        self.drain_client(&key);
+    }
+
+    /// Sends what the transaction wants sent and passes on its events; a
+    /// failed send is fed back as a transport error. Removes it once over.
+    pub(super) fn drain_client(&mut self, key: &TransactionKey) {
+        let Some(client) = self.clients.get_mut(key) else {
+            return;
+        };
+        loop {
+            let mut progressed = false;
+            while let Some(message) = client.txn.poll_transmit() {
+                progressed = true;
+                if let Err(failure) = self.net.transmit(client.flow, &message) {
+                    client.txn.handle_transport_error(failure, now());
+                }
+            }
+            while let Some(event) = client.txn.poll_event() {
+                progressed = true;
+                // The app may have stopped listening; the transaction still
+                // runs to its end (it must still ACK, absorb retransmissions).
+                let _ = client.events.send(event);
+            }
+            if !progressed {
+                break;
+            }
+        }
+        if client.txn.is_terminated() {
+            self.clients.remove(key);
+        }
+    }
+
+    pub(super) fn drain_server(&mut self, key: &TransactionKey) {
+        let Some(server) = self.servers.get_mut(key) else {
+            return;
+        };
+        while let Some(message) = server.txn.poll_transmit() {
+            if let Err(failure) = self.net.transmit(server.flow, &message) {
+                server.txn.handle_transport_error(failure, now());
+            }
+        }
+        if server.txn.is_terminated() {
+            self.servers.remove(key);
+        }
+    }
+
+    pub(super) fn on_response(&mut self, response: SipMessage) {
+        let Some(key) = TransactionKey::of(&response) else {
+            tracing::debug!("response without branch or CSeq dropped");
+            return;
+        };
+        match self.clients.get_mut(&key) {
+            Some(client) => {
+                client.txn.handle_response(response, now());
+                self.drain_client(&key);
+            }
+            // 2xx retransmissions to a finished INVITE get their ACK again;
+            // other late responses are dropped.
+            None => {
+                if !self.ack_again(&response) {
+                    tracing::debug!(branch = %key.branch, status = ?response.status(), "stray response dropped")
+                }
+            }
+        }
+    }
+
+    /// Keeps a 2xx's ACK for the 2xx's retransmissions (and forgets those
+    /// kept longer than 64·T1, when the server has stopped retransmitting).
+    pub(super) fn remember_ack(&mut self, ack: SipMessage, flow: Flow) {
+        let now = now();
+        self.acks.retain(|_, sent| sent.until > now);
+        let Some((cseq, _)) = crate::sip::transaction::cseq_of(&ack) else {
+            return;
+        };
+        let Some(call_id) = ack
+            .header_value(&Name::CALL_ID)
+            .map(|c| c.trim().to_owned())
+        else {
+            return;
+        };
+        let until = now + self.timers.transaction_timeout();
+        self.acks.insert(
+            (call_id, cseq),
+            SentAck {
+                request: ack,
+                flow,
+                until,
+            },
+        );
+    }
+
+    /// Sends the ACK again if `response` is a retransmitted 2xx to an INVITE
+    /// already ACKed; whether it was.
+    pub(super) fn ack_again(&mut self, response: &SipMessage) -> bool {
+        if !response.status().is_some_and(|s| s.is_success()) {
+            return false;
+        }
+        let Some((cseq, "INVITE")) = crate::sip::transaction::cseq_of(response) else {
+            return false;
+        };
+        let Some(call_id) = response.header_value(&Name::CALL_ID).map(str::trim) else {
+            return false;
+        };
+        let Some(sent) = self.acks.get(&(call_id.to_owned(), cseq)) else {
+            return false;
+        };
+        if sent.until <= now() {
+            return false;
+        }
+        tracing::debug!(call_id, cseq, "2xx retransmitted; ACK sent again");
+        if let Err(failure) = self.net.transmit(sent.flow, &sent.request) {
+            tracing::warn!(%failure, "ACK not sent again");
+        }
+        true
+    }
+
+    /// A response that could not be parsed: if it was (or may have been) a
+    /// final response, its transaction fails now rather than time out.
+    pub(super) fn on_malformed(
+        &mut self,
+        flow: Flow,
+        error: &crate::sip::FrameError,
+        hint: MalformedHint,
+    ) {
+        if hint.is_request || hint.status.is_some_and(|s| s < 200) {
+            return;
+        }
+        let Some(branch) = hint.branch else {
+            return;
+        };
+        let keys: Vec<TransactionKey> = self
+            .clients
+            .iter()
+            .filter(|(k, c)| {
+                k.branch == branch
+                    && hint.cseq_method.as_ref().is_none_or(|m| *m == k.method)
+                    && (matches!(flow, Flow::Udp(_)) || c.flow == flow)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        let failure = TransportFailure::new(
+            TransportFailureKind::Framing,
+            format!("malformed response: {error}"),
+        );
+        for key in keys {
+            if let Some(client) = self.clients.get_mut(&key) {
+                client.txn.handle_transport_error(failure.clone(), now());
+            }
+            self.drain_client(&key);
+        }
+    }
+
+    /// Fails every transaction on `flow` (its connection ended).
+    pub(super) fn fail_flow(&mut self, flow: Flow, failure: &TransportFailure) {
+        let now = now();
+        let clients: Vec<TransactionKey> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.flow == flow)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in clients {
+            if let Some(client) = self.clients.get_mut(&key) {
+                client.txn.handle_transport_error(failure.clone(), now);
+            }
+            self.drain_client(&key);
+        }
+        let servers: Vec<TransactionKey> = self
+            .servers
+            .iter()
+            .filter(|(_, s)| s.flow == flow)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in servers {
+            if let Some(server) = self.servers.get_mut(&key) {
+                server.txn.handle_transport_error(failure.clone(), now);
+            }
+            self.drain_server(&key);
+        }
+    }
+}
