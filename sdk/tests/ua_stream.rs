@@ -215,6 +215,38 @@ async fn a_two_mebibyte_header_closes_the_connection_and_fails_the_transaction()
     }
 }
 
+/// Issue 17 item 1: a final response announcing `Content-Length:
+/// 9999999999` and sending no body. Skipping the announced length left the
+/// connection in use and deaf (every later response on it dropped); it is a
+/// framing error: the connection closes, the transaction fails, the next
+/// request opens a new connection and is answered.
+#[tokio::test]
+async fn a_content_length_over_the_limit_closes_the_connection_and_the_next_request_reconnects() {
+    for tls in [false, true] {
+        let run = fails_then_recovers(tls, async |mut conn, invite| {
+            let bogus = String::from_utf8(response(&invite, "504 Server time-out", ""))
+                .unwrap()
+                .replace("Content-Length: 0\r\n", "Content-Length: 9999999999\r\n");
+            conn.send(bogus.as_bytes()).await;
+            // Kept open: on it the driver must not wait for 10 GB.
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                drop(conn);
+            });
+            None
+        });
+        // Bounded: on the deaf connection the second request never arrives.
+        let failure = tokio::time::timeout(Duration::from_secs(4), run)
+            .await
+            .unwrap_or_else(|_| panic!("tls {tls}: the next request was never answered"));
+        assert_eq!(
+            failure.kind,
+            TransportFailureKind::Framing,
+            "tls {tls}: {failure:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_final_response_with_a_non_utf8_byte_fails_the_transaction() {
     for tls in [false, true] {

@@ -130,71 +130,138 @@ pub enum Framed {
 
 /// Frames the message at the start of a stream buffer (TCP, TLS). Does not
 /// modify `buf`; the caller drops what the result says was consumed.
+///
+/// A reader that calls this again each time more bytes arrive re-scans the
+/// whole buffer each time; [`StreamScan::frame`] resumes where it stopped.
 pub fn frame_stream(buf: &[u8], limits: &FramingLimits) -> Framed {
-    match leading_line_breaks(buf) {
-        (0, LineBreaks::Bad) => {
-            return Framed::Error {
-                error: FrameError::BadStartLine,
-                skip: None,
-            }
+    StreamScan::default().frame(buf, limits)
+}
+
+/// How far [`StreamScan::frame`] got in a stream buffer that has only grown
+/// since: a reader keeps one per connection, so that a message trickling in
+/// (a 120 KB header one byte per segment) is scanned once, not once per read.
+#[derive(Debug, Clone, Default)]
+pub struct StreamScan {
+    /// Bytes at the start of the buffer already searched for the empty line
+    /// that ends the header section, without finding it.
+    searched: usize,
+    /// The header section, once found, and its `Content-Length`: only the
+    /// body is awaited.
+    head: Option<(HeadEnd, u64)>,
+    /// Bytes looked at so far (what the tests bound).
+    #[cfg(test)]
+    examined: usize,
+}
+
+impl StreamScan {
+    /// [`frame_stream`], resumed: `buf` must be the buffer of the previous
+    /// call with bytes appended, if that call returned [`Framed::Incomplete`];
+    /// after any other result the caller drops bytes and the scan starts
+    /// over (this resets itself).
+    pub fn frame(&mut self, buf: &[u8], limits: &FramingLimits) -> Framed {
+        let framed = self.frame_inner(buf, limits);
+        if !matches!(framed, Framed::Incomplete) {
+            *self = StreamScan {
+                #[cfg(test)]
+                examined: self.examined,
+                ..StreamScan::default()
+            };
         }
-        (0, LineBreaks::End) => return Framed::Incomplete,
-        (0, LineBreaks::Stopped) => {}
-        (consumed, _) => return Framed::KeepAlive { consumed },
+        framed
     }
-    let Some(head) = find_head_end(buf, limits.max_header_bytes) else {
-        return if buf.len() >= limits.max_header_bytes {
-            Framed::Error {
-                error: FrameError::HeaderTooLarge {
-                    limit: limits.max_header_bytes,
+
+    fn frame_inner(&mut self, buf: &[u8], limits: &FramingLimits) -> Framed {
+        let (head, length) = match self.head {
+            Some(found) => found,
+            None => match self.find_head(buf, limits) {
+                Ok(found) => found,
+                Err(framed) => return framed,
+            },
+        };
+        let total = usize::try_from(length)
+            .ok()
+            .and_then(|l| l.checked_add(head.head_end));
+        if length > limits.max_body_bytes as u64 {
+            // Not skipped: a peer that announces more than the limit may never
+            // send it, and skipping would deafen the connection for the
+            // announced length (issue: 9,999,999,999 bytes of nothing). The
+            // connection is closed, what was on it fails, the next request
+            // opens a new one.
+            return Framed::Error {
+                error: FrameError::BodyTooLarge {
+                    length,
+                    limit: limits.max_body_bytes,
                 },
                 skip: None,
-            }
-        } else {
-            Framed::Incomplete
-        };
-    };
-    let length = match content_length(buf.get(..head.lines_end).unwrap_or_default()) {
-        Ok(Some(length)) => length,
-        Ok(None) => {
+            };
+        }
+        let Some(total) = total else {
+            // Unreachable while max_body_bytes is a usize, kept for safety.
             return Framed::Error {
+                error: FrameError::BadContentLength,
+                skip: None,
+            };
+        };
+        let Some(wire) = buf.get(..total) else {
+            self.head = Some((head, length));
+            return Framed::Incomplete;
+        };
+        match SipMessage::from_wire(wire, head) {
+            Ok(message) => Framed::Message {
+                message,
+                consumed: total,
+            },
+            Err(error) => Framed::Error {
+                error,
+                skip: Some(total),
+            },
+        }
+    }
+
+    /// The header section and its `Content-Length`, or what to return now.
+    fn find_head(&mut self, buf: &[u8], limits: &FramingLimits) -> Result<(HeadEnd, u64), Framed> {
+        match leading_line_breaks(buf) {
+            (0, LineBreaks::Bad) => {
+                return Err(Framed::Error {
+                    error: FrameError::BadStartLine,
+                    skip: None,
+                })
+            }
+            (0, LineBreaks::End) => return Err(Framed::Incomplete),
+            (0, LineBreaks::Stopped) => {}
+            (consumed, _) => return Err(Framed::KeepAlive { consumed }),
+        }
+        // The last bytes searched may be the start of the empty line.
+        let from = self.searched.saturating_sub(3);
+        #[cfg(test)]
+        {
+            self.examined += buf.len().min(limits.max_header_bytes).saturating_sub(from);
+        }
+        let Some(head) = find_head_end(buf, limits.max_header_bytes, from) else {
+            return Err(if buf.len() >= limits.max_header_bytes {
+                Framed::Error {
+                    error: FrameError::HeaderTooLarge {
+                        limit: limits.max_header_bytes,
+                    },
+                    skip: None,
+                }
+            } else {
+                self.searched = buf.len();
+                Framed::Incomplete
+            });
+        };
+        #[cfg(test)]
+        {
+            self.examined += head.lines_end;
+        }
+        match content_length(buf.get(..head.lines_end).unwrap_or_default()) {
+            Ok(Some(length)) => Ok((head, length)),
+            Ok(None) => Err(Framed::Error {
                 error: FrameError::MissingContentLength,
                 skip: None,
-            }
+            }),
+            Err(error) => Err(Framed::Error { error, skip: None }),
         }
-        Err(error) => return Framed::Error { error, skip: None },
-    };
-    let total = usize::try_from(length)
-        .ok()
-        .and_then(|l| l.checked_add(head.head_end));
-    if length > limits.max_body_bytes as u64 {
-        return Framed::Error {
-            error: FrameError::BodyTooLarge {
-                length,
-                limit: limits.max_body_bytes,
-            },
-            skip: total,
-        };
-    }
-    let Some(total) = total else {
-        // Unreachable while max_body_bytes is a usize, kept for safety.
-        return Framed::Error {
-            error: FrameError::BadContentLength,
-            skip: None,
-        };
-    };
-    let Some(wire) = buf.get(..total) else {
-        return Framed::Incomplete;
-    };
-    match SipMessage::from_wire(wire, head) {
-        Ok(message) => Framed::Message {
-            message,
-            consumed: total,
-        },
-        Err(error) => Framed::Error {
-            error,
-            skip: Some(total),
-        },
     }
 }
 
@@ -212,7 +279,7 @@ pub fn parse_datagram(buf: &[u8], limits: &FramingLimits) -> Result<SipMessage, 
         }
     }
     let rest = buf.get(start..).unwrap_or_default();
-    let Some(head) = find_head_end(rest, limits.max_header_bytes) else {
+    let Some(head) = find_head_end(rest, limits.max_header_bytes, 0) else {
         return Err(if rest.len() >= limits.max_header_bytes {
             FrameError::HeaderTooLarge {
                 limit: limits.max_header_bytes,
@@ -258,11 +325,12 @@ pub(super) struct HeadEnd {
     pub(super) head_end: usize,
 }
 
-/// Finds the first empty line within the first `max` bytes. Line breaks are
-/// CRLF or a bare LF (lenient, as ezk is); a bare CR never ends a line.
-fn find_head_end(buf: &[u8], max: usize) -> Option<HeadEnd> {
+/// Finds the first empty line within the first `max` bytes, searching from
+/// `from` (bytes before it are known not to hold one). Line breaks are CRLF
+/// or a bare LF (lenient, as ezk is); a bare CR never ends a line.
+fn find_head_end(buf: &[u8], max: usize, from: usize) -> Option<HeadEnd> {
     let window = buf.get(..max.min(buf.len()))?;
-    let mut from = 0;
+    let mut from = from;
     while let Some(i) = window
         .get(from..)
         .and_then(|w| w.iter().position(|&b| b == b'\n'))
@@ -613,10 +681,11 @@ appName=\"OutboundRouting\""
             length: 3,
             limit: 2,
         };
-        // Reported as soon as the header section is there, with the extent to skip.
+        // Reported as soon as the header section is there; on a stream it
+        // cannot be skipped (the body may never come): the connection closes.
         assert_eq!(
             stream_error(frame_stream(&text.as_bytes()[..text.len() - 3], &over)),
-            (too_large.clone(), Some(text.len()))
+            (too_large.clone(), None)
         );
         assert_eq!(
             parse_datagram(text.as_bytes(), &over).err(),
@@ -769,9 +838,11 @@ appName=\"OutboundRouting\""
         assert_eq!(only_start.headers.iter().count(), 0);
     }
 
-    /// Feeds `chunks` to a receive buffer the way a transport would and
-    /// returns what came out: printed messages, keep-alive bytes, errors.
+    /// Feeds `chunks` to a receive buffer the way a transport would (one
+    /// [`StreamScan`] resumed across reads) and returns what came out:
+    /// printed messages, keep-alive bytes, errors.
     fn drive(chunks: &[&[u8]], limits: &FramingLimits) -> (Vec<Vec<u8>>, usize, Vec<FrameError>) {
+        let mut scan = StreamScan::default();
         let mut buf: Vec<u8> = Vec::new();
         let mut to_discard = 0usize;
         let (mut messages, mut keep_alive, mut errors) = (Vec::new(), 0, Vec::new());
@@ -780,7 +851,7 @@ appName=\"OutboundRouting\""
             to_discard -= drop_now;
             buf.extend_from_slice(&chunk[drop_now..]);
             loop {
-                match frame_stream(&buf, limits) {
+                match scan.frame(&buf, limits) {
                     Framed::Incomplete => break,
                     Framed::KeepAlive { consumed } => {
                         keep_alive += consumed;
@@ -827,22 +898,13 @@ appName=\"OutboundRouting\""
     fn back_to_back_messages_survive_every_split() {
         let limits = FramingLimits {
             max_header_bytes: 4096,
-            max_body_bytes: 16,
+            max_body_bytes: 20,
         };
         let buf = back_to_back();
         let whole = drive(&[&buf], &limits);
-        assert_eq!(whole.0.len(), 3, "101, MESSAGE and 504");
+        assert_eq!(whole.0.len(), 4, "101, MESSAGE, 200 and 504");
         assert_eq!(whole.1, 7);
-        assert_eq!(
-            whole.2,
-            vec![
-                FrameError::NotUtf8,
-                FrameError::BodyTooLarge {
-                    length: 20,
-                    limit: 16
-                }
-            ]
-        );
+        assert_eq!(whole.2, vec![FrameError::NotUtf8]);
         let reparsed: Vec<Option<u16>> = whole
             .0
             .iter()
@@ -853,7 +915,7 @@ appName=\"OutboundRouting\""
                     .map(|s| s.0)
             })
             .collect();
-        assert_eq!(reparsed, vec![Some(101), None, Some(504)]);
+        assert_eq!(reparsed, vec![Some(101), None, Some(200), Some(504)]);
 
         for k in 0..=buf.len() {
             assert_eq!(
@@ -866,6 +928,64 @@ appName=\"OutboundRouting\""
         assert_eq!(drive(&bytes, &limits), whole, "byte by byte");
         let threes: Vec<&[u8]> = buf.chunks(3).collect();
         assert_eq!(drive(&threes, &limits), whole, "three at a time");
+    }
+
+    /// Issue 17 item 1: `Content-Length: 9999999999` and no body. Skipping
+    /// it would swallow every later message on the connection (the report's
+    /// 200); it is a framing error that closes the stream instead.
+    #[test]
+    fn a_content_length_over_the_limit_closes_the_stream() {
+        let mut buf = b"SIP/2.0 200 OK\r\nContent-Length: 9999999999\r\n\r\n".to_vec();
+        buf.extend_from_slice(TIMEOUT_504.as_bytes());
+        let (messages, _, errors) = drive(&[&buf], &limits());
+        assert!(messages.is_empty());
+        assert_eq!(
+            errors,
+            vec![FrameError::BodyTooLarge {
+                length: 9_999_999_999,
+                limit: limits().max_body_bytes
+            }]
+        );
+        assert!(matches!(
+            frame_stream(&buf, &limits()),
+            Framed::Error { skip: None, .. }
+        ));
+    }
+
+    /// Issue 17 item 8: a 120 KB header section trickling in one byte per
+    /// read, then its body one byte per read, is looked at about once — not
+    /// once per read (quadratic: 7 GB of scanning for this message).
+    #[test]
+    fn a_trickled_message_is_scanned_once() {
+        let mut text = String::from("SIP/2.0 200 OK\r\n");
+        while text.len() < 120 * 1024 {
+            text.push_str("X-Filler: 0123456789012345678901234567890123456789\r\n");
+        }
+        text.push_str("Content-Length: 2000\r\n\r\n");
+        text.push_str(&"b".repeat(2000));
+        let limits = FramingLimits {
+            max_header_bytes: 128 * 1024,
+            max_body_bytes: 4096,
+        };
+        let mut scan = StreamScan::default();
+        let mut framed = 0;
+        for end in 1..=text.len() {
+            match scan.frame(&text.as_bytes()[..end], &limits) {
+                Framed::Incomplete => {}
+                Framed::Message { consumed, .. } => {
+                    assert_eq!(end, text.len());
+                    framed = consumed;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(framed, text.len());
+        assert!(
+            scan.examined < 6 * text.len(),
+            "{} bytes looked at for a {}-byte message",
+            scan.examined,
+            text.len()
+        );
     }
 
     #[test]
