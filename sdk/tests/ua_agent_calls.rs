@@ -304,6 +304,58 @@ async fn cancel_waits_for_a_provisional_then_cancels() {
     drop(ua);
 }
 
+/// Issue 17 item 2: a server that rings (180) and never sends a final
+/// response. The INVITE transaction has no timer once a provisional came, so
+/// the call waited forever; the ring timeout cancels it, and the call fails
+/// with `NoAnswer`, told as `Failed`, not reported.
+#[tokio::test]
+async fn a_call_ringing_forever_is_cancelled_at_the_ring_timeout() {
+    let mut server = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = UserAgent::builder("sip:alice@contoso.com", server.target())
+        .timers(fast_timers())
+        .ring_timeout(Duration::from_millis(300))
+        .build()
+        .await
+        .unwrap();
+    let calling = tokio::spawn({
+        let ua = ua.clone();
+        async move {
+            ua.call("sip:bob@contoso.com", None, Mode::Voice, Action::Call)
+                .await
+        }
+    });
+    let invite = server.expect("INVITE").await;
+    server.reply(&invite, "180 Ringing", "").await;
+    let cancel = server.expect("CANCEL").await;
+    assert_eq!(branch(&cancel), branch(&invite));
+    server.reply(&cancel, "200 OK", "").await;
+    server.reply(&invite, "487 Request Terminated", "").await;
+    server.expect("ACK").await;
+    let failure = calling.await.unwrap().expect_err("not answered");
+    assert_eq!(
+        failure.kind,
+        FailureKind::Local(LocalFailure::NoAnswer(Duration::from_millis(300)))
+    );
+    assert!(failure.to_string().contains("no answer"), "{failure}");
+    let (failed, before) = until(&mut events, |e| matches!(e, UaEvent::Failed { .. })).await;
+    let UaEvent::Failed { failure, .. } = failed else {
+        unreachable!()
+    };
+    assert!(matches!(
+        failure.kind,
+        FailureKind::Local(LocalFailure::NoAnswer(_))
+    ));
+    assert!(before
+        .iter()
+        .any(|e| matches!(e, UaEvent::Progress { status, .. } if status.0 == 180)));
+    // Not reported: the server did nothing wrong that the record shows.
+    assert!(server
+        .next_within(Duration::from_millis(200))
+        .await
+        .is_none());
+    drop(ua);
+}
+
 #[tokio::test]
 async fn hangup_sends_bye_in_the_dialog() {
     let mut server = Server::bind(Kind::Tcp).await;

@@ -53,6 +53,7 @@ pub struct UserAgentBuilder {
     report_limits: ReportLimits,
     timers: TimerConfig,
     register_expires: Duration,
+    ring_timeout: Duration,
     user_agent: Option<String>,
     client_name: String,
 }
@@ -92,6 +93,7 @@ impl UserAgentBuilder {
             report_limits: ReportLimits::default(),
             timers: TimerConfig::default(),
             register_expires: Duration::from_secs(3600),
+            ring_timeout: Self::DEFAULT_RING_TIMEOUT,
             user_agent: Some(concat!("ocer/", env!("CARGO_PKG_VERSION")).to_owned()),
             client_name: "ocer".to_owned(),
         }
@@ -194,6 +196,22 @@ impl UserAgentBuilder {
         self
     }
 
+    /// How long an outgoing call may go unanswered after its INVITE is out:
+    /// then the user agent cancels it (RFC 3261 §9.1; the bound §13.3.1.1's
+    /// `Expires` gives the callee's side) and the call fails with
+    /// [`LocalFailure::NoAnswer`](super::LocalFailure::NoAnswer). A server
+    /// that sends `180 Ringing` and never a final response (or whose final
+    /// is lost) would otherwise keep the call pending forever: an INVITE
+    /// transaction has no timer once a provisional came. Default
+    /// [`DEFAULT_RING_TIMEOUT`](Self::DEFAULT_RING_TIMEOUT).
+    pub fn ring_timeout(mut self, timeout: Duration) -> Self {
+        self.ring_timeout = timeout;
+        self
+    }
+
+    /// The default ring timeout: 180 s, Lync's no-answer time.
+    pub const DEFAULT_RING_TIMEOUT: Duration = Duration::from_secs(180);
+
     /// The `User-Agent` header; default `ocer/<version>`. `None` sends none.
     pub fn user_agent(mut self, value: Option<String>) -> Self {
         self.user_agent = value;
@@ -257,6 +275,7 @@ impl UserAgentBuilder {
             transport: self.target.kind,
             user_agent: self.user_agent,
             register_expires: self.register_expires,
+            ring_timeout: self.ring_timeout,
             timers: self.timers,
             reporting: self.reporting,
             events: Mutex::new(Some(events_tx)),

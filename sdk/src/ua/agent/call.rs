@@ -11,6 +11,13 @@
 //! (§9.1) goes out as soon as a provisional response has come, never
 //! before; if no final response follows within 64·T1, the call counts as
 //! cancelled anyway. A 2xx that crosses the CANCEL is ACKed and hung up.
+//!
+//! The user agent cancels a call itself when it has not been answered within
+//! the ring timeout (default 180 s): a server that rings forever, or whose
+//! final response is lost, cannot keep a call pending forever (the INVITE
+//! transaction has no timer once a provisional came). The call then fails
+//! with [`LocalFailure::NoAnswer`], told as [`UaEvent::Failed`]; it is not
+//! reported (nothing failed on the server's side that the record shows).
 
 use std::sync::{Arc, Mutex, Weak};
 
@@ -333,6 +340,7 @@ pub(crate) async fn start(
         cancel_requested: false,
         cancel_sent: false,
         provisional_seen: false,
+        unanswered: None,
     };
     tokio::spawn(async move {
         let result = task.run(commands).await;
@@ -391,6 +399,9 @@ struct CallTask {
     cancel_requested: bool,
     cancel_sent: bool,
     provisional_seen: bool,
+    /// Set when the ring timeout fired: the CANCEL is the user agent's, and
+    /// the call ends as not answered.
+    unanswered: Option<std::time::Duration>,
 }
 
 impl CallTask {
@@ -399,6 +410,8 @@ impl CallTask {
         mut commands: mpsc::UnboundedReceiver<CallCommand>,
     ) -> Result<Call, Failure> {
         let mut cancel_deadline: Option<tokio::time::Instant> = None;
+        let ring_timeout = self.inner.ring_timeout;
+        let ring_deadline = tokio::time::Instant::now() + ring_timeout;
         let result = loop {
             let deadline = async {
                 match cancel_deadline {
@@ -406,6 +419,7 @@ impl CallTask {
                     None => std::future::pending().await,
                 }
             };
+            let ringing = !self.cancel_requested;
             tokio::select! {
                 next = next_response(&mut self.stream) => match next {
                     Ok(response) => {
@@ -416,6 +430,15 @@ impl CallTask {
                     Err(end) => break Err(self.failed(end)),
                 },
                 Some(CallCommand::Cancel) = commands.recv(), if !self.cancel_requested => {
+                    self.cancel_requested = true;
+                    self.send_cancel();
+                    cancel_deadline = Some(
+                        tokio::time::Instant::now() + self.inner.timers.transaction_timeout(),
+                    );
+                }
+                () = tokio::time::sleep_until(ring_deadline), if ringing => {
+                    tracing::info!(call_id = %self.invite.call_id, ?ring_timeout, "no answer; cancelling");
+                    self.unanswered = Some(ring_timeout);
                     self.cancel_requested = true;
                     self.send_cancel();
                     cancel_deadline = Some(
@@ -612,8 +635,21 @@ impl CallTask {
         failure
     }
 
-    /// The user cancelled: not an error to show or report.
+    /// The user cancelled (or the ring timeout did): not an error to report.
     fn cancelled(&mut self) -> Failure {
+        if let Some(after) = self.unanswered {
+            let failure = Failure {
+                record: Some(self.collector.record().clone()),
+                ..Failure::local(LocalFailure::NoAnswer(after))
+            };
+            self.inner.emit(UaEvent::Failed {
+                call_id: self.invite.call_id.clone(),
+                mode: self.mode,
+                action: self.action,
+                failure: failure.clone(),
+            });
+            return failure;
+        }
         tracing::info!(call_id = %self.invite.call_id, "call cancelled");
         self.inner.emit(UaEvent::Ended {
             call_id: self.invite.call_id.clone(),

@@ -43,6 +43,7 @@ impl Dialog {
             .header_values(&Name::CONTACT)
             .flat_map(split_values)
             .map(uri_in)
+            .map(without_headers)
             .find(|uri| parse_uri(uri).is_ok())
             .unwrap_or(target)
             .to_owned();
@@ -115,6 +116,20 @@ impl Dialog {
     }
 }
 
+/// `uri` without its headers component (`?X-Foo=bar`): RFC 3261 §19.1.5
+/// forbids them in a Request-URI, and §12.1.2 makes the Contact the remote
+/// target, so they come off before it is used. A `?` in the user part
+/// (allowed there, §25.1 `user-unreserved`) is not the start of headers.
+pub(crate) fn without_headers(uri: &str) -> &str {
+    let host_from = uri
+        .find('@')
+        .map_or_else(|| uri.find(':').map_or(0, |c| c + 1), |at| at + 1);
+    match uri.get(host_from..).and_then(|rest| rest.find('?')) {
+        Some(q) => uri.get(..host_from + q).unwrap_or(uri),
+        None => uri,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +180,37 @@ mod tests {
              To: <sip:alice@contoso.com>;tag=a1\r\nCall-ID: c1\r\nCSeq: 9 BYE\r\nContent-Length: 0\r\n\r\n",
         );
         assert!(!dialog.matches(&other));
+    }
+
+    /// Issue 17 item 10: a 2xx whose Contact carries URI headers. They are
+    /// not copied into the ACK's or the BYE's Request-URI (RFC 3261 §19.1.5).
+    #[test]
+    fn contact_uri_headers_stay_out_of_the_request_uri() {
+        let invite = parse(
+            "INVITE sip:bob@contoso.com SIP/2.0\r\nFrom: <sip:alice@contoso.com>;tag=a1\r\n\
+             To: <sip:bob@contoso.com>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+        );
+        let ok = parse(
+            "SIP/2.0 200 OK\r\nFrom: <sip:alice@contoso.com>;tag=a1\r\nTo: <sip:bob@contoso.com>;tag=b2\r\n\
+             Call-ID: c1\r\nCSeq: 1 INVITE\r\n\
+             Contact: <sip:bob@192.0.2.5:5061;transport=tls?X-Inject=evil&Subject=x>\r\n\
+             Content-Length: 0\r\n\r\n",
+        );
+        let mut dialog = Dialog::from_2xx(&invite, &ok, "sip:bob@contoso.com", 1);
+        let ack = dialog.ack(1).unwrap().to_string();
+        assert!(
+            ack.starts_with("ACK sip:bob@192.0.2.5:5061;transport=tls SIP/2.0\r\n"),
+            "{ack}"
+        );
+        let cseq = dialog.next_cseq();
+        let bye = dialog.request(Method::BYE, cseq).unwrap().to_string();
+        assert!(
+            bye.starts_with("BYE sip:bob@192.0.2.5:5061;transport=tls SIP/2.0\r\n"),
+            "{bye}"
+        );
+        assert!(!bye.contains("X-Inject"), "{bye}");
+        assert_eq!(without_headers("sip:a?b@host?h=1"), "sip:a?b@host");
+        assert_eq!(without_headers("sip:host;lr?h=1"), "sip:host;lr");
+        assert_eq!(without_headers("sips:host"), "sips:host");
     }
 }

@@ -60,6 +60,11 @@ pub enum LocalFailure {
     /// The user cancelled the call before it was answered.
     #[error("the call was cancelled")]
     Cancelled,
+    /// The call was not answered within the ring timeout
+    /// ([`UserAgentBuilder::ring_timeout`](super::UserAgentBuilder::ring_timeout)):
+    /// the user agent cancelled it.
+    #[error("no answer within {0:?}; the call was cancelled")]
+    NoAnswer(std::time::Duration),
     /// The user agent has shut down.
     #[error("the user agent has shut down")]
     ShutDown,

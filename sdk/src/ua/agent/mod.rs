@@ -170,6 +170,8 @@ pub(crate) struct Inner {
     pub(crate) transport: TransportKind,
     pub(crate) user_agent: Option<String>,
     pub(crate) register_expires: Duration,
+    /// How long a call may go unanswered before the user agent cancels it.
+    pub(crate) ring_timeout: Duration,
     pub(crate) timers: TimerConfig,
     pub(crate) reporting: bool,
     /// `None` after shutdown, which ends the app's event stream.
