@@ -392,3 +392,153 @@ async fn shutdown_ends_pending_transactions() {
         Err(ocer::ua::driver::DriverError::Stopped)
     ));
 }
+
+/// A driver toward `peer` whose connections hold at most 16 KiB the peer has
+/// not read.
+async fn small_queue_driver(
+    peer: &StreamPeer,
+) -> (ocer::ua::driver::Driver, ocer::ua::driver::IncomingRequests) {
+    let mut config = ocer::ua::driver::DriverConfig::new(peer.target());
+    config.timers = fast_timers();
+    config.transport.max_write_queue = 16 * 1024;
+    ocer::ua::driver::Driver::start(config).await.unwrap()
+}
+
+/// An OPTIONS from the server, numbered `n`, with a 4 KB `Via` (which its
+/// answer copies: 3,000 answers are 13 MB, thrice the kernel's buffers).
+fn server_options(n: usize) -> String {
+    let padding = "p".repeat(4096);
+    format!(
+        "OPTIONS sip:alice@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK-flood-{n};x={padding}\r\n\
+         From: <sip:pool.contoso.com>;tag=srv\r\n\
+         To: <sip:alice@contoso.com>\r\n\
+         Call-ID: flood-{n}\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+}
+
+/// Issue 17 item 3: a server floods requests and never reads the answers.
+/// The answers waiting for it are bounded (the rest dropped) instead of
+/// growing the client's memory without limit (337 MB at 500k OPTIONS).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_to_a_peer_that_reads_nothing_are_bounded() {
+    const FLOOD: usize = 3_000;
+    // A small receive buffer, so that the kernel holds few of the answers
+    // and what is held is the driver's.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(16).unwrap();
+    let target = Target::new(TransportKind::Tcp, listener.local_addr().unwrap());
+    let mut config = ocer::ua::driver::DriverConfig::new(target);
+    config.timers = fast_timers();
+    config.transport.max_write_queue = 16 * 1024;
+    let (driver, mut incoming) = ocer::ua::driver::Driver::start(config).await.unwrap();
+    let mut first = driver.send_request(request("OPTIONS", 0)).unwrap();
+    let (tcp, _) = listener.accept().await.unwrap();
+    let (mut read, mut write) = tokio::io::split(tcp);
+    let mut buf = bytes::BytesMut::new();
+    let options = loop {
+        tokio::io::AsyncReadExt::read_buf(&mut read, &mut buf)
+            .await
+            .unwrap();
+        if let ocer::sip::Framed::Message { message, consumed } =
+            ocer::sip::frame_stream(&buf, &ocer::sip::FramingLimits::default())
+        {
+            bytes::Buf::advance(&mut buf, consumed);
+            break message;
+        }
+    };
+    tokio::io::AsyncWriteExt::write_all(&mut write, &response(&options, "200 OK", ""))
+        .await
+        .unwrap();
+    assert_eq!(statuses(&collect(&mut first).await), [200]);
+
+    let flood = tokio::spawn(async move {
+        for n in 0..FLOOD {
+            tokio::io::AsyncWriteExt::write_all(&mut write, server_options(n).as_bytes())
+                .await
+                .unwrap();
+        }
+        write
+    });
+    // Every request reaches the app, which leaves it to the driver to answer.
+    for _ in 0..FLOOD {
+        let request = tokio::time::timeout(Duration::from_secs(30), incoming.recv())
+            .await
+            .expect("the flood reaches the app")
+            .expect("the driver runs");
+        drop(request);
+    }
+    let _write = flood.await.unwrap();
+    // A command after every answer: once it is answered, all were sent or dropped.
+    driver.local_addr().await.unwrap();
+
+    let mut answered = 0;
+    loop {
+        let read = tokio::time::timeout(
+            Duration::from_millis(500),
+            tokio::io::AsyncReadExt::read_buf(&mut read, &mut buf),
+        )
+        .await;
+        match read {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => break,
+        }
+        while let ocer::sip::Framed::Message { message, consumed } =
+            ocer::sip::frame_stream(&buf, &ocer::sip::FramingLimits::default())
+        {
+            bytes::Buf::advance(&mut buf, consumed);
+            if message.status().is_some_and(|s| s.0 == 200) {
+                answered += 1;
+            }
+        }
+    }
+    // The kernel's buffers (up to 4 MB on Linux) hold some; the driver held
+    // 8 KiB of them at most, and dropped the rest.
+    assert!(
+        answered < FLOOD / 2,
+        "{answered} of {FLOOD} answers were held for a peer that read nothing"
+    );
+    driver.shutdown().await;
+}
+
+/// Issue 17 item 3, the second bound: requests of the user agent's own that
+/// the peer does not read close the connection past the bound, and fail.
+#[tokio::test]
+async fn requests_to_a_peer_that_reads_nothing_close_the_connection() {
+    let peer = StreamPeer::bind(None).await;
+    let (driver, _incoming) = small_queue_driver(&peer).await;
+    let body = "x".repeat(8 * 1024);
+    let big = |n: usize| {
+        let text = format!(
+            "MESSAGE sip:bob@contoso.com SIP/2.0\r\n\
+             From: <sip:alice@contoso.com>;tag=a\r\nTo: <sip:bob@contoso.com>\r\n\
+             Call-ID: big-{n}\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        ocer::sip::SipMessage::parse(text.as_bytes(), &ocer::sip::FramingLimits::default()).unwrap()
+    };
+    let mut streams = vec![driver.send_request(big(0)).unwrap()];
+    let _conn = peer.accept().await; // accepted, never read
+    for n in 1..2000 {
+        streams.push(driver.send_request(big(n)).unwrap());
+    }
+    let mut closed = None;
+    for stream in &mut streams {
+        let events = tokio::time::timeout(LIMIT, collect(stream))
+            .await
+            .expect("each request ends");
+        if let [.., TransactionEvent::TransportError(f), TransactionEvent::Terminated] = &events[..]
+        {
+            closed = Some(f.clone());
+            break;
+        }
+    }
+    let failure = closed.expect("the connection closed on an unread queue");
+    assert!(failure.message.contains("read nothing"), "{failure}");
+    driver.shutdown().await;
+}

@@ -41,6 +41,15 @@ pub(super) enum Route {
     Connecting(ConnId),
 }
 
+/// What a message is, for a transport that must drop something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outgoing {
+    /// A request (or an ACK) of this user agent.
+    Request,
+    /// An answer to a request of the server's.
+    Response,
+}
+
 /// One kind of transport to the target: its sockets and connections.
 pub(super) trait Transport: Send {
     /// Which kind it is (for `Via` and the transactions' reliability).
@@ -51,8 +60,9 @@ pub(super) trait Transport: Send {
     fn route(&mut self, target: &Target) -> Route;
     /// The flow to `target` if one is usable now, without opening any.
     fn ready(&self, target: &Target) -> Option<Route>;
-    /// Queues or sends `bytes` on `flow`.
-    fn send(&mut self, flow: Flow, bytes: Bytes) -> Result<(), TransportFailure>;
+    /// Queues or sends `bytes` on `flow`. `Err(Overflow)` when the flow's
+    /// peer is not reading: the driver closes it.
+    fn send(&mut self, flow: Flow, bytes: Bytes, what: Outgoing) -> Result<(), SendError>;
     /// A connection this transport was opening is up: its local address.
     fn connected(&mut self, id: ConnId, stream: Established) -> io::Result<SocketAddr>;
     /// A connection ended (or failed to open); forget it.
@@ -208,12 +218,12 @@ impl Transport for Udp {
 
     /// A full send buffer drops the datagram (retransmission covers it); any
     /// other failure is returned.
-    fn send(&mut self, flow: Flow, bytes: Bytes) -> Result<(), TransportFailure> {
+    fn send(&mut self, flow: Flow, bytes: Bytes, _what: Outgoing) -> Result<(), SendError> {
         let Flow::Udp(peer) = flow else {
-            return Err(TransportFailure::new(
+            return Err(SendError::Failed(TransportFailure::new(
                 TransportFailureKind::Send,
                 "not a UDP flow",
-            ));
+            )));
         };
         match self.socket.send_to(&bytes, peer) {
             Ok(_) => Ok(()),
@@ -226,7 +236,7 @@ impl Transport for Udp {
                 if failure.kind == TransportFailureKind::Other {
                     failure.kind = TransportFailureKind::Send;
                 }
-                Err(failure)
+                Err(SendError::Failed(failure))
             }
         }
     }
@@ -313,25 +323,49 @@ impl Transport for Streams {
         }
     }
 
-    fn send(&mut self, flow: Flow, bytes: Bytes) -> Result<(), TransportFailure> {
+    /// Bounds what waits for a peer that does not read
+    /// ([`TransportConfig::max_write_queue`]): answers to the server's
+    /// requests go first, then the connection.
+    fn send(&mut self, flow: Flow, bytes: Bytes, what: Outgoing) -> Result<(), SendError> {
         let Flow::Stream(id) = flow else {
-            return Err(TransportFailure::new(
+            return Err(SendError::Failed(TransportFailure::new(
                 TransportFailureKind::Send,
                 "not a connection",
-            ));
+            )));
         };
-        match self.conns.get(&id) {
-            Some(Conn::Open(tasks)) => tasks.writer.send(bytes).map_err(|_| {
-                TransportFailure::new(
-                    TransportFailureKind::ConnectionClosed,
-                    "the connection is closing",
-                )
-            }),
-            _ => Err(TransportFailure::new(
+        let Some(Conn::Open(tasks)) = self.conns.get(&id) else {
+            return Err(SendError::Failed(TransportFailure::new(
                 TransportFailureKind::ConnectionClosed,
                 "the connection is closed",
-            )),
+            )));
+        };
+        let limit = self.config.max_write_queue;
+        let after = tasks.writer.queued().saturating_add(bytes.len());
+        if what == Outgoing::Response && after > limit / 2 {
+            tracing::debug!(
+                conn = id.0,
+                queued = after,
+                "the peer is not reading; answer dropped"
+            );
+            return Ok(());
         }
+        if after > limit {
+            tracing::warn!(
+                conn = id.0,
+                queued = after,
+                "the peer is not reading; closing"
+            );
+            return Err(SendError::Overflow(TransportFailure::new(
+                TransportFailureKind::Send,
+                format!("the peer read nothing of the last {after} bytes; connection closed"),
+            )));
+        }
+        tasks.writer.send(bytes).map_err(|()| {
+            SendError::Failed(TransportFailure::new(
+                TransportFailureKind::ConnectionClosed,
+                "the connection is closing",
+            ))
+        })
     }
 
     fn connected(&mut self, id: ConnId, stream: Established) -> io::Result<SocketAddr> {
@@ -383,6 +417,15 @@ impl Transport for Streams {
     }
 }
 
+/// Why a message was not sent.
+#[derive(Debug)]
+pub(super) enum SendError {
+    /// The send failed; the transaction that sent it fails.
+    Failed(TransportFailure),
+    /// The peer has not read what was queued: the connection must close.
+    Overflow(TransportFailure),
+}
+
 /// What waits for a connection being opened.
 #[derive(Default)]
 struct Waiting {
@@ -397,6 +440,8 @@ pub(super) struct Connections {
     target: Target,
     transport: Box<dyn Transport>,
     waiting: HashMap<ConnId, Waiting>,
+    /// Connections to close, found overflowing while sending.
+    overflowed: Vec<(ConnId, TransportFailure)>,
 }
 
 impl Connections {
@@ -411,6 +456,7 @@ impl Connections {
             target,
             transport,
             waiting: HashMap::new(),
+            overflowed: Vec::new(),
         })
     }
 
@@ -459,7 +505,21 @@ impl Connections {
                 "the connection is closed",
             ));
         }
-        self.transport.send(flow, bytes)
+        let what = if message.is_request() {
+            Outgoing::Request
+        } else {
+            Outgoing::Response
+        };
+        match self.transport.send(flow, bytes, what) {
+            Ok(()) => Ok(()),
+            Err(SendError::Failed(failure)) => Err(failure),
+            Err(SendError::Overflow(failure)) => {
+                if let Flow::Stream(id) = flow {
+                    self.overflowed.push((id, failure.clone()));
+                }
+                Err(failure)
+            }
+        }
     }
 
     pub(super) fn close_all(&mut self) {
@@ -576,6 +636,15 @@ impl State {
                 .events
                 .send(TransactionEvent::TransportError(failure.clone()));
             let _ = request.events.send(TransactionEvent::Terminated);
+        }
+    }
+
+    /// Closes the connections found overflowing (after the event or command
+    /// that overflowed them: closing fails transactions, which must not
+    /// happen while one is being drained).
+    pub(super) fn close_overflowed(&mut self) {
+        while let Some((id, failure)) = self.net.overflowed.pop() {
+            self.on_closed(id, failure);
         }
     }
 

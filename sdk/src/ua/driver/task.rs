@@ -162,6 +162,7 @@ impl State {
                 },
                 () = timer => self.on_timeout(),
             }
+            self.close_overflowed();
         };
         self.shut_down();
         if let Some(done) = done {

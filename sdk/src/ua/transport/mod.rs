@@ -160,6 +160,12 @@ pub struct TransportConfig {
     /// The local address the UDP socket binds. `None`: an ephemeral port on
     /// every interface of the target's address family.
     pub udp_bind: Option<SocketAddr>,
+    /// The most bytes queued for one TCP/TLS connection that the peer has
+    /// not read yet. Past half of it, answers to the server's requests are
+    /// dropped (a peer flooding requests and reading nothing cannot grow
+    /// the client's memory); past all of it, the connection is closed and
+    /// what was on it fails. Default 1 MiB.
+    pub max_write_queue: usize,
 }
 
 impl TransportConfig {
@@ -167,6 +173,8 @@ impl TransportConfig {
     pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(95);
     /// The default connect timeout.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(32);
+    /// The default write-queue bound per connection.
+    pub const DEFAULT_MAX_WRITE_QUEUE: usize = 1024 * 1024;
 }
 
 impl Default for TransportConfig {
@@ -177,6 +185,7 @@ impl Default for TransportConfig {
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             tls: None,
             udp_bind: None,
+            max_write_queue: Self::DEFAULT_MAX_WRITE_QUEUE,
         }
     }
 }
@@ -231,9 +240,50 @@ pub(crate) enum Event {
 }
 
 /// The sending side of an established connection: bytes queued here are
-/// written in order by the connection's writer task. Unbounded, so that the
-/// driver never waits on a slow peer.
-pub(crate) type StreamWriter = mpsc::UnboundedSender<Bytes>;
+/// written in order by the connection's writer task. The channel is
+/// unbounded, so that the driver never waits on a slow peer; the driver
+/// bounds it by the bytes it holds ([`StreamWriter::queued`]).
+#[derive(Debug, Clone)]
+pub(crate) struct StreamWriter {
+    queue: mpsc::UnboundedSender<Bytes>,
+    /// Bytes queued and not written yet (the writer task takes them off).
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl StreamWriter {
+    pub(crate) fn new() -> (
+        StreamWriter,
+        mpsc::UnboundedReceiver<Bytes>,
+        Arc<std::sync::atomic::AtomicUsize>,
+    ) {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        (
+            StreamWriter {
+                queue,
+                queued: Arc::clone(&queued),
+            },
+            receiver,
+            queued,
+        )
+    }
+
+    /// Queues `bytes`; `Err` if the writer has ended.
+    pub(crate) fn send(&self, bytes: Bytes) -> Result<(), ()> {
+        let len = bytes.len();
+        self.queued
+            .fetch_add(len, std::sync::atomic::Ordering::Relaxed);
+        self.queue.send(bytes).map_err(|_| {
+            self.queued
+                .fetch_sub(len, std::sync::atomic::Ordering::Relaxed);
+        })
+    }
+
+    /// Bytes queued and not yet written to the socket.
+    pub(crate) fn queued(&self) -> usize {
+        self.queued.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// A fresh `branch` parameter: the RFC 3261 §8.1.1.7 magic cookie and 128
 /// random bits.

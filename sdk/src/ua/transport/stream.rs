@@ -5,6 +5,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -168,9 +169,10 @@ where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (read, write) = tokio::io::split(stream);
-    let (writer, queue) = mpsc::unbounded_channel();
+    let (writer, queue, queued) = StreamWriter::new();
     let reader_task = tokio::spawn(read_loop(id, read, limits, events.clone())).abort_handle();
-    let writer_task = tokio::spawn(write_loop(id, write, queue, keep_alive, events)).abort_handle();
+    let writer_task =
+        tokio::spawn(write_loop(id, write, queue, queued, keep_alive, events)).abort_handle();
     StreamTasks {
         writer,
         local,
@@ -275,6 +277,7 @@ async fn write_loop<W>(
     id: ConnId,
     mut write: W,
     mut queue: mpsc::UnboundedReceiver<Bytes>,
+    queued: Arc<AtomicUsize>,
     keep_alive: Option<Duration>,
     events: mpsc::Sender<Event>,
 ) where
@@ -287,21 +290,26 @@ async fn write_loop<W>(
                 None => std::future::pending().await,
             }
         };
-        let bytes = tokio::select! {
+        let (bytes, queued_len) = tokio::select! {
             next = queue.recv() => match next {
-                Some(bytes) => bytes,
+                Some(bytes) => {
+                    let len = bytes.len();
+                    (bytes, len)
+                }
                 None => {
                     let _ = write.shutdown().await;
                     return;
                 }
             },
-            () = idle => Bytes::from_static(PING),
+            () = idle => (Bytes::from_static(PING), 0),
         };
         let written = async {
             write.write_all(&bytes).await?;
+            queued.fetch_sub(queued_len, Ordering::Relaxed);
             // Whatever else is queued goes out before the flush.
             while let Ok(more) = queue.try_recv() {
                 write.write_all(&more).await?;
+                queued.fetch_sub(more.len(), Ordering::Relaxed);
             }
             write.flush().await
         };
