@@ -259,3 +259,48 @@ async fn the_app_sees_server_requests_and_answers_them() {
     assert!(peer.next_within(Duration::from_millis(100)).await.is_none());
     driver.shutdown().await;
 }
+
+/// Issue 17 item 11: over UDP each server request held its transaction
+/// (request and answer) for Timer J, whatever its source, without bound. Past
+/// the bound requests are answered statelessly: a retransmission of the
+/// newest is answered again (a fresh To tag) instead of from a held
+/// transaction, while the oldest is still absorbed.
+#[tokio::test]
+async fn server_transactions_over_udp_are_bounded() {
+    const REQUESTS: usize = 300;
+    let peer = UdpPeer::bind().await;
+    let (driver, incoming) = driver(peer.target(), None).await;
+    drop(incoming);
+    let ua = driver_address(&peer, &driver).await;
+    let mut tags = Vec::new();
+    for n in 0..REQUESTS {
+        let branch = format!("z9hG4bK-many-{n}");
+        peer.socket
+            .send_to(&server_request("OPTIONS", &branch, false), ua)
+            .await
+            .unwrap();
+        let (answer, _) = peer.next().await;
+        tags.push(answer.header_value(&Name::TO).unwrap().to_owned());
+    }
+    let again = |n: usize| {
+        let peer = &peer;
+        async move {
+            peer.socket
+                .send_to(
+                    &server_request("OPTIONS", &format!("z9hG4bK-many-{n}"), false),
+                    ua,
+                )
+                .await
+                .unwrap();
+            let (answer, _) = peer.next().await;
+            answer.header_value(&Name::TO).unwrap().to_owned()
+        }
+    };
+    assert_eq!(again(0).await, tags[0], "the first is held and absorbed");
+    assert_ne!(
+        again(REQUESTS - 1).await,
+        tags[REQUESTS - 1],
+        "the last is past the bound: answered again, not held"
+    );
+    driver.shutdown().await;
+}

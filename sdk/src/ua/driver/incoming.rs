@@ -21,6 +21,14 @@ pub(super) struct Unanswered {
     pub(super) key: Option<TransactionKey>,
 }
 
+/// The most server transactions held at once. Over UDP each holds its
+/// request and answer for Timer J (64·T1, 32 s) to absorb retransmissions,
+/// so a flood of requests from any source would hold ~1 KB each for 32 s;
+/// past this many, requests are answered statelessly (a retransmission is
+/// answered again rather than absorbed). A user agent's server sends a
+/// handful at a time (BYE, NOTIFY, OPTIONS).
+pub(super) const MAX_SERVER_TRANSACTIONS: usize = 256;
+
 impl State {
     pub(super) fn on_request(&mut self, flow: Flow, request: SipMessage) {
         let now = now();
@@ -39,14 +47,22 @@ impl State {
             return;
         }
         let reliability = flow.reliability();
-        let key = match ServerTransaction::new(request.clone(), reliability, self.timers, now) {
+        let txn = if self.servers.len() < MAX_SERVER_TRANSACTIONS {
+            ServerTransaction::new(request.clone(), reliability, self.timers, now)
+                .map_err(|error| error.to_string())
+        } else {
+            Err(format!(
+                "{MAX_SERVER_TRANSACTIONS} server transactions held already"
+            ))
+        };
+        let key = match txn {
             Ok(txn) => {
                 let key = txn.key().clone();
                 self.servers.insert(key.clone(), Server { txn, flow });
                 Some(key)
             }
-            // INVITE, or a request too broken for a transaction: answered
-            // statelessly on the flow it came in on.
+            // INVITE, a request too broken for a transaction, or one too
+            // many: answered statelessly on the flow it came in on.
             Err(error) => {
                 tracing::debug!(%error, "incoming request without a server transaction");
                 None
