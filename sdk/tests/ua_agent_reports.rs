@@ -385,3 +385,75 @@ async fn a_queued_report_survives_a_restart_in_a_disk_outbox() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 17 item 4 (issue 10 item 5): a report larger than one UDP
+/// datagram, to a UDP target that also takes TCP on its port. RFC 3261
+/// §18.1.1 sends a request over 1,300 bytes over TCP: the whole ~85 KB
+/// report goes there, where over UDP every attempt failed (EMSGSIZE) and the
+/// report was dropped.
+#[tokio::test]
+async fn a_report_larger_than_a_datagram_goes_whole_over_tcp_to_the_udp_target() {
+    let mut server = Server::bind(Kind::Udp).await;
+    let tcp = tokio::net::TcpListener::bind(server.target().addr)
+        .await
+        .unwrap();
+    let (ua, mut events) = ua_on(&server).await;
+    register(&mut server, &ua).await;
+    let calling = tokio::spawn({
+        let ua = ua.clone();
+        async move {
+            ua.call("sip:bob@contoso.com", None, Mode::Voice, Action::Call)
+                .await
+        }
+    });
+    let invite = server.expect("INVITE").await;
+    let filler = "f".repeat(12_000);
+    for n in 0..6 {
+        let diag = format!(
+            "ms-diagnostics: 12006;reason=\"Trying next hop\";source=\"fe{n}.contoso.com\";Filler=\"{filler}\"\r\n"
+        );
+        server.reply(&invite, "101 Progress Report", &diag).await;
+    }
+    let diag = format!(
+        "ms-diagnostics: 1007;reason=\"Temporarily cannot route\";source=\"server.contoso.com\";Filler=\"{filler}\"\r\n"
+    );
+    server.reply(&invite, "504 Server time-out", &diag).await;
+    calling.await.unwrap().expect_err("504");
+
+    let (stream, _) = tokio::time::timeout(LIMIT, tcp.accept())
+        .await
+        .expect("the report comes over TCP")
+        .unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let mut buf = bytes::BytesMut::new();
+    let service = loop {
+        tokio::time::timeout(
+            LIMIT,
+            tokio::io::AsyncReadExt::read_buf(&mut read, &mut buf),
+        )
+        .await
+        .expect("the SERVICE in time")
+        .unwrap();
+        if let ocer::sip::Framed::Message { message, .. } =
+            ocer::sip::frame_stream(&buf, &ocer::sip::FramingLimits::default())
+        {
+            break message;
+        }
+    };
+    assert_eq!(
+        service.method().map(|m| m.to_string()).as_deref(),
+        Some("SERVICE")
+    );
+    assert!(
+        service.body.len() > ocer::ua::transport::MAX_DATAGRAM_PAYLOAD,
+        "{} bytes",
+        service.body.len()
+    );
+    assert_eq!(report_of(&service).progress_reports.len(), 6);
+    assert!(header(&service, "Via").unwrap().starts_with("SIP/2.0/TCP "));
+    let ok = response(&service, "200 OK", "", "");
+    tokio::io::AsyncWriteExt::write_all(&mut write, &ok)
+        .await
+        .unwrap();
+    until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+}

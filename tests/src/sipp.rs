@@ -128,6 +128,9 @@ pub struct SippConfig {
     /// More SIPp options, after the harness's own (for example `-nr`, so that
     /// a retransmitted request plays the scenario's next `recv`).
     pub extra_args: Vec<String>,
+    /// The port to listen on; `None` picks a free one. (A UDP and a TCP SIPp
+    /// on one port stand for one server reachable over both.)
+    pub port: Option<u16>,
 }
 
 impl SippConfig {
@@ -141,6 +144,7 @@ impl SippConfig {
             ready_limit: Duration::from_secs(10),
             bind_attempts: 5,
             extra_args: Vec::new(),
+            port: None,
         }
     }
 }
@@ -389,7 +393,10 @@ impl SippPeer {
         fs::write(path.join(SCENARIO_FILE), scenario.xml())
             .map_err(SippError::io("writing the SIPp scenario"))
             .map_err(fatal)?;
-        let port = free_port(config.transport).map_err(fatal)?;
+        let port = match config.port {
+            Some(port) => port,
+            None => free_port(config.transport).map_err(fatal)?,
+        };
         let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
         let output = |name: &str| {
             File::create(path.join(name))
@@ -572,13 +579,23 @@ pub(crate) fn whole_seconds(duration: Duration) -> u64 {
 /// A port of 127.0.0.1 free right now for `transport`, found by binding port 0
 /// and releasing it. Another process may take it before SIPp binds it;
 /// [`SippPeer::start`] then tries another.
-fn free_port(transport: Transport) -> Result<u16, SippError> {
+fn free_port(_transport: Transport) -> Result<u16, SippError> {
+    // Free for both: a client sends requests over 1,300 bytes to a UDP
+    // server's port over TCP (RFC 3261 §18.1.1), which must not reach a TCP
+    // SIPp of another test.
     let context = "finding a free port on 127.0.0.1";
-    let addr = match transport {
-        Transport::Tcp => TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()),
-        Transport::Udp => UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|s| s.local_addr()),
-    };
-    addr.map(|a| a.port()).map_err(SippError::io(context))
+    let mut last = None;
+    for _ in 0..20 {
+        let tcp = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(SippError::io(context))?;
+        let port = tcp.local_addr().map_err(SippError::io(context))?.port();
+        match UdpSocket::bind((Ipv4Addr::LOCALHOST, port)) {
+            Ok(_) => return Ok(port),
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(SippError::io(context)(last.unwrap_or_else(|| {
+        std::io::Error::other("no port free for both TCP and UDP")
+    })))
 }
 
 /// Finds `sipp` on `PATH`.

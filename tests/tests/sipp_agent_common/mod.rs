@@ -108,6 +108,11 @@ impl Server {
         }
     }
 
+    /// Where the user agent sends (SIPp, or stunnel in front of it).
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
     /// A user agent for [`AOR`] aimed at this server, with the tests'
     /// timers and retry policy, configured further by `configure`.
     pub async fn agent(

@@ -78,8 +78,11 @@ pub enum TransportFailureKind {
     /// The peer sent bytes that cannot be framed as SIP messages, so the
     /// connection had to be closed (see `sip::framing`).
     Framing,
-    /// The request could not be sent (for example, too large for a datagram).
+    /// The request could not be sent.
     Send,
+    /// The message is larger than one UDP datagram can carry, and no
+    /// connection-oriented transport to the target could take it.
+    TooLarge,
     /// Name resolution failed.
     Resolve,
     /// Anything else.
@@ -99,6 +102,7 @@ impl TransportFailureKind {
             Self::Certificate => "certificate rejected",
             Self::Framing => "unframeable data",
             Self::Send => "send failed",
+            Self::TooLarge => "too large for a datagram",
             Self::Resolve => "name resolution failed",
             Self::Other => "transport failure",
         }

@@ -19,7 +19,11 @@
 //! - 503 with Retry-After: no report goes out before it has passed;
 //! - a first 401/407: the challenge is answered and the report sent again
 //!   at once (same Call-ID, CSeq one higher);
-//! - anything else transient: exponential backoff with jitter.
+//! - anything else transient: exponential backoff with jitter;
+//! - too large for a UDP datagram (the target is UDP and TCP to it failed,
+//!   RFC 3261 §18.1.1): sent again at once, cut by the §2.2.2 cut order
+//!   ([`encode`](crate::report::encode)) to fit one datagram; a report whose
+//!   required parts alone do not fit is dropped ([`UaEvent::ReportDropped`]).
 //!
 //! The outbox's file operations run on tokio's blocking pool.
 
@@ -37,12 +41,13 @@ use super::request::{new_call_id, new_tag};
 use super::Inner;
 use crate::report::client_errors::ClientError;
 use crate::report::{
-    service_request, DiscardReason, ErrorReport, Outcome, ReportLimits, ReportRetry, RetryPolicy,
-    ServiceParts, SessionGate, SuspendReason, Verdict,
+    encode, service_request, DiscardReason, ErrorReport, Outcome, ReportLimits, ReportRetry,
+    RetryPolicy, ServiceParts, SessionGate, SuspendReason, Verdict,
 };
-use crate::sip::StatusCode;
+use crate::sip::{StatusCode, TransportFailureKind};
 use crate::ua::outbox::{submit, BeforeReport, Outbox, Removal, ReportId, Submitted};
 use crate::ua::transport::random_u64;
+use crate::ua::transport::MAX_DATAGRAM_PAYLOAD;
 
 /// An error the app detected itself, to report (MS-OCER §7.26).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +141,9 @@ struct Pending {
     service_tag: String,
     cseq: u32,
     auth: Option<DigestAuthenticator>,
+    /// The most body bytes that fit one UDP datagram beside the SERVICE's
+    /// headers, once a send was refused as too large for one.
+    datagram_body: Option<usize>,
 }
 
 impl Pending {
@@ -147,6 +155,7 @@ impl Pending {
             service_tag: new_tag(),
             cseq: 1,
             auth: None,
+            datagram_body: None,
         }
     }
 
@@ -354,9 +363,25 @@ impl Reporter {
         }) else {
             return;
         };
-        let Some(body) = store.outbox.get(id).map(|r| r.body.clone()) else {
+        let Some(mut body) = store.outbox.get(id).map(|r| r.body.clone()) else {
             return;
         };
+        if let Some(budget) = self.reports.get(&id).and_then(|p| p.datagram_body) {
+            match cut_to(&body, budget, self.config.limits) {
+                Ok(Some(cut)) => body = cut,
+                Ok(None) => {}
+                Err(why) => {
+                    let reason = DiscardReason::TooLarge;
+                    self.remove(id, Removal::Discarded(reason)).await;
+                    tracing::info!(report_id = %report_id(id), %why, "report dropped");
+                    self.emit(UaEvent::ReportDropped {
+                        report_id: report_id(id),
+                        why,
+                    });
+                    return;
+                }
+            }
+        }
         let Some(inner) = self.inner.upgrade() else {
             return;
         };
@@ -420,6 +445,23 @@ impl Reporter {
                 None
             }
         };
+        if let Some(Exchanged {
+            request,
+            end: End::Transport(failure),
+            ..
+        }) = &exchanged
+        {
+            if failure.kind == TransportFailureKind::TooLarge && pending.datagram_body.is_none() {
+                // Not a transient failure: the same bytes would fail again.
+                let headers = request.to_bytes().len().saturating_sub(request.body.len());
+                // Room for the Via and credentials of the next attempt.
+                let budget = MAX_DATAGRAM_PAYLOAD.saturating_sub(headers + 512);
+                tracing::info!(report_id = %report_id(id), budget, "report cut to fit a UDP datagram");
+                pending.datagram_body = Some(budget);
+                pending.not_before = None;
+                return;
+            }
+        }
         let record = exchanged.as_ref().map(Exchanged::record);
         let outcome = match (&exchanged, &record) {
             (Some(e), Some(r)) => match (&e.end, &r.final_response) {
@@ -503,6 +545,33 @@ impl Reporter {
 }
 
 /// Why a report was dropped, for people.
+/// `body` re-encoded within `max_body_bytes` by the §2.2.2 cut order, if it
+/// is longer; `Err` says why it cannot be.
+fn cut_to(
+    body: &str,
+    max_body_bytes: usize,
+    limits: ReportLimits,
+) -> Result<Option<String>, String> {
+    if body.len() <= max_body_bytes {
+        return Ok(None);
+    }
+    let report = ErrorReport::parse(body.as_bytes())
+        .map_err(|error| format!("too large for a UDP datagram and not re-readable: {error}"))?;
+    let limits = ReportLimits {
+        max_body_bytes,
+        ..limits
+    };
+    match encode(report, &limits) {
+        Ok(encoded) => {
+            tracing::info!(cuts = ?encoded.cuts, "report cut to fit a UDP datagram");
+            Ok(Some(encoded.body))
+        }
+        Err(error) => Err(format!(
+            "does not fit a UDP datagram and TCP to the server failed: {error}"
+        )),
+    }
+}
+
 fn discard_reason(reason: DiscardReason) -> String {
     match reason {
         DiscardReason::TooLarge => {

@@ -7,7 +7,12 @@
 //! the kind. A new transport (WebSocket, RFC 7118) is a new factory here.
 //!
 //! [`Connections`] is the driver's side of it: the target, the transport,
-//! and the requests and callers waiting for a connection being opened.
+//! and the requests and callers waiting for a connection being opened. For a
+//! UDP target it also holds a TCP transport to the same address: RFC 3261
+//! §18.1.1 sends a request larger than 1,300 bytes over TCP; if that
+//! connection cannot be opened the request goes over UDP after all (and
+//! fails with [`TransportFailureKind::TooLarge`] if it does not fit a
+//! datagram, rather than being retransmitted in vain).
 //! Trying a list of targets in order on transport failure (RFC 3263 §4.3)
 //! belongs in [`Connections::target`] and [`State::on_closed`], where a
 //! failed connection attempt is seen with the requests that waited for it.
@@ -16,20 +21,25 @@ use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use super::task::{set_via, AddrReply, PendingRequest, State};
+use super::task::{now, set_via, AddrReply, PendingRequest, State};
 use super::DriverError;
 use crate::report::finalize_request;
 use crate::sip::{SipMessage, TransactionEvent, TransportFailure, TransportFailureKind};
 use crate::ua::transport::{
     connect, spawn_stream_tasks, spawn_udp_reader, tls, ConnId, Established, Event, Flow,
-    StreamTasks, Target, TransportConfig, TransportKind,
+    StreamTasks, Target, TransportConfig, TransportKind, MAX_DATAGRAM_PAYLOAD, UDP_REQUEST_LIMIT,
 };
+
+/// How long large requests to a UDP target go straight over UDP after a TCP
+/// connection to it could not be opened (rather than each trying again).
+const TCP_REFUSED_HOLD: Duration = Duration::from_secs(60);
 
 /// Where a new request goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +235,17 @@ impl Transport for Udp {
                 "not a UDP flow",
             )));
         };
+        if bytes.len() > MAX_DATAGRAM_PAYLOAD {
+            // Known before the system says EMSGSIZE, and final: every
+            // retransmission would fail the same way.
+            return Err(SendError::Failed(TransportFailure::new(
+                TransportFailureKind::TooLarge,
+                format!(
+                    "{} bytes do not fit one UDP datagram ({MAX_DATAGRAM_PAYLOAD} at most)",
+                    bytes.len()
+                ),
+            )));
+        }
         match self.socket.send_to(&bytes, peer) {
             Ok(_) => Ok(()),
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
@@ -426,6 +447,13 @@ pub(super) enum SendError {
     Overflow(TransportFailure),
 }
 
+/// TCP beside a UDP target, for requests too large for UDP.
+struct Large {
+    tcp: Box<dyn Transport>,
+    /// Until when large requests go over UDP: a TCP connection failed to open.
+    refused_until: Option<Instant>,
+}
+
 /// What waits for a connection being opened.
 #[derive(Default)]
 struct Waiting {
@@ -439,6 +467,8 @@ struct Waiting {
 pub(super) struct Connections {
     target: Target,
     transport: Box<dyn Transport>,
+    /// For a UDP target: TCP to the same address, for large requests.
+    large: Option<Large>,
     waiting: HashMap<ConnId, Waiting>,
     /// Connections to close, found overflowing while sending.
     overflowed: Vec<(ConnId, TransportFailure)>,
@@ -451,10 +481,18 @@ impl Connections {
         config: &TransportConfig,
         events: mpsc::Sender<Event>,
     ) -> Result<Connections, DriverError> {
-        let transport = factory(target.kind).create(&target, config, events)?;
+        let transport = factory(target.kind).create(&target, config, events.clone())?;
+        let large = match target.kind {
+            TransportKind::Udp => Some(Large {
+                tcp: factory(TransportKind::Tcp).create(&target, config, events)?,
+                refused_until: None,
+            }),
+            _ => None,
+        };
         Ok(Connections {
             target,
             transport,
+            large,
             waiting: HashMap::new(),
             overflowed: Vec::new(),
         })
@@ -466,9 +504,39 @@ impl Connections {
         &self.target
     }
 
+    /// The transport that carries `flow`.
+    fn owner(&mut self, flow: Flow) -> Option<&mut Box<dyn Transport>> {
+        if self.transport.owns(flow) {
+            return Some(&mut self.transport);
+        }
+        self.large
+            .as_mut()
+            .map(|large| &mut large.tcp)
+            .filter(|tcp| tcp.owns(flow))
+    }
+
     /// The kind of the transport that carries `flow`.
-    pub(super) fn kind_of(&self, _flow: Flow) -> TransportKind {
-        self.transport.kind()
+    pub(super) fn kind_of(&self, flow: Flow) -> TransportKind {
+        match &self.large {
+            Some(large) if large.tcp.owns(flow) => large.tcp.kind(),
+            _ => self.transport.kind(),
+        }
+    }
+
+    /// Where a new request goes: for a UDP target, a request over
+    /// [`UDP_REQUEST_LIMIT`] goes over TCP (RFC 3261 §18.1.1) unless a TCP
+    /// connection to the target failed to open within
+    /// [`TCP_REFUSED_HOLD`]; anything else on the target's transport.
+    fn route(&mut self, request: &SipMessage) -> Route {
+        if let Some(large) = &mut self.large {
+            // The driver's Via and Max-Forwards are still to come.
+            let size = request.to_bytes().len() + 120;
+            let refused = large.refused_until.is_some_and(|until| until > now());
+            if size > UDP_REQUEST_LIMIT && !refused {
+                return large.tcp.route(&self.target);
+            }
+        }
+        self.transport.route(&self.target)
     }
 
     /// The flow a request would take now, without opening a connection.
@@ -499,18 +567,18 @@ impl Connections {
         } else {
             Bytes::from(message.to_bytes())
         };
-        if !self.transport.owns(flow) {
-            return Err(TransportFailure::new(
-                TransportFailureKind::ConnectionClosed,
-                "the connection is closed",
-            ));
-        }
         let what = if message.is_request() {
             Outgoing::Request
         } else {
             Outgoing::Response
         };
-        match self.transport.send(flow, bytes, what) {
+        let Some(transport) = self.owner(flow) else {
+            return Err(TransportFailure::new(
+                TransportFailureKind::ConnectionClosed,
+                "the connection is closed",
+            ));
+        };
+        match transport.send(flow, bytes, what) {
             Ok(()) => Ok(()),
             Err(SendError::Failed(failure)) => Err(failure),
             Err(SendError::Overflow(failure)) => {
@@ -524,6 +592,9 @@ impl Connections {
 
     pub(super) fn close_all(&mut self) {
         self.transport.close_all();
+        if let Some(large) = &mut self.large {
+            large.tcp.close_all();
+        }
     }
 
     /// Takes every request and caller still waiting for a connection.
@@ -542,8 +613,7 @@ impl State {
     /// Starts a client transaction now (UDP, or an open connection), or
     /// queues it for the connection being opened.
     pub(super) fn send(&mut self, pending: PendingRequest) {
-        let target = self.net.target().clone();
-        match self.net.transport.route(&target) {
+        match self.net.route(&pending.request) {
             Route::Ready { flow, local } => self.start_client(pending, flow, local),
             Route::Connecting(id) => self
                 .net
@@ -592,7 +662,12 @@ impl State {
 
     pub(super) fn on_connected(&mut self, id: ConnId, stream: Established) {
         let waiting = self.net.waiting.remove(&id).unwrap_or_default();
-        match self.net.transport.connected(id, stream) {
+        let connected = match self.net.owner(Flow::Stream(id)) {
+            Some(transport) => transport.connected(id, stream),
+            // Given up on meanwhile (shutdown); dropping the stream closes it.
+            None => Err(io::Error::other("connection given up")),
+        };
+        match connected {
             Ok(local) => {
                 for reply in waiting.addr_replies {
                     let _ = reply.send(Ok(local));
@@ -614,8 +689,27 @@ impl State {
     /// A connection failed to open, or ended: what waited for it fails, and
     /// so does every transaction on it. The next request opens a new one.
     pub(super) fn on_closed(&mut self, id: ConnId, failure: TransportFailure) {
-        self.net.transport.closed(id);
+        let large = self
+            .net
+            .large
+            .as_ref()
+            .is_some_and(|large| large.tcp.owns(Flow::Stream(id)));
+        if let Some(transport) = self.net.owner(Flow::Stream(id)) {
+            transport.closed(id);
+        }
         if let Some(waiting) = self.net.waiting.remove(&id) {
+            if large {
+                // RFC 3261 §18.1.1: TCP to a UDP target refused: "the element
+                // SHOULD retry the request, using UDP".
+                tracing::info!(%failure, "no TCP to the UDP target; large requests go over UDP");
+                if let Some(large) = &mut self.net.large {
+                    large.refused_until = Some(now() + TCP_REFUSED_HOLD);
+                }
+                for request in waiting.requests {
+                    self.send(request);
+                }
+                return;
+            }
             for reply in waiting.addr_replies {
                 let _ = reply.send(Err(failure.clone()));
             }

@@ -190,6 +190,15 @@ impl Default for TransportConfig {
     }
 }
 
+/// The largest UDP payload over IPv4 (65,535 − 8 − 20): a message larger
+/// than this cannot be sent as one datagram.
+pub const MAX_DATAGRAM_PAYLOAD: usize = 65_507;
+
+/// RFC 3261 §18.1.1: a request larger than this (the path MTU being unknown)
+/// "MUST be sent using an RFC 2914 congestion controlled transport protocol,
+/// such as TCP" — to the same address, when the target is UDP.
+pub const UDP_REQUEST_LIMIT: usize = 1300;
+
 /// One TCP or TLS connection, numbered by the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct ConnId(pub(crate) u64);
