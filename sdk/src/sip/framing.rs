@@ -219,6 +219,9 @@ impl StreamScan {
     }
 
     /// The header section and its `Content-Length`, or what to return now.
+    // The `Err` is the result itself, returned at once; boxing it would add an
+    // allocation per keep-alive and per incomplete read.
+    #[allow(clippy::result_large_err)]
     fn find_head(&mut self, buf: &[u8], limits: &FramingLimits) -> Result<(HeadEnd, u64), Framed> {
         match leading_line_breaks(buf) {
             (0, LineBreaks::Bad) => {

@@ -12,7 +12,9 @@
 //!    branch; `Max-Forwards: 70` if missing), starts the transaction and
 //!    sends what it transmits — over UDP at once; over TCP/TLS on the
 //!    target's connection, opened on demand (a request waits while it
-//!    connects, and fails with the connect error if that fails).
+//!    connects, and fails with the connect error if that fails). A request
+//!    over 1,300 bytes to a UDP target goes over TCP to the same address
+//!    (RFC 3261 §18.1.1), or over UDP if that connection is refused.
 //! 3. Transport tasks hand every message to the task over one channel, in
 //!    the order read. A response goes to the transaction its top-`Via`
 //!    branch and CSeq method name; the task drains the transaction's

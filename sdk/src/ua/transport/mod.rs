@@ -12,7 +12,8 @@
 //! - **No silent hangs.** A message that cannot be parsed but whose extent is
 //!   known is logged and skipped; if it was a final response (or its status is
 //!   unreadable) the transaction it names fails at once. A stream that cannot
-//!   be resynchronised is closed, and every transaction on it fails at once
+//!   be resynchronised (or announces a body over the limit, which may never
+//!   come) is closed, and every transaction on it fails at once
 //!   with a [`TransportFailure`](crate::sip::TransportFailure) that carries
 //!   the OS error code when there is one.
 //! - **Keep-alives.** On TCP and TLS a CRLFCRLF ping (RFC 5626 §4.4.1) goes out
