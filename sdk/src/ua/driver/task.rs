@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use super::{DriverConfig, DriverError, IncomingRequest, Reply};
-use crate::report::finalize_request;
+use crate::report::{finalize_request, finalize_response};
 use crate::sip::transaction::{top_via, TransactionKey};
 use crate::sip::{
     incoming_request_disposition, response_for, ClientTransaction, Disposition, ServerTransaction,
@@ -238,7 +238,17 @@ impl Net {
                 }
             }
         } else {
-            Bytes::from(message.to_bytes())
+            // The same check for every response (the app's and our own).
+            match finalize_response(message) {
+                Ok(bytes) => Bytes::from(bytes),
+                Err(error) => {
+                    tracing::error!(%error, "response refused at the exit");
+                    return Err(TransportFailure::new(
+                        TransportFailureKind::Other,
+                        format!("response refused: {error}"),
+                    ));
+                }
+            }
         };
         match flow {
             Flow::Udp(peer) => {
