@@ -385,7 +385,7 @@ mod tests {
         collector
             .observe_response(&SipMessage::parse(text.as_bytes(), &limits).unwrap(), now)
             .unwrap();
-        collector.finish().final_response.unwrap()
+        collector.finish().final_response().unwrap().clone()
     }
 
     const D2019: &str = "ms-diagnostics: 2019;reason=\"Report error service is not available\";source=\"fe.contoso.com\"";
