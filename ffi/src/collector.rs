@@ -231,7 +231,9 @@ pub unsafe extern "C" fn ocer_collector_has_final(
 ///
 /// `collector` is NULL or a live `ocer_collector` no other thread is using.
 #[no_mangle]
-pub unsafe extern "C" fn ocer_collector_observe_timeout(collector: *mut ocer_collector) -> ocer_result {
+pub unsafe extern "C" fn ocer_collector_observe_timeout(
+    collector: *mut ocer_collector,
+) -> ocer_result {
     guard(|| {
         // SAFETY: the caller's contract for collector.
         let state = unsafe { ptr::borrow_mut(collector, "collector") }?;
@@ -274,7 +276,9 @@ pub unsafe extern "C" fn ocer_collector_observe_transport_failure(
 ///
 /// `collector` is NULL or a live `ocer_collector` no other thread is using.
 #[no_mangle]
-pub unsafe extern "C" fn ocer_collector_observe_cancel(collector: *mut ocer_collector) -> ocer_result {
+pub unsafe extern "C" fn ocer_collector_observe_cancel(
+    collector: *mut ocer_collector,
+) -> ocer_result {
     guard(|| {
         // SAFETY: the caller's contract for collector.
         let state = unsafe { ptr::borrow_mut(collector, "collector") }?;

@@ -191,11 +191,7 @@ fn set_failure(e: &mut ocer_event, failure: &Failure, owned: &Owned) {
     if let Some(display) = &failure.display {
         set_display(e, display, owned);
     }
-    if let Some(last) = failure
-        .record
-        .as_ref()
-        .and_then(|r| r.final_response())
-    {
+    if let Some(last) = failure.record.as_ref().and_then(|r| r.final_response()) {
         e.status = u32::from(last.status.0);
         e.reason = ocer_str::of(&last.reason_phrase);
         e.error_id = first_error_id(&last.diagnostics);

@@ -77,13 +77,28 @@ pub const OCER_TRANSPORT_RESOLVE: ocer_transport_failure_kind = 10;
 
 const TRANSPORT_KINDS: [(ocer_transport_failure_kind, TransportFailureKind); 11] = [
     (OCER_TRANSPORT_OTHER, TransportFailureKind::Other),
-    (OCER_TRANSPORT_CONNECTION_REFUSED, TransportFailureKind::ConnectionRefused),
-    (OCER_TRANSPORT_UNREACHABLE, TransportFailureKind::Unreachable),
+    (
+        OCER_TRANSPORT_CONNECTION_REFUSED,
+        TransportFailureKind::ConnectionRefused,
+    ),
+    (
+        OCER_TRANSPORT_UNREACHABLE,
+        TransportFailureKind::Unreachable,
+    ),
     (OCER_TRANSPORT_TIMED_OUT, TransportFailureKind::TimedOut),
-    (OCER_TRANSPORT_CONNECTION_RESET, TransportFailureKind::ConnectionReset),
-    (OCER_TRANSPORT_CONNECTION_CLOSED, TransportFailureKind::ConnectionClosed),
+    (
+        OCER_TRANSPORT_CONNECTION_RESET,
+        TransportFailureKind::ConnectionReset,
+    ),
+    (
+        OCER_TRANSPORT_CONNECTION_CLOSED,
+        TransportFailureKind::ConnectionClosed,
+    ),
     (OCER_TRANSPORT_TLS, TransportFailureKind::Tls),
-    (OCER_TRANSPORT_CERTIFICATE, TransportFailureKind::Certificate),
+    (
+        OCER_TRANSPORT_CERTIFICATE,
+        TransportFailureKind::Certificate,
+    ),
     (OCER_TRANSPORT_FRAMING, TransportFailureKind::Framing),
     (OCER_TRANSPORT_SEND, TransportFailureKind::Send),
     (OCER_TRANSPORT_RESOLVE, TransportFailureKind::Resolve),

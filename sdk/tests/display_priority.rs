@@ -575,7 +575,11 @@ fn spec_9_3_2_and_10_3_1_listed_ids_show_the_generic_string_and_stop_the_walk() 
             let r = failed("480 Temporarily Unavailable", &[&diag, dnd]);
             let e = show(&r, None, set, mode, action);
             assert!(e.message_id.cause.is_none(), "{set} {id}: {}", e.message_id);
-            assert_eq!(e.cause, Cause::MsDiagnostic(ocer::diag::ErrorId(id)), "{set} {id}");
+            assert_eq!(
+                e.cause,
+                Cause::MsDiagnostic(ocer::diag::ErrorId(id)),
+                "{set} {id}"
+            );
         }
     }
 }

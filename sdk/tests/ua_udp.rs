@@ -294,7 +294,11 @@ async fn spec_3_1_no_response_the_sdk_sends_carries_ms_diagnostics() {
     assert!(peer.next_within(Duration::from_millis(100)).await.is_none());
     // Still answerable with a clean response.
     options
-        .respond(response_for(options.request(), StatusCode(486), Some("app")))
+        .respond(response_for(
+            options.request(),
+            StatusCode(486),
+            Some("app"),
+        ))
         .unwrap();
     let (answer, _) = peer.next().await;
     assert_eq!(answer.status(), Some(StatusCode(486)));

@@ -101,7 +101,7 @@ async fn a_480_with_warning_391(wire: Wire) {
     )
     .await;
     let record = failure.record.as_ref().expect("the record");
-    let final_response = record.final_response.as_ref().expect("the 480");
+    let final_response = record.final_response().expect("the 480");
     let warnings: Vec<u16> = final_response.warnings.iter().map(|w| w.code.0).collect();
     assert_eq!(warnings, [391], "{final_response:?}");
     assert!(final_response.diagnostics.is_empty(), "{final_response:?}");

@@ -343,8 +343,7 @@ impl TransactionRecord {
 
     /// The final response's `Warning` values.
     pub fn warnings(&self) -> &[Warning] {
-        self.final_response()
-            .map_or(&[], |f| f.warnings.as_slice())
+        self.final_response().map_or(&[], |f| f.warnings.as_slice())
     }
 }
 
@@ -474,7 +473,8 @@ impl Collector {
                 self.record.dropped.provisional_responses =
                     self.record.dropped.provisional_responses.saturating_add(1);
             }
-            let mut diagnostics = self.diagnostics_of(response, DiagOrigin::Provisional(status), at);
+            let mut diagnostics =
+                self.diagnostics_of(response, DiagOrigin::Provisional(status), at);
             // A 1xx with both headers is one progress report: the public
             // header is a redacted copy of the private one (MS-OCER §2.2.1.2,
             // §5.1), so the private one stands for both, as on a final

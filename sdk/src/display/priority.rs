@@ -101,7 +101,8 @@ pub fn causes(
         .final_status()
         .is_some_and(|s| (200..300).contains(&s.0));
     let failed = !success && !cancelled;
-    let id_of = |d: &ObservedDiagnostic, origin| d.error_id().map(|id| (Cause::MsDiagnostic(id), origin));
+    let id_of =
+        |d: &ObservedDiagnostic, origin| d.error_id().map(|id| (Cause::MsDiagnostic(id), origin));
     let final_diagnostics = record
         .final_diagnostics()
         .filter(move |_| failed)
@@ -157,7 +158,11 @@ pub fn resolve(
     windows: Option<WinError>,
     context: Context,
 ) -> Option<Resolution> {
-    let context = Context::new(context.set, context.set.mode_for(context.mode), context.action);
+    let context = Context::new(
+        context.set,
+        context.set.mode_for(context.mode),
+        context.action,
+    );
     let Context { set, mode, action } = context;
     let mut first = None;
     for (cause, origin) in causes(record, windows) {

@@ -65,7 +65,8 @@ mod tests {
     fn every_row_of_the_data_file_is_read() {
         let rows = UNHANDLED_IDS_TSV.lines().count() - 1;
         assert_eq!(
-            listed_unhandled(StringSet::Lync2010).len() + listed_unhandled(StringSet::Communicator2007).len(),
+            listed_unhandled(StringSet::Lync2010).len()
+                + listed_unhandled(StringSet::Communicator2007).len(),
             rows
         );
         assert!(UNHANDLED_IDS_TSV.starts_with(TSV_HEADER));

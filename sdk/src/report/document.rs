@@ -1188,7 +1188,10 @@ mod tests {
         assert_eq!(r.progress_reports.len(), 1, "what did come is reported");
         let xml = r.to_xml().text;
         assert!(xml.contains("responseCode=\"101\""), "{xml}");
-        assert!(!xml.contains("responseCode=\"408\"") && !xml.contains("<diagHeader>529"), "{xml}");
+        assert!(
+            !xml.contains("responseCode=\"408\"") && !xml.contains("<diagHeader>529"),
+            "{xml}"
+        );
 
         // A transport failure before anything came: 0, not 503.
         record.ending = Ending::Transport(crate::sip::TransportFailure::new(
@@ -1200,7 +1203,10 @@ mod tests {
         let r = ErrorReport::from_record(&record, ALICE).unwrap();
         assert_eq!(r.response_code, 0);
         assert!(r.diag_headers.is_empty());
-        assert_eq!(ErrorReport::parse(r.to_xml().text.as_bytes()).unwrap(), r.into_owned());
+        assert_eq!(
+            ErrorReport::parse(r.to_xml().text.as_bytes()).unwrap(),
+            r.into_owned()
+        );
     }
 
     #[test]

@@ -207,7 +207,8 @@ mod tests {
 
     #[test]
     fn spec_3_1_responses_never_carry_diagnostics_headers() {
-        let parse = |text: &str| SipMessage::parse(text.as_bytes(), &FramingLimits::default()).unwrap();
+        let parse =
+            |text: &str| SipMessage::parse(text.as_bytes(), &FramingLimits::default()).unwrap();
         let clean = parse(
             "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK1\r\nCall-ID: c\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n",
         );
@@ -217,16 +218,23 @@ mod tests {
             let mut m = clean.clone();
             m.headers.insert(Name::from(name), "1;reason=\"x\"");
             assert!(
-                matches!(finalize_response(&m), Err(OutgoingError::DiagnosticsHeader(_))),
+                matches!(
+                    finalize_response(&m),
+                    Err(OutgoingError::DiagnosticsHeader(_))
+                ),
                 "{name}"
             );
         }
         let mut m = clean.clone();
-        m.headers.insert(Name::from("Reason"), "x\r\nms-diagnostics: 1");
+        m.headers
+            .insert(Name::from("Reason"), "x\r\nms-diagnostics: 1");
         assert_eq!(
             finalize_response(&m),
             Err(OutgoingError::BadHeaderValue("Reason".into()))
         );
-        assert_eq!(finalize_response(&request("")), Err(OutgoingError::NotAResponse));
+        assert_eq!(
+            finalize_response(&request("")),
+            Err(OutgoingError::NotAResponse)
+        );
     }
 }
