@@ -434,7 +434,6 @@ mod tests {
              responses 100, 101, 504\n\
              context   lync2010 voice call\n\
              priority  msdiag 1007 (final-response): no lync2010 string in voice mode\n\
-            \x20         msdiag 12006 (progress-report): no lync2010 string in voice mode\n\
             \x20         sip 504 (final-response): lync2010-sip-504-voice-call\n\
              shown     Operation was unsuccessful.\n\
              info      The calling service did not respond. Wait and then try again. If the problem continues, \
