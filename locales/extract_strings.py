@@ -29,6 +29,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TSV_PATH = HERE / "spec-rows.tsv"
+UNHANDLED_PATH = HERE / "unhandled-ids.tsv"
 FTL_PATHS = {
     "lync2010": HERE / "en-US" / "lync2010.ftl",
     "oc2007": HERE / "en-US" / "communicator2007.ftl",
@@ -606,6 +607,17 @@ def tsv_text(tables: dict[str, list[Row]],
     return "\n".join(out) + "\n"
 
 
+def unhandled_text(unhandled: dict[str, list[Unhandled]]) -> str:
+    """The 9.3.2 / 10.3.1 lists alone, for the SDK to embed (the display rule
+    stops at a listed id and shows the generic string)."""
+    out = ["set\tsection\terror_id\tspec_line"]
+    for num in TABLE_ORDER:
+        if num in UNHANDLED:
+            out.extend(f"{u.set}\t{num}\t{u.code}\t{u.line}"
+                       for u in unhandled[num])
+    return "\n".join(out) + "\n"
+
+
 def fluent_text(text: str) -> str:
     """Spec text -> Fluent pattern text (single line)."""
     if "{" in text or "}" in text:
@@ -856,7 +868,8 @@ def main() -> int:
     for e in errors:
         print("verify:", e, file=sys.stderr)
 
-    outputs = {TSV_PATH: tsv_text(tables, unhandled)}
+    outputs = {TSV_PATH: tsv_text(tables, unhandled),
+               UNHANDLED_PATH: unhandled_text(unhandled)}
     for set_, path in FTL_PATHS.items():
         outputs[path] = ftl_text(set_, {k: [r for r in v if r.set == set_]
                                         for k, v in tables.items()})

@@ -214,7 +214,18 @@ pub(crate) fn record_of(trace: &[u8]) -> Result<(TransactionRecord, Vec<String>)
 
 /// What `--resolve` prints for a trace.
 pub(crate) fn resolve(args: &ResolveArgs, trace: &[u8]) -> Result<String, String> {
-    let (record, notes) = record_of(trace)?;
+    let (mut record, notes) = record_of(trace)?;
+    if !record.ending.is_ended() {
+        // A saved trace that stops before a final response timed out, unless
+        // a Windows error says the transport failed.
+        record.ending = match args.windows {
+            Some(_) => ocer::diag::Ending::Transport(ocer::sip::TransportFailure::new(
+                ocer::sip::TransportFailureKind::Other,
+                "--windows-error",
+            )),
+            None => ocer::diag::Ending::Timeout,
+        };
+    }
     let localizer = Localizer::new(Isolation::Off);
     let chain = localizer.negotiate(&[]);
     let placeholders = Placeholders {
@@ -276,6 +287,24 @@ fn write_walk(out: &mut String, record: &TransactionRecord, args: &ResolveArgs) 
                 return;
             }
             None => {
+                let listed = match cause {
+                    ocer::display::Cause::MsDiagnostic(id) => {
+                        ocer::display::is_listed_unhandled(set, id)
+                    }
+                    _ => false,
+                };
+                if listed {
+                    let _ = writeln!(
+                        out,
+                        "{label:<9} {cause} ({}): listed as not handled ({}): generic string",
+                        origin.id(),
+                        match set {
+                            StringSet::Lync2010 => "9.3.2",
+                            StringSet::Communicator2007 => "10.3.1",
+                        }
+                    );
+                    return;
+                }
                 let _ = writeln!(
                     out,
                     "{label:<9} {cause} ({}): no {set} string in {mode} mode",
@@ -405,7 +434,6 @@ mod tests {
              responses 100, 101, 504\n\
              context   lync2010 voice call\n\
              priority  msdiag 1007 (final-response): no lync2010 string in voice mode\n\
-            \x20         msdiag 12006 (progress-report): no lync2010 string in voice mode\n\
             \x20         sip 504 (final-response): lync2010-sip-504-voice-call\n\
              shown     Operation was unsuccessful.\n\
              info      The calling service did not respond. Wait and then try again. If the problem continues, \

@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use ocer::report::{encode, ErrorReport, NotReportable, ReportLimits, Unanswered};
+use ocer::diag::Ending;
+use ocer::report::{encode, ErrorReport, ReportLimits};
+use ocer::sip::{TransportFailure, TransportFailureKind};
 
 use crate::display::record_of;
 
@@ -15,13 +17,15 @@ its responses; as a file or on stdin) and prints the application/
 msrtc-reporterror+xml body the SDK would send for it, exactly, after the
 §2.2.2 size limits; what the limits cut is said on stderr. AOR is the reporting
 user's address of record (default: the request's From URI). A trace without a
-final response is reported as a timeout (408), or with --transport-error as a
-transport failure (503).";
+final response is reported as a timeout, or with --transport-error as a
+transport failure: with the last provisional code it received as responseCode
+(0 if none), and no diagHeader (MS-OCER §2.2.2: the code received).";
 
 /// What `--report` was asked for.
 pub(crate) struct ReportArgs {
     aor: Option<String>,
-    unanswered: Unanswered,
+    /// How a trace without a final response ended.
+    transport_error: bool,
     /// A file; `None` = stdin.
     pub(crate) trace: Option<String>,
 }
@@ -33,7 +37,7 @@ pub(crate) fn parse_args(args: &[String]) -> Option<Result<ReportArgs, String>> 
     }
     let mut out = ReportArgs {
         aor: None,
-        unanswered: Unanswered::Timeout,
+        transport_error: false,
         trace: None,
     };
     let mut rest = args.iter().skip(1);
@@ -43,7 +47,7 @@ pub(crate) fn parse_args(args: &[String]) -> Option<Result<ReportArgs, String>> 
                 Some(aor) => out.aor = Some(aor.clone()),
                 None => return Some(Err("--aor takes an address of record".into())),
             },
-            "--transport-error" => out.unanswered = Unanswered::TransportError,
+            "--transport-error" => out.transport_error = true,
             flag if flag.starts_with("--") => return Some(Err(format!("unknown option {flag}"))),
             path if out.trace.is_none() => out.trace = Some(path.to_owned()),
             _ => return Some(Err("--report takes one trace".into())),
@@ -54,26 +58,29 @@ pub(crate) fn parse_args(args: &[String]) -> Option<Result<ReportArgs, String>> 
 
 /// The document for `trace`, and notes for stderr.
 pub(crate) fn report(args: &ReportArgs, trace: &[u8]) -> Result<(String, String), String> {
-    let (record, skipped) = record_of(trace)?;
+    let (mut record, skipped) = record_of(trace)?;
     let mut notes = String::new();
     for note in skipped {
         let _ = writeln!(notes, "note: {note}");
     }
     let aor = args.aor.as_deref().unwrap_or(&record.identity.from_uri);
-    let report = match ErrorReport::from_record(&record, aor) {
-        Err(NotReportable::NoFinalResponse) => {
-            let cause = args.unanswered;
-            let _ = writeln!(
-                notes,
-                "note: no final response; reported as {} with client ErrorId {}",
-                cause.response_code(),
-                cause.client_error().id
-            );
-            ErrorReport::from_unanswered(&record, aor, cause)
-        }
-        other => other,
+    let aor = aor.to_owned();
+    if !record.ending.is_ended() {
+        record.ending = if args.transport_error {
+            Ending::Transport(TransportFailure::new(
+                TransportFailureKind::Other,
+                "--transport-error",
+            ))
+        } else {
+            Ending::Timeout
+        };
+        let _ = writeln!(
+            notes,
+            "note: no final response; reported as a {} with the code received",
+            record.ending.id()
+        );
     }
-    .map_err(|e| e.to_string())?;
+    let report = ErrorReport::from_record(&record, &aor).map_err(|e| e.to_string())?;
     let encoded = encode(report, &ReportLimits::default())
         .map_err(|e| format!("the report cannot be sent: {e}"))?;
     if !encoded.cuts.is_empty() {
@@ -128,11 +135,13 @@ mod tests {
     fn unanswered_and_successful_traces() {
         let trace = [INVITE, TRYING, PROGRESS].concat();
         let (body, notes) = report(&args(&["--report"]), trace.as_bytes()).unwrap();
-        assert!(body.contains("responseCode=\"408\""), "{body}");
-        assert!(notes.contains("52900"), "{notes}");
-        let (body, _) =
+        assert!(body.contains("responseCode=\"101\""), "{body}");
+        assert!(!body.contains("<diagHeader>529"), "{body}");
+        assert!(notes.contains("timeout"), "{notes}");
+        let (body, notes) =
             report(&args(&["--report", "--transport-error"]), trace.as_bytes()).unwrap();
-        assert!(body.contains("responseCode=\"503\""), "{body}");
+        assert!(body.contains("responseCode=\"101\""), "{body}");
+        assert!(notes.contains("transport"), "{notes}");
 
         let ok = TIMEOUT.replace("504 Server time-out", "200 OK");
         let err = report(

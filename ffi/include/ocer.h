@@ -152,14 +152,12 @@ enum ocer_result
      */
     OCER_RESULT_LOCALE_REFUSED = 404,
     /**
-     * No final response came: build the report with
-     * `ocer_report_new_unanswered`.
+     * The record does not say how the transaction ended: tell the
+     * collector (`ocer_collector_observe_timeout`,
+     * `ocer_collector_observe_transport_failure`) before finishing it.
+     * (501 is retired.)
      */
-    OCER_RESULT_REPORT_NO_FINAL_RESPONSE = 500,
-    /**
-     * A final response came: build the report with `ocer_report_new`.
-     */
-    OCER_RESULT_REPORT_HAS_FINAL_RESPONSE = 501,
+    OCER_RESULT_REPORT_NOT_ENDED = 500,
     /**
      * A required field (Call-ID, method) alone breaks its §2.2.2 limit.
      */
@@ -172,6 +170,10 @@ enum ocer_result
      * The report cannot be built for another reason.
      */
     OCER_RESULT_REPORT_REFUSED = 504,
+    /**
+     * The user cancelled the request: nothing to report.
+     */
+    OCER_RESULT_REPORT_CANCELLED = 505,
     /**
      * The address of record is not a SIP URI with a user part.
      */
@@ -287,7 +289,7 @@ typedef struct ocer_record ocer_record;
 /**
  * A reportError document ready to send.
  *
- * Made by `ocer_report_new` or `ocer_report_new_unanswered`; free it with
+ * Made by `ocer_report_new`; free it with
  * `ocer_report_free`. Its body lives as long as it does.
  *
  * Thread-safety: immutable; any number of threads may read one at once.
@@ -438,6 +440,11 @@ typedef struct {
 } ocer_collector_limits;
 
 /**
+ * What kind of transport failure: one of the `OCER_TRANSPORT_*` constants.
+ */
+typedef uint32_t ocer_transport_failure_kind;
+
+/**
  * The final response, when one came.
  */
 typedef struct {
@@ -462,6 +469,36 @@ typedef struct {
      */
     uint32_t retry_after_seconds;
 } ocer_final_response;
+
+/**
+ * How a transaction ended: one of the `OCER_ENDING_*` constants. New values
+ * may be added: treat one you do not know as `OCER_ENDING_OPEN`.
+ */
+typedef uint32_t ocer_ending;
+
+/**
+ * How the transaction ended (`ocer_record_ending`). Fields that do not
+ * apply to `ending` are 0.
+ */
+typedef struct {
+    /**
+     * One of the `OCER_ENDING_*` constants.
+     */
+    ocer_ending ending;
+    /**
+     * `OCER_ENDING_TRANSPORT`: what failed.
+     */
+    ocer_transport_failure_kind transport;
+    /**
+     * `OCER_ENDING_TRANSPORT`: the raw OS error, 0 if none.
+     */
+    int32_t os_error;
+    /**
+     * `OCER_ENDING_TRANSPORT`: the Windows error display maps it to (what
+     * a Windows client would have met), 0 if none.
+     */
+    uint32_t windows;
+} ocer_record_end;
 
 /**
  * What identifies the request (the fields a report names). Absent optional
@@ -725,12 +762,6 @@ typedef struct {
      */
     size_t max_progress_reports;
 } ocer_report_limits;
-
-/**
- * Why a transaction got no final response (RFC 3261 §8.1.3.1): one of the
- * `OCER_UNANSWERED_*` constants.
- */
-typedef uint32_t ocer_unanswered;
 
 /**
  * Optional report attributes, as bits of `ocer_cuts.dropped_fields`:
@@ -1048,6 +1079,89 @@ typedef void (*ocer_event_callback)(void *userdata, const ocer_event *event);
 #define OCER_DIAG_ORIGIN_SERVER_REQUEST 2
 
 /**
+ * Not known to have ended: no final response came and the collector was not
+ * told otherwise.
+ */
+#define OCER_ENDING_OPEN 0
+
+/**
+ * A final response came (`ocer_record_final_response`).
+ */
+#define OCER_ENDING_FINAL 1
+
+/**
+ * No final response before the transaction timer fired.
+ */
+#define OCER_ENDING_TIMEOUT 2
+
+/**
+ * The transport failed before a final response (`ocer_record_ending`
+ * gives its kind and OS error).
+ */
+#define OCER_ENDING_TRANSPORT 3
+
+/**
+ * The user cancelled the request (a final response that followed is still
+ * in `ocer_record_final_response`).
+ */
+#define OCER_ENDING_CANCELLED 4
+
+/**
+ * Anything else.
+ */
+#define OCER_TRANSPORT_OTHER 0
+
+/**
+ * The connection was refused.
+ */
+#define OCER_TRANSPORT_CONNECTION_REFUSED 1
+
+/**
+ * The host or network is unreachable.
+ */
+#define OCER_TRANSPORT_UNREACHABLE 2
+
+/**
+ * Connecting timed out.
+ */
+#define OCER_TRANSPORT_TIMED_OUT 3
+
+/**
+ * The connection was reset or aborted.
+ */
+#define OCER_TRANSPORT_CONNECTION_RESET 4
+
+/**
+ * The peer closed the connection.
+ */
+#define OCER_TRANSPORT_CONNECTION_CLOSED 5
+
+/**
+ * The TLS handshake failed (not the certificate).
+ */
+#define OCER_TRANSPORT_TLS 6
+
+/**
+ * The server's certificate was refused.
+ */
+#define OCER_TRANSPORT_CERTIFICATE 7
+
+/**
+ * A message (the final response) could not be framed or parsed.
+ */
+#define OCER_TRANSPORT_FRAMING 8
+
+/**
+ * The request could not be sent.
+ */
+#define OCER_TRANSPORT_SEND 9
+
+/**
+ * Name resolution failed.
+ */
+#define OCER_TRANSPORT_RESOLVE 10
+
+/**
  * MS-OCER Appendix D (section 9): Microsoft Lync 2010.
  */
 #define OCER_STRING_SET_LYNC2010 0
@@ -1214,16 +1328,6 @@ typedef void (*ocer_event_callback)(void *userdata, const ocer_event *event);
 #define OCER_CAUSE_ORIGIN_TRANSPORT 4
 
 /**
- * The transaction timer fired: reported as 408.
- */
-#define OCER_UNANSWERED_TIMEOUT 0
-
-/**
- * The transport reported a fatal error: reported as 503.
- */
-#define OCER_UNANSWERED_TRANSPORT_ERROR 1
-
-/**
  * `fromUri`.
  */
 #define OCER_REPORT_FIELD_FROM_URI (1 << 0)
@@ -1363,8 +1467,10 @@ typedef void (*ocer_event_callback)(void *userdata, const ocer_event *event);
 #define OCER_EVENT_UNREGISTERED 3
 
 /**
- * A provisional response to a call's INVITE: `status`, `reason`, and the
- * ErrorId of its first ms-diagnostics header in `error_id`.
+ * A provisional response to a call's INVITE: `status`, `reason`, the
+ * ErrorId of its first ms-diagnostics header in `error_id`, and — when one
+ * of its diagnostics has a string in the call's mode — what the user sees
+ * while the call connects, in the display fields.
  */
 #define OCER_EVENT_PROGRESS 4
 
@@ -1727,6 +1833,42 @@ ocer_result ocer_collector_observe_server_request(ocer_collector *collector,
 ocer_result ocer_collector_has_final(const ocer_collector *collector, bool *has_final_out);
 
 /**
+ * The transaction timer fired before a final response (the record's
+ * ending becomes `OCER_ENDING_TIMEOUT`; ignored once it has ended).
+ *
+ * # Safety
+ *
+ * `collector` is NULL or a live `ocer_collector` no other thread is using.
+ */
+ocer_result ocer_collector_observe_timeout(ocer_collector *collector);
+
+/**
+ * The transport failed before a final response: `kind` (an
+ * `OCER_TRANSPORT_*` constant) and the raw OS error (`errno`, or the
+ * `WSA*` code on Windows; 0 if none). Display maps it to the Windows error
+ * a Windows client would have met. Ignored once the transaction has ended.
+ *
+ * Errors: `OCER_RESULT_INVALID_ARGUMENT` (unknown kind).
+ *
+ * # Safety
+ *
+ * `collector` is NULL or a live `ocer_collector` no other thread is using.
+ */
+ocer_result ocer_collector_observe_transport_failure(ocer_collector *collector,
+                                                     ocer_transport_failure_kind kind,
+                                                     int32_t os_error);
+
+/**
+ * The user cancelled the request (the record's ending becomes
+ * `OCER_ENDING_CANCELLED`: nothing to show or report).
+ *
+ * # Safety
+ *
+ * `collector` is NULL or a live `ocer_collector` no other thread is using.
+ */
+ocer_result ocer_collector_observe_cancel(ocer_collector *collector);
+
+/**
  * Ends collection: the collector becomes the transaction's record.
  *
  * On `OCER_RESULT_OK` the collector has been consumed (do not use or free
@@ -1781,6 +1923,15 @@ ocer_result ocer_record_is_failure(const ocer_record *record, bool *failed_out);
  * writing.
  */
 ocer_result ocer_record_final_response(const ocer_record *record, ocer_final_response *final_out);
+
+/**
+ * How the transaction ended.
+ *
+ * # Safety
+ *
+ * `record` is NULL or a live `ocer_record`; `end_out` is valid for writing.
+ */
+ocer_result ocer_record_ending(const ocer_record *record, ocer_record_end *end_out);
 
 /**
  * The request's identity.
@@ -2030,13 +2181,18 @@ void ocer_display_free(ocer_display *display);
 ocer_result ocer_report_limits_default(ocer_report_limits *limits_out);
 
 /**
- * The report of a failed transaction that got a final response, for the
- * user whose address of record is `aor` (the From URI of the SERVICE request
- * that will carry it), within `limits` (NULL for the defaults).
+ * The report of a failed transaction, for the user whose address of record
+ * is `aor` (the From URI of the SERVICE request that will carry it), within
+ * `limits` (NULL for the defaults). How the transaction ended is in the
+ * record (a final response, or what the collector was told:
+ * `ocer_collector_observe_timeout`,
+ * `ocer_collector_observe_transport_failure`). `responseCode` is the code
+ * received: the final status, else the last provisional one, else 0; no
+ * ErrorId is invented (MS-OCER §2.2.2, §7.26).
  *
  * Errors: `OCER_RESULT_NOT_A_FAILURE` (final status below 300),
- * `OCER_RESULT_REPORT_NO_FINAL_RESPONSE` (use `ocer_report_new_unanswered`),
- * `OCER_RESULT_REPORT_REQUIRED_TOO_LONG`,
+ * `OCER_RESULT_REPORT_NOT_ENDED` (the record does not say how it ended),
+ * `OCER_RESULT_REPORT_CANCELLED`, `OCER_RESULT_REPORT_REQUIRED_TOO_LONG`,
  * `OCER_RESULT_REPORT_REQUIRED_EXCEED_BODY`.
  *
  * # Safety
@@ -2050,26 +2206,6 @@ ocer_result ocer_report_new(const ocer_record *record,
                             size_t aor_len,
                             const ocer_report_limits *limits,
                             ocer_report **report_out);
-
-/**
- * The report of a transaction that got no final response: the response code
- * RFC 3261 §8.1.3.1 says to treat it as (408 or 503), with the client
- * ErrorId of MS-OCER §7.26 as its diagnostics header.
- *
- * Errors: `OCER_RESULT_REPORT_HAS_FINAL_RESPONSE` (use `ocer_report_new`),
- * `OCER_RESULT_INVALID_ARGUMENT` (unknown cause), and those of
- * `ocer_report_new`.
- *
- * # Safety
- *
- * As for `ocer_report_new`.
- */
-ocer_result ocer_report_new_unanswered(const ocer_record *record,
-                                       const uint8_t *aor,
-                                       size_t aor_len,
-                                       ocer_unanswered cause,
-                                       const ocer_report_limits *limits,
-                                       ocer_report **report_out);
 
 /**
  * The document, UTF-8 XML, to send as the body of a SERVICE request with
@@ -2162,8 +2298,11 @@ ocer_result ocer_retry_on_response(ocer_retry *retry,
                                    ocer_verdict *verdict_out);
 
 /**
- * Records an attempt that got no final response at `now_ms` (timer fired,
- * or the transport failed), and decides.
+ * Records an attempt that got no final response at `now_ms` — `ending` is
+ * `OCER_ENDING_TIMEOUT` (the timer fired) or `OCER_ENDING_TRANSPORT` —
+ * and decides.
+ *
+ * Errors: `OCER_RESULT_INVALID_ARGUMENT` (any other ending).
  *
  * # Safety
  *
@@ -2171,7 +2310,7 @@ ocer_result ocer_retry_on_response(ocer_retry *retry,
  * `verdict_out` is valid for writing.
  */
 ocer_result ocer_retry_on_unanswered(ocer_retry *retry,
-                                     ocer_unanswered cause,
+                                     ocer_ending ending,
                                      uint64_t now_ms,
                                      ocer_verdict *verdict_out);
 

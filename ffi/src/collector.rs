@@ -3,11 +3,11 @@
 //! its `ocer_record`.
 
 use ocer::diag::{Collector, CollectorLimits};
-use ocer::sip::{FramingLimits, RequestIdentity, SipMessage};
+use ocer::sip::{FramingLimits, RequestIdentity, SipMessage, TransportFailure};
 
 use crate::guard::{guard, guard_free};
 use crate::ptr::{self, Object};
-use crate::record::ocer_record;
+use crate::record::{ocer_record, ocer_transport_failure_kind, transport_kind_in};
 use crate::result::{ocer_result, Failure};
 use crate::time;
 
@@ -220,6 +220,69 @@ pub unsafe extern "C" fn ocer_collector_has_final(
         // SAFETY: the caller's contract for collector.
         let state = unsafe { ptr::borrow(collector, "collector") }?;
         out.put(state.collector.has_final());
+        Ok(())
+    })
+}
+
+/// The transaction timer fired before a final response (the record's
+/// ending becomes `OCER_ENDING_TIMEOUT`; ignored once it has ended).
+///
+/// # Safety
+///
+/// `collector` is NULL or a live `ocer_collector` no other thread is using.
+#[no_mangle]
+pub unsafe extern "C" fn ocer_collector_observe_timeout(
+    collector: *mut ocer_collector,
+) -> ocer_result {
+    guard(|| {
+        // SAFETY: the caller's contract for collector.
+        let state = unsafe { ptr::borrow_mut(collector, "collector") }?;
+        state.collector.observe_timeout();
+        Ok(())
+    })
+}
+
+/// The transport failed before a final response: `kind` (an
+/// `OCER_TRANSPORT_*` constant) and the raw OS error (`errno`, or the
+/// `WSA*` code on Windows; 0 if none). Display maps it to the Windows error
+/// a Windows client would have met. Ignored once the transaction has ended.
+///
+/// Errors: `OCER_RESULT_INVALID_ARGUMENT` (unknown kind).
+///
+/// # Safety
+///
+/// `collector` is NULL or a live `ocer_collector` no other thread is using.
+#[no_mangle]
+pub unsafe extern "C" fn ocer_collector_observe_transport_failure(
+    collector: *mut ocer_collector,
+    kind: ocer_transport_failure_kind,
+    os_error: i32,
+) -> ocer_result {
+    guard(|| {
+        let kind = transport_kind_in(kind)?;
+        // SAFETY: the caller's contract for collector.
+        let state = unsafe { ptr::borrow_mut(collector, "collector") }?;
+        let mut failure = TransportFailure::new(kind, kind.as_str());
+        failure.os_error = (os_error != 0).then_some(os_error);
+        state.collector.observe_transport_failure(failure);
+        Ok(())
+    })
+}
+
+/// The user cancelled the request (the record's ending becomes
+/// `OCER_ENDING_CANCELLED`: nothing to show or report).
+///
+/// # Safety
+///
+/// `collector` is NULL or a live `ocer_collector` no other thread is using.
+#[no_mangle]
+pub unsafe extern "C" fn ocer_collector_observe_cancel(
+    collector: *mut ocer_collector,
+) -> ocer_result {
+    guard(|| {
+        // SAFETY: the caller's contract for collector.
+        let state = unsafe { ptr::borrow_mut(collector, "collector") }?;
+        state.collector.observe_cancel();
         Ok(())
     })
 }

@@ -24,8 +24,10 @@ pub const OCER_EVENT_REGISTERED: ocer_event_kind = 1;
 pub const OCER_EVENT_REGISTRATION_FAILED: ocer_event_kind = 2;
 /// Unregistered (REGISTER with `Expires: 0`), or never registered.
 pub const OCER_EVENT_UNREGISTERED: ocer_event_kind = 3;
-/// A provisional response to a call's INVITE: `status`, `reason`, and the
-/// ErrorId of its first ms-diagnostics header in `error_id`.
+/// A provisional response to a call's INVITE: `status`, `reason`, the
+/// ErrorId of its first ms-diagnostics header in `error_id`, and — when one
+/// of its diagnostics has a string in the call's mode — what the user sees
+/// while the call connects, in the display fields.
 pub const OCER_EVENT_PROGRESS: ocer_event_kind = 4;
 /// The call `call_id` is up (a 2xx came and the ACK went out).
 pub const OCER_EVENT_ESTABLISHED: ocer_event_kind = 5;
@@ -189,11 +191,7 @@ fn set_failure(e: &mut ocer_event, failure: &Failure, owned: &Owned) {
     if let Some(display) = &failure.display {
         set_display(e, display, owned);
     }
-    if let Some(last) = failure
-        .record
-        .as_ref()
-        .and_then(|r| r.final_response.as_ref())
-    {
+    if let Some(last) = failure.record.as_ref().and_then(|r| r.final_response()) {
         e.status = u32::from(last.status.0);
         e.reason = ocer_str::of(&last.reason_phrase);
         e.error_id = first_error_id(&last.diagnostics);
@@ -210,7 +208,7 @@ fn owned_of(event: &UaEvent) -> Owned {
         _ => None,
     };
     let display = match event {
-        UaEvent::Ended { display, .. } => display.as_ref(),
+        UaEvent::Ended { display, .. } | UaEvent::Progress { display, .. } => display.as_ref(),
         _ => failure.and_then(|f| f.display.as_ref()),
     };
     Owned {
@@ -250,12 +248,16 @@ fn with_view(event: &UaEvent, f: impl FnOnce(&ocer_event)) {
             status,
             reason,
             diagnostics,
+            display,
         } => {
             let mut e = blank(OCER_EVENT_PROGRESS);
             e.call_id = ocer_str::of(call_id);
             e.status = u32::from(status.0);
             e.reason = ocer_str::of(reason);
             e.error_id = first_error_id(diagnostics);
+            if let Some(display) = display {
+                set_display(&mut e, display, &owned);
+            }
             e
         }
         UaEvent::Established { call_id } => {

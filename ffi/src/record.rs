@@ -1,8 +1,8 @@
 //! `ocer_record`: everything one transaction received that matters for
 //! error display and reporting.
 
-use ocer::diag::{DiagOrigin, ErrorId, ObservedDiagnostic, TransactionRecord};
-use ocer::sip::StatusCode;
+use ocer::diag::{DiagOrigin, Ending, ErrorId, ObservedDiagnostic, TransactionRecord};
+use ocer::sip::{StatusCode, TransportFailureKind};
 
 use crate::diag_header::{header_kind_out, ocer_diag_header, ocer_header_kind};
 use crate::guard::{guard, guard_free};
@@ -32,6 +32,110 @@ pub const OCER_DIAG_ORIGIN_PROVISIONAL: ocer_diag_origin = 0;
 pub const OCER_DIAG_ORIGIN_FINAL: ocer_diag_origin = 1;
 /// On a BYE or CANCEL the server sent.
 pub const OCER_DIAG_ORIGIN_SERVER_REQUEST: ocer_diag_origin = 2;
+
+/// How a transaction ended: one of the `OCER_ENDING_*` constants. New values
+/// may be added: treat one you do not know as `OCER_ENDING_OPEN`.
+pub type ocer_ending = u32;
+/// Not known to have ended: no final response came and the collector was not
+/// told otherwise.
+pub const OCER_ENDING_OPEN: ocer_ending = 0;
+/// A final response came (`ocer_record_final_response`).
+pub const OCER_ENDING_FINAL: ocer_ending = 1;
+/// No final response before the transaction timer fired.
+pub const OCER_ENDING_TIMEOUT: ocer_ending = 2;
+/// The transport failed before a final response (`ocer_record_ending`
+/// gives its kind and OS error).
+pub const OCER_ENDING_TRANSPORT: ocer_ending = 3;
+/// The user cancelled the request (a final response that followed is still
+/// in `ocer_record_final_response`).
+pub const OCER_ENDING_CANCELLED: ocer_ending = 4;
+
+/// What kind of transport failure: one of the `OCER_TRANSPORT_*` constants.
+pub type ocer_transport_failure_kind = u32;
+/// Anything else.
+pub const OCER_TRANSPORT_OTHER: ocer_transport_failure_kind = 0;
+/// The connection was refused.
+pub const OCER_TRANSPORT_CONNECTION_REFUSED: ocer_transport_failure_kind = 1;
+/// The host or network is unreachable.
+pub const OCER_TRANSPORT_UNREACHABLE: ocer_transport_failure_kind = 2;
+/// Connecting timed out.
+pub const OCER_TRANSPORT_TIMED_OUT: ocer_transport_failure_kind = 3;
+/// The connection was reset or aborted.
+pub const OCER_TRANSPORT_CONNECTION_RESET: ocer_transport_failure_kind = 4;
+/// The peer closed the connection.
+pub const OCER_TRANSPORT_CONNECTION_CLOSED: ocer_transport_failure_kind = 5;
+/// The TLS handshake failed (not the certificate).
+pub const OCER_TRANSPORT_TLS: ocer_transport_failure_kind = 6;
+/// The server's certificate was refused.
+pub const OCER_TRANSPORT_CERTIFICATE: ocer_transport_failure_kind = 7;
+/// A message (the final response) could not be framed or parsed.
+pub const OCER_TRANSPORT_FRAMING: ocer_transport_failure_kind = 8;
+/// The request could not be sent.
+pub const OCER_TRANSPORT_SEND: ocer_transport_failure_kind = 9;
+/// Name resolution failed.
+pub const OCER_TRANSPORT_RESOLVE: ocer_transport_failure_kind = 10;
+
+const TRANSPORT_KINDS: [(ocer_transport_failure_kind, TransportFailureKind); 11] = [
+    (OCER_TRANSPORT_OTHER, TransportFailureKind::Other),
+    (
+        OCER_TRANSPORT_CONNECTION_REFUSED,
+        TransportFailureKind::ConnectionRefused,
+    ),
+    (
+        OCER_TRANSPORT_UNREACHABLE,
+        TransportFailureKind::Unreachable,
+    ),
+    (OCER_TRANSPORT_TIMED_OUT, TransportFailureKind::TimedOut),
+    (
+        OCER_TRANSPORT_CONNECTION_RESET,
+        TransportFailureKind::ConnectionReset,
+    ),
+    (
+        OCER_TRANSPORT_CONNECTION_CLOSED,
+        TransportFailureKind::ConnectionClosed,
+    ),
+    (OCER_TRANSPORT_TLS, TransportFailureKind::Tls),
+    (
+        OCER_TRANSPORT_CERTIFICATE,
+        TransportFailureKind::Certificate,
+    ),
+    (OCER_TRANSPORT_FRAMING, TransportFailureKind::Framing),
+    (OCER_TRANSPORT_SEND, TransportFailureKind::Send),
+    (OCER_TRANSPORT_RESOLVE, TransportFailureKind::Resolve),
+];
+
+pub(crate) fn transport_kind_in(
+    kind: ocer_transport_failure_kind,
+) -> Result<TransportFailureKind, Failure> {
+    TRANSPORT_KINDS
+        .iter()
+        .find(|(c, _)| *c == kind)
+        .map(|(_, k)| *k)
+        .ok_or_else(|| Failure::invalid(format!("unknown ocer_transport_failure_kind {kind}")))
+}
+
+fn transport_kind_out(kind: TransportFailureKind) -> ocer_transport_failure_kind {
+    TRANSPORT_KINDS
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or(OCER_TRANSPORT_OTHER, |(c, _)| *c)
+}
+
+/// How the transaction ended (`ocer_record_ending`). Fields that do not
+/// apply to `ending` are 0.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ocer_record_end {
+    /// One of the `OCER_ENDING_*` constants.
+    pub ending: ocer_ending,
+    /// `OCER_ENDING_TRANSPORT`: what failed.
+    pub transport: ocer_transport_failure_kind,
+    /// `OCER_ENDING_TRANSPORT`: the raw OS error, 0 if none.
+    pub os_error: i32,
+    /// `OCER_ENDING_TRANSPORT`: the Windows error display maps it to (what
+    /// a Windows client would have met), 0 if none.
+    pub windows: u32,
+}
 
 /// What identifies the request (the fields a report names). Absent optional
 /// fields are `{NULL, 0}`.
@@ -225,7 +329,7 @@ pub unsafe extern "C" fn ocer_record_final_response(
         let out = unsafe { ptr::out(final_out, "final_out") }?;
         // SAFETY: the caller's contract for record.
         let record = unsafe { ptr::borrow(record, "record") }?;
-        let f = record.final_response.as_ref().ok_or_else(|| {
+        let f = record.final_response().ok_or_else(|| {
             Failure::new(ocer_result::OCER_RESULT_NOT_FOUND, "no final response came")
         })?;
         out.put(ocer_final_response {
@@ -235,6 +339,44 @@ pub unsafe extern "C" fn ocer_record_final_response(
             at_ms: time::ms_ceil(f.at),
             retry_after_seconds: f.retry_after.as_ref().map_or(0, |r| r.seconds),
         });
+        Ok(())
+    })
+}
+
+/// How the transaction ended.
+///
+/// # Safety
+///
+/// `record` is NULL or a live `ocer_record`; `end_out` is valid for writing.
+#[no_mangle]
+pub unsafe extern "C" fn ocer_record_ending(
+    record: *const ocer_record,
+    end_out: *mut ocer_record_end,
+) -> ocer_result {
+    guard(|| {
+        // SAFETY: the caller's contract for end_out.
+        let out = unsafe { ptr::out(end_out, "end_out") }?;
+        // SAFETY: the caller's contract for record.
+        let record = unsafe { ptr::borrow(record, "record") }?;
+        let mut end = ocer_record_end {
+            ending: OCER_ENDING_OPEN,
+            transport: OCER_TRANSPORT_OTHER,
+            os_error: 0,
+            windows: 0,
+        };
+        end.ending = match &record.ending {
+            Ending::Final(_) => OCER_ENDING_FINAL,
+            Ending::Timeout => OCER_ENDING_TIMEOUT,
+            Ending::Transport(failure) => {
+                end.transport = transport_kind_out(failure.kind);
+                end.os_error = failure.os_error.unwrap_or(0);
+                end.windows = ocer::display::WinError::from_transport(failure).map_or(0, |w| w.0);
+                OCER_ENDING_TRANSPORT
+            }
+            Ending::Cancelled(_) => OCER_ENDING_CANCELLED,
+            _ => OCER_ENDING_OPEN,
+        };
+        out.put(end);
         Ok(())
     })
 }

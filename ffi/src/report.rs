@@ -2,28 +2,12 @@
 //! request that reports a failed transaction (MS-OCER §2.2.2), fitted to the
 //! size limits.
 
-use ocer::report::{encode, EncodedReport, ErrorReport, Field, ReportLimits, Unanswered};
+use ocer::report::{encode, EncodedReport, ErrorReport, Field, ReportLimits};
 
 use crate::guard::{guard, guard_free};
 use crate::ptr::{self, ocer_str, Object};
 use crate::record::ocer_record;
-use crate::result::{ocer_result, Failure};
-
-/// Why a transaction got no final response (RFC 3261 §8.1.3.1): one of the
-/// `OCER_UNANSWERED_*` constants.
-pub type ocer_unanswered = u32;
-/// The transaction timer fired: reported as 408.
-pub const OCER_UNANSWERED_TIMEOUT: ocer_unanswered = 0;
-/// The transport reported a fatal error: reported as 503.
-pub const OCER_UNANSWERED_TRANSPORT_ERROR: ocer_unanswered = 1;
-
-pub(crate) fn unanswered_in(cause: ocer_unanswered) -> Result<Unanswered, Failure> {
-    match cause {
-        OCER_UNANSWERED_TIMEOUT => Ok(Unanswered::Timeout),
-        OCER_UNANSWERED_TRANSPORT_ERROR => Ok(Unanswered::TransportError),
-        other => Err(Failure::invalid(format!("unknown ocer_unanswered {other}"))),
-    }
-}
+use crate::result::ocer_result;
 
 /// Optional report attributes, as bits of `ocer_cuts.dropped_fields`:
 /// the `OCER_REPORT_FIELD_*` constants.
@@ -107,7 +91,7 @@ pub struct ocer_cuts {
 
 /// A reportError document ready to send.
 ///
-/// Made by `ocer_report_new` or `ocer_report_new_unanswered`; free it with
+/// Made by `ocer_report_new`; free it with
 /// `ocer_report_free`. Its body lives as long as it does.
 ///
 /// Thread-safety: immutable; any number of threads may read one at once.
@@ -119,16 +103,30 @@ impl Object for ocer_report {
     type Rust = EncodedReport;
 }
 
-/// Shared by the two constructors.
+/// The report of a failed transaction, for the user whose address of record
+/// is `aor` (the From URI of the SERVICE request that will carry it), within
+/// `limits` (NULL for the defaults). How the transaction ended is in the
+/// record (a final response, or what the collector was told:
+/// `ocer_collector_observe_timeout`,
+/// `ocer_collector_observe_transport_failure`). `responseCode` is the code
+/// received: the final status, else the last provisional one, else 0; no
+/// ErrorId is invented (MS-OCER §2.2.2, §7.26).
+///
+/// Errors: `OCER_RESULT_NOT_A_FAILURE` (final status below 300),
+/// `OCER_RESULT_REPORT_NOT_ENDED` (the record does not say how it ended),
+/// `OCER_RESULT_REPORT_CANCELLED`, `OCER_RESULT_REPORT_REQUIRED_TOO_LONG`,
+/// `OCER_RESULT_REPORT_REQUIRED_EXCEED_BODY`.
 ///
 /// # Safety
 ///
-/// As for `ocer_report_new`.
-unsafe fn build(
+/// `record` is NULL or a live `ocer_record`; `aor` points to `aor_len`
+/// readable bytes; `limits` is NULL or points to an `ocer_report_limits`;
+/// `report_out` is valid for writing a pointer.
+#[no_mangle]
+pub unsafe extern "C" fn ocer_report_new(
     record: *const ocer_record,
     aor: *const u8,
     aor_len: usize,
-    unanswered: Option<ocer_unanswered>,
     limits: *const ocer_report_limits,
     report_out: *mut *mut ocer_report,
 ) -> ocer_result {
@@ -145,63 +143,10 @@ unsafe fn build(
                 max_body_bytes: l.max_body_bytes,
                 max_progress_reports: l.max_progress_reports,
             });
-        let report = match unanswered {
-            None => ErrorReport::from_record(record, aor)?,
-            Some(cause) => ErrorReport::from_unanswered(record, aor, unanswered_in(cause)?)?,
-        };
+        let report = ErrorReport::from_record(record, aor)?;
         out.put(ptr::into_raw(encode(report, &limits)?));
         Ok(())
     })
-}
-
-/// The report of a failed transaction that got a final response, for the
-/// user whose address of record is `aor` (the From URI of the SERVICE request
-/// that will carry it), within `limits` (NULL for the defaults).
-///
-/// Errors: `OCER_RESULT_NOT_A_FAILURE` (final status below 300),
-/// `OCER_RESULT_REPORT_NO_FINAL_RESPONSE` (use `ocer_report_new_unanswered`),
-/// `OCER_RESULT_REPORT_REQUIRED_TOO_LONG`,
-/// `OCER_RESULT_REPORT_REQUIRED_EXCEED_BODY`.
-///
-/// # Safety
-///
-/// `record` is NULL or a live `ocer_record`; `aor` points to `aor_len`
-/// readable bytes; `limits` is NULL or points to an `ocer_report_limits`;
-/// `report_out` is valid for writing a pointer.
-#[no_mangle]
-pub unsafe extern "C" fn ocer_report_new(
-    record: *const ocer_record,
-    aor: *const u8,
-    aor_len: usize,
-    limits: *const ocer_report_limits,
-    report_out: *mut *mut ocer_report,
-) -> ocer_result {
-    // SAFETY: the caller's contract is build's.
-    unsafe { build(record, aor, aor_len, None, limits, report_out) }
-}
-
-/// The report of a transaction that got no final response: the response code
-/// RFC 3261 §8.1.3.1 says to treat it as (408 or 503), with the client
-/// ErrorId of MS-OCER §7.26 as its diagnostics header.
-///
-/// Errors: `OCER_RESULT_REPORT_HAS_FINAL_RESPONSE` (use `ocer_report_new`),
-/// `OCER_RESULT_INVALID_ARGUMENT` (unknown cause), and those of
-/// `ocer_report_new`.
-///
-/// # Safety
-///
-/// As for `ocer_report_new`.
-#[no_mangle]
-pub unsafe extern "C" fn ocer_report_new_unanswered(
-    record: *const ocer_record,
-    aor: *const u8,
-    aor_len: usize,
-    cause: ocer_unanswered,
-    limits: *const ocer_report_limits,
-    report_out: *mut *mut ocer_report,
-) -> ocer_result {
-    // SAFETY: the caller's contract is build's.
-    unsafe { build(record, aor, aor_len, Some(cause), limits, report_out) }
 }
 
 /// The document, UTF-8 XML, to send as the body of a SERVICE request with

@@ -67,17 +67,19 @@ pub enum ocer_result {
     OCER_RESULT_LOCALE_INVALID = 403,
     /// The locale was refused for another reason.
     OCER_RESULT_LOCALE_REFUSED = 404,
-    /// No final response came: build the report with
-    /// `ocer_report_new_unanswered`.
-    OCER_RESULT_REPORT_NO_FINAL_RESPONSE = 500,
-    /// A final response came: build the report with `ocer_report_new`.
-    OCER_RESULT_REPORT_HAS_FINAL_RESPONSE = 501,
+    /// The record does not say how the transaction ended: tell the
+    /// collector (`ocer_collector_observe_timeout`,
+    /// `ocer_collector_observe_transport_failure`) before finishing it.
+    /// (501 is retired.)
+    OCER_RESULT_REPORT_NOT_ENDED = 500,
     /// A required field (Call-ID, method) alone breaks its §2.2.2 limit.
     OCER_RESULT_REPORT_REQUIRED_TOO_LONG = 502,
     /// The report's required parts alone exceed the body limit.
     OCER_RESULT_REPORT_REQUIRED_EXCEED_BODY = 503,
     /// The report cannot be built for another reason.
     OCER_RESULT_REPORT_REFUSED = 504,
+    /// The user cancelled the request: nothing to report.
+    OCER_RESULT_REPORT_CANCELLED = 505,
     /// The address of record is not a SIP URI with a user part.
     OCER_RESULT_UA_INVALID_AOR = 1000,
     /// The user agent could not start (its runtime, socket or outbox).
@@ -131,11 +133,11 @@ impl ocer_result {
         Self::OCER_RESULT_LOCALE_DUPLICATE,
         Self::OCER_RESULT_LOCALE_INVALID,
         Self::OCER_RESULT_LOCALE_REFUSED,
-        Self::OCER_RESULT_REPORT_NO_FINAL_RESPONSE,
-        Self::OCER_RESULT_REPORT_HAS_FINAL_RESPONSE,
+        Self::OCER_RESULT_REPORT_NOT_ENDED,
         Self::OCER_RESULT_REPORT_REQUIRED_TOO_LONG,
         Self::OCER_RESULT_REPORT_REQUIRED_EXCEED_BODY,
         Self::OCER_RESULT_REPORT_REFUSED,
+        Self::OCER_RESULT_REPORT_CANCELLED,
         Self::OCER_RESULT_UA_INVALID_AOR,
         Self::OCER_RESULT_UA_START_FAILED,
         Self::OCER_RESULT_UA_REJECTED,
@@ -188,12 +190,10 @@ impl ocer_result {
             Self::OCER_RESULT_LOCALE_DUPLICATE => "this locale already has this string set",
             Self::OCER_RESULT_LOCALE_INVALID => "the FTL text has problems",
             Self::OCER_RESULT_LOCALE_REFUSED => "the locale was refused",
-            Self::OCER_RESULT_REPORT_NO_FINAL_RESPONSE => {
-                "no final response came: use ocer_report_new_unanswered"
+            Self::OCER_RESULT_REPORT_NOT_ENDED => {
+                "the record does not say how the transaction ended"
             }
-            Self::OCER_RESULT_REPORT_HAS_FINAL_RESPONSE => {
-                "a final response came: use ocer_report_new"
-            }
+            Self::OCER_RESULT_REPORT_CANCELLED => "the request was cancelled: nothing to report",
             Self::OCER_RESULT_REPORT_REQUIRED_TOO_LONG => {
                 "a required report field alone breaks its limit"
             }
@@ -327,8 +327,8 @@ impl From<NotReportable> for Failure {
     fn from(e: NotReportable) -> Self {
         let code = match e {
             NotReportable::Succeeded(_) => ocer_result::OCER_RESULT_NOT_A_FAILURE,
-            NotReportable::NoFinalResponse => ocer_result::OCER_RESULT_REPORT_NO_FINAL_RESPONSE,
-            NotReportable::HasFinalResponse => ocer_result::OCER_RESULT_REPORT_HAS_FINAL_RESPONSE,
+            NotReportable::NotEnded => ocer_result::OCER_RESULT_REPORT_NOT_ENDED,
+            NotReportable::Cancelled => ocer_result::OCER_RESULT_REPORT_CANCELLED,
             _ => ocer_result::OCER_RESULT_REPORT_REFUSED,
         };
         Failure::new(code, e.to_string())
@@ -429,11 +429,11 @@ mod tests {
             (ocer_result::OCER_RESULT_LOCALE_DUPLICATE, 402),
             (ocer_result::OCER_RESULT_LOCALE_INVALID, 403),
             (ocer_result::OCER_RESULT_LOCALE_REFUSED, 404),
-            (ocer_result::OCER_RESULT_REPORT_NO_FINAL_RESPONSE, 500),
-            (ocer_result::OCER_RESULT_REPORT_HAS_FINAL_RESPONSE, 501),
+            (ocer_result::OCER_RESULT_REPORT_NOT_ENDED, 500),
             (ocer_result::OCER_RESULT_REPORT_REQUIRED_TOO_LONG, 502),
             (ocer_result::OCER_RESULT_REPORT_REQUIRED_EXCEED_BODY, 503),
             (ocer_result::OCER_RESULT_REPORT_REFUSED, 504),
+            (ocer_result::OCER_RESULT_REPORT_CANCELLED, 505),
             (ocer_result::OCER_RESULT_UA_INVALID_AOR, 1000),
             (ocer_result::OCER_RESULT_UA_START_FAILED, 1001),
             (ocer_result::OCER_RESULT_UA_REJECTED, 1002),

@@ -12,7 +12,7 @@ use ocer::sip::{RetryAfter, StatusCode};
 
 use crate::guard::{guard, guard_free};
 use crate::ptr::{self, ocer_str, Object};
-use crate::report::{ocer_unanswered, unanswered_in};
+use crate::record::{ocer_ending, OCER_ENDING_TIMEOUT, OCER_ENDING_TRANSPORT};
 use crate::result::{ocer_result, Failure};
 use crate::time;
 
@@ -353,8 +353,11 @@ pub unsafe extern "C" fn ocer_retry_on_response(
     })
 }
 
-/// Records an attempt that got no final response at `now_ms` (timer fired,
-/// or the transport failed), and decides.
+/// Records an attempt that got no final response at `now_ms` — `ending` is
+/// `OCER_ENDING_TIMEOUT` (the timer fired) or `OCER_ENDING_TRANSPORT` —
+/// and decides.
+///
+/// Errors: `OCER_RESULT_INVALID_ARGUMENT` (any other ending).
 ///
 /// # Safety
 ///
@@ -363,7 +366,7 @@ pub unsafe extern "C" fn ocer_retry_on_response(
 #[no_mangle]
 pub unsafe extern "C" fn ocer_retry_on_unanswered(
     retry: *mut ocer_retry,
-    cause: ocer_unanswered,
+    ending: ocer_ending,
     now_ms: u64,
     verdict_out: *mut ocer_verdict,
 ) -> ocer_result {
@@ -372,9 +375,14 @@ pub unsafe extern "C" fn ocer_retry_on_unanswered(
         let out = unsafe { ptr::out(verdict_out, "verdict_out") }?;
         // SAFETY: the caller's contract for retry.
         let retry = unsafe { ptr::borrow_mut(retry, "retry") }?;
-        let outcome = match unanswered_in(cause)? {
-            ocer::report::Unanswered::Timeout => Outcome::Timeout,
-            ocer::report::Unanswered::TransportError => Outcome::TransportError,
+        let outcome = match ending {
+            OCER_ENDING_TIMEOUT => Outcome::Timeout,
+            OCER_ENDING_TRANSPORT => Outcome::TransportError,
+            other => {
+                return Err(Failure::invalid(format!(
+                    "ocer_retry_on_unanswered takes a timeout or transport ending, not {other}"
+                )))
+            }
         };
         let now = time::instant(now_ms, "now_ms")?;
         let verdict = retry.state.on_outcome(&retry.policy, outcome, now);

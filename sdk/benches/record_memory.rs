@@ -89,7 +89,7 @@ fn run() -> Result<bool, Box<dyn Error>> {
         identity,
         provisional,
         progress,
-        final_response,
+        ending,
         server_requests,
         dropped: _,
     } = record;
@@ -97,7 +97,7 @@ fn run() -> Result<bool, Box<dyn Error>> {
         ("identity", freed(identity)),
         ("provisional", freed(provisional)),
         ("progress (101 diagnostics)", freed(progress)),
-        ("final_response (504 + diagnostics)", freed(final_response)),
+        ("ending (504 + diagnostics)", freed(ending)),
         ("server_requests", freed(server_requests)),
     ];
     // Everything allocated since `region` began is freed again: the number

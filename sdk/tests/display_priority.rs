@@ -197,8 +197,8 @@ fn an_ms_diagnostic_not_handled_for_the_mode_falls_through_to_the_sip_code() {
         walked,
         [
             "msdiag 1007 final-response",
-            "msdiag 12006 progress-report",
-            "sip 504 final-response"
+            "sip 504 final-response",
+            "msdiag 12006 progress-report"
         ]
     );
 }
@@ -206,9 +206,9 @@ fn an_ms_diagnostic_not_handled_for_the_mode_falls_through_to_the_sip_code() {
 #[test]
 fn warning_391_wins_only_when_no_ms_diagnostic_or_sip_string_applies() {
     let dnd = "Warning: 391 lync.contoso.com \"Do not disturb\"";
-    // A SIP status Lync has no voice string for, and an unhandled ErrorId
-    // (9.3.2 lists 1000): the Warning's string.
-    let r = failed("499 Odd", &["ms-diagnostics: 1000;reason=\"x\"", dnd]);
+    // A SIP status Lync has no voice string for, and an ErrorId neither
+    // handled nor listed as not handled: the Warning's string.
+    let r = failed("499 Odd", &["ms-diagnostics: 99999;reason=\"x\"", dnd]);
     let e = show(&r, None, LYNC, Mode::Voice, Action::Call);
     assert_eq!(e.message_id.to_string(), "lync2010-warning-391-voice-call");
     assert_eq!(e.message.as_deref(), Some("Bob is set to Do Not Disturb."));
@@ -398,7 +398,7 @@ fn unknown_everything_shows_the_generic_string_with_the_highest_priority_code() 
     assert_eq!(e.message_id.to_string(), "oc2007-generic-voice-call");
     assert!(e.info.as_deref().unwrap().ends_with("(ID: 499)"));
 
-    // A mode the set has no strings for at all: the set's `other` string.
+    // Appendix E: Communicator shows sharing in its application-sharing mode.
     let e = show(
         &failed("499 Odd", &[]),
         None,
@@ -406,13 +406,17 @@ fn unknown_everything_shows_the_generic_string_with_the_highest_priority_code() 
         Mode::Sharing,
         Action::Share,
     );
-    assert_eq!(e.message_id.to_string(), "oc2007-generic-other-any");
+    assert_eq!(
+        e.message_id.to_string(),
+        "oc2007-generic-application-sharing-share"
+    );
     assert_eq!(e.mode, Mode::Sharing, "the context is kept as asked");
 }
 
 #[test]
 fn a_timeout_without_any_response_is_408() {
-    let r = record(&[response("100 Trying", &[])], &[]);
+    let mut r = record(&[response("100 Trying", &[])], &[]);
+    r.ending = ocer::diag::Ending::Timeout;
     let e = show(&r, None, LYNC, Mode::Voice, Action::Call);
     assert_eq!(e.message_id.to_string(), "lync2010-sip-408-voice-call");
     assert_eq!(e.message.as_deref(), Some("Bob did not answer."));
@@ -556,4 +560,47 @@ fn the_json_form_has_the_ucwa_shape() {
          \"messageId\":\"lync2010-sip-504-voice-call\",\"handled\":true,\"origin\":\"final-response\",\
          \"locale\":\"en-US\",\"set\":\"lync2010\",\"mode\":\"voice\",\"action\":\"call\"}}"
     );
+}
+
+#[test]
+fn spec_9_3_2_and_10_3_1_listed_ids_show_the_generic_string_and_stop_the_walk() {
+    let dnd = "Warning: 391 lync.contoso.com \"Do not disturb\"";
+    for (set, mode, action) in [
+        (LYNC, Mode::Voice, Action::Call),
+        (OC, Mode::Voice, Action::Call),
+    ] {
+        for &id in ocer::display::listed_unhandled(set) {
+            let diag = format!("ms-diagnostics: {id};reason=\"x\"");
+            // 480 and 391 have strings in both sets; the listed id wins.
+            let r = failed("480 Temporarily Unavailable", &[&diag, dnd]);
+            let e = show(&r, None, set, mode, action);
+            assert!(e.message_id.cause.is_none(), "{set} {id}: {}", e.message_id);
+            assert_eq!(
+                e.cause,
+                Cause::MsDiagnostic(ocer::diag::ErrorId(id)),
+                "{set} {id}"
+            );
+        }
+    }
+}
+
+#[test]
+fn spec_9_1_1_a_failed_final_response_outranks_progress_reports() {
+    // 101 with ErrorId 5 (a progress string), then 486: Bob is busy.
+    let r = record(
+        &[
+            response("101 Progress Report", &["ms-diagnostics: 5;reason=\"x\""]),
+            response("486 Busy Here", &[]),
+        ],
+        &[],
+    );
+    let e = show(&r, None, LYNC, Mode::Voice, Action::Call);
+    assert_eq!(e.message_id.to_string(), "lync2010-sip-486-voice-call");
+    // The progress report has its string as progress.
+    let shown = ocer::display::resolve_progress(
+        ocer::display::StringIndex::en_us(),
+        &r.progress[0],
+        ocer::display::Context::new(LYNC, Mode::Voice, Action::Call),
+    );
+    assert!(shown.is_some());
 }

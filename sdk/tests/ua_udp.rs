@@ -304,3 +304,67 @@ async fn server_transactions_over_udp_are_bounded() {
     );
     driver.shutdown().await;
 }
+
+#[tokio::test]
+async fn spec_3_1_no_response_the_sdk_sends_carries_ms_diagnostics() {
+    let peer = UdpPeer::bind().await;
+    let (driver, mut incoming) = driver(peer.target(), None).await;
+    let ua = driver_address(&peer, &driver).await;
+    let diag = Name::from("ms-diagnostics");
+    let public = Name::from("ms-diagnostics-public");
+
+    // The app answers with a diagnostics header (any spelling): refused,
+    // and nothing reaches the wire.
+    peer.socket
+        .send_to(&server_request("OPTIONS", "z9hG4bKdiag", false), ua)
+        .await
+        .unwrap();
+    let mut options = tokio::time::timeout(LIMIT, incoming.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    for name in ["ms-diagnostics", "MS-Diagnostics-Public"] {
+        let mut busy = response_for(options.request(), StatusCode(486), Some("app"));
+        busy.headers.insert(Name::from(name), "1000;reason=\"x\"");
+        assert!(
+            matches!(
+                options.respond(busy),
+                Err(ocer::ua::driver::DriverError::Outgoing(
+                    ocer::report::OutgoingError::DiagnosticsHeader(_)
+                ))
+            ),
+            "{name}"
+        );
+    }
+    assert!(peer.next_within(Duration::from_millis(100)).await.is_none());
+    // Still answerable with a clean response.
+    options
+        .respond(response_for(
+            options.request(),
+            StatusCode(486),
+            Some("app"),
+        ))
+        .unwrap();
+    let (answer, _) = peer.next().await;
+    assert_eq!(answer.status(), Some(StatusCode(486)));
+    assert_eq!(answer.header_values(&diag).count(), 0);
+
+    // The driver's own answer to a BYE that carried diagnostics has none.
+    let mut bye = String::from_utf8(server_request("BYE", "z9hG4bKbyediag", true)).unwrap();
+    bye = bye.replace(
+        "Content-Length: 0",
+        "ms-diagnostics: 3118;reason=\"removed\"\r\nms-diagnostics-public: 3118;reason=\"removed\"\r\nContent-Length: 0",
+    );
+    peer.socket.send_to(bye.as_bytes(), ua).await.unwrap();
+    drop(
+        tokio::time::timeout(LIMIT, incoming.recv())
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let (answer, _) = peer.next().await;
+    assert_eq!(answer.status(), Some(StatusCode(481)));
+    assert_eq!(answer.header_values(&diag).count(), 0);
+    assert_eq!(answer.header_values(&public).count(), 0);
+    driver.shutdown().await;
+}

@@ -277,7 +277,7 @@ fn invite_call(wire: &mut dyn Wire, transport: Transport, peer: &SippPeer, call:
         "{context}"
     );
 
-    let fin = record.final_response.as_ref().expect("a final response");
+    let fin = record.final_response().expect("a final response");
     assert_eq!(
         (fin.status, fin.reason_phrase.as_str()),
         (StatusCode(504), "Server time-out"),
@@ -421,7 +421,7 @@ fn message_over_tcp_collects_public_diagnostics() {
             "{context}"
         );
 
-        let fin = record.final_response.as_ref().expect("a final response");
+        let fin = record.final_response().expect("a final response");
         assert_eq!(
             (fin.status, fin.reason_phrase.as_str()),
             (StatusCode(403), "Forbidden"),

@@ -122,7 +122,11 @@ fn report_to(scenario: Scenario) -> (Verdict, Instant) {
         }
     }
     let now = Instant::now();
-    let answer = collector.finish().final_response.expect("final response");
+    let answer = collector
+        .finish()
+        .final_response()
+        .cloned()
+        .expect("final response");
     let verdict =
         ReportRetry::new(11).on_outcome(&RetryPolicy::default(), Outcome::from(&answer), now);
 

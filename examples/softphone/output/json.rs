@@ -35,13 +35,20 @@ pub(crate) fn event(event: &UaEvent) -> Value {
             status,
             reason,
             diagnostics,
-        } => json!({
-            "event": "progress",
-            "callId": call_id,
-            "status": status.as_u16(),
-            "reason": reason,
-            "diagnostics": diagnostics.iter().map(diagnostic).collect::<Vec<_>>(),
-        }),
+            display,
+        } => {
+            let mut value = json!({
+                "event": "progress",
+                "callId": call_id,
+                "status": status.as_u16(),
+                "reason": reason,
+                "diagnostics": diagnostics.iter().map(diagnostic).collect::<Vec<_>>(),
+            });
+            if let Some(display) = display {
+                value["display"] = json!(display.headline());
+            }
+            value
+        }
         UaEvent::Established { call_id } => json!({"event": "established", "callId": call_id}),
         UaEvent::Failed {
             call_id,
@@ -99,7 +106,7 @@ pub(crate) fn failure(failure: &Failure) -> Value {
             if let Some(reason) = failure
                 .record
                 .as_ref()
-                .and_then(|r| r.final_response.as_ref())
+                .and_then(|r| r.final_response())
                 .map(|r| r.reason_phrase.as_str())
             {
                 value["reason"] = json!(reason);

@@ -143,12 +143,17 @@ pub(crate) fn event_text(event: &UaEvent) -> String {
             status,
             reason,
             diagnostics,
+            display,
             ..
         } => {
             let mut text = format!("{} {reason}", status.as_u16());
             for diag in diagnostics {
                 text.push('\n');
                 text.push_str(&diagnostic_text(diag));
+            }
+            if let Some(display) = display {
+                text.push('\n');
+                text.push_str(display.headline());
             }
             labelled("progress", &text)
         }
@@ -211,7 +216,7 @@ pub(crate) fn failure_summary(failure: &Failure) -> String {
             let reason = failure
                 .record
                 .as_ref()
-                .and_then(|r| r.final_response.as_ref())
+                .and_then(|r| r.final_response())
                 .map_or("", |r| r.reason_phrase.as_str());
             format!("{} {reason}", status.as_u16())
                 .trim_end()

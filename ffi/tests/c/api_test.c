@@ -142,6 +142,32 @@ static ocer_record *collect(const char *const *responses, size_t count) {
     return record;
 }
 
+/* As collect, then the collector is told how the transaction ended:
+   'T' timeout, 'C' cancelled by the user, 'L' a TLS handshake failure, 'R' connection refused (111). */
+static ocer_record *collect_ended(const char *const *responses, size_t count, char how) {
+    ocer_collector *collector = NULL;
+    ocer_record *record = NULL;
+    size_t i;
+    OK(ocer_collector_new(LIT(INVITE), 1000, NULL, &collector));
+    for (i = 0; i < count; i++) {
+        OK(ocer_collector_observe_response(collector, (const uint8_t *)responses[i],
+                                           strlen(responses[i]), 1000 + 800 * (i + 1)));
+    }
+    if (how == 'T') {
+        OK(ocer_collector_observe_timeout(collector));
+    } else if (how == 'C') {
+        OK(ocer_collector_observe_cancel(collector));
+    } else if (how == 'L') {
+        OK(ocer_collector_observe_transport_failure(collector, OCER_TRANSPORT_TLS, 0));
+    } else {
+        OK(ocer_collector_observe_transport_failure(collector, OCER_TRANSPORT_CONNECTION_REFUSED, 111));
+    }
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_collector_observe_transport_failure(collector, 99, 0));
+    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_collector_observe_timeout(NULL));
+    OK(ocer_collector_finish(collector, &record));
+    return record;
+}
+
 static void test_version_and_results(void) {
     ocer_str v = ocer_version();
     ocer_str s;
@@ -346,6 +372,7 @@ static void test_record(void) {
     uint16_t status = 1;
     bool failed = false;
     ocer_final_response fin;
+    ocer_record_end end;
     ocer_request_identity id;
     ocer_counts counts;
     uint32_t ids[4] = {0, 0, 0, 0};
@@ -408,6 +435,25 @@ static void test_record(void) {
     OK(ocer_record_is_failure(unanswered, &failed));
     CHECK(failed);
     EXPECT(OCER_RESULT_NOT_FOUND, ocer_record_final_response(unanswered, &fin));
+    OK(ocer_record_ending(unanswered, &end));
+    CHECK(end.ending == OCER_ENDING_OPEN && end.windows == 0);
+    OK(ocer_record_ending(record, &end));
+    CHECK(end.ending == OCER_ENDING_FINAL);
+    {
+        /* How it ended is in the record, and display maps a transport
+           failure to a Windows error: a TLS failure is Schannel's, never a 408. */
+        const char *const trying[] = {TRYING};
+        ocer_record *timed_out = collect_ended(trying, 1, 'T');
+        ocer_record *tls = collect_ended(trying, 0, 'L');
+        OK(ocer_record_ending(timed_out, &end));
+        CHECK(end.ending == OCER_ENDING_TIMEOUT);
+        OK(ocer_record_ending(tls, &end));
+        CHECK(end.ending == OCER_ENDING_TRANSPORT && end.transport == OCER_TRANSPORT_TLS);
+        CHECK(end.windows == 0x80090326u && end.os_error == 0);
+        ocer_record_free(timed_out);
+        ocer_record_free(tls);
+    }
+    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_record_ending(record, NULL));
 
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_record_final_status(NULL, &status));
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_record_is_failure(record, NULL));
@@ -630,24 +676,31 @@ static void test_report(void) {
     limits.max_body_bytes = 100;
     EXPECT(OCER_RESULT_REPORT_REQUIRED_EXCEED_BODY, ocer_report_new(record, LIT("sip:a@b"), &limits, &r));
 
-    /* No final response: the report says 408 and the client's own ErrorId. */
-    OK(ocer_report_new_unanswered(unanswered, LIT("sip:alice@contoso.com"), OCER_UNANSWERED_TIMEOUT, NULL, &r));
-    OK(ocer_report_body(r, &s));
-    CHECK(str_has(s, "responseCode=\"408\""));
-    ocer_report_free(r);
-    OK(ocer_report_new_unanswered(unanswered, LIT("sip:alice@contoso.com"),
-                                  OCER_UNANSWERED_TRANSPORT_ERROR, NULL, &r));
-    OK(ocer_report_body(r, &s));
-    CHECK(str_has(s, "responseCode=\"503\""));
-    ocer_report_free(r);
+    /* No final response: the report says what was received (the 101; 0 when
+       nothing came), and no invented ErrorId (MS-OCER 2.2.2). */
+    {
+        ocer_record *timed_out = collect_ended(timeout, 2, 'T');
+        ocer_record *refused = collect_ended(timeout, 0, 'R');
+        OK(ocer_report_new(timed_out, LIT("sip:alice@contoso.com"), NULL, &r));
+        OK(ocer_report_body(r, &s));
+        CHECK(str_has(s, "responseCode=\"101\"") && !str_has(s, "408"));
+        CHECK(!str_has(s, "<diagHeader>529"));
+        ocer_report_free(r);
+        OK(ocer_report_new(refused, LIT("sip:alice@contoso.com"), NULL, &r));
+        OK(ocer_report_body(r, &s));
+        CHECK(str_has(s, "responseCode=\"0\"") && !str_has(s, "503"));
+        ocer_report_free(r);
+        ocer_record_free(timed_out);
+        ocer_record_free(refused);
+        timed_out = collect_ended(timeout, 2, 'C');
+        EXPECT(OCER_RESULT_REPORT_CANCELLED,
+               ocer_report_new(timed_out, LIT("sip:alice@contoso.com"), NULL, &r));
+        ocer_record_free(timed_out);
+    }
 
     r = untouched;
     EXPECT(OCER_RESULT_NOT_A_FAILURE, ocer_report_new(ok_record, LIT("sip:a@b"), NULL, &r));
-    EXPECT(OCER_RESULT_REPORT_NO_FINAL_RESPONSE, ocer_report_new(unanswered, LIT("sip:a@b"), NULL, &r));
-    EXPECT(OCER_RESULT_REPORT_HAS_FINAL_RESPONSE,
-           ocer_report_new_unanswered(record, LIT("sip:a@b"), OCER_UNANSWERED_TIMEOUT, NULL, &r));
-    EXPECT(OCER_RESULT_INVALID_ARGUMENT,
-           ocer_report_new_unanswered(unanswered, LIT("sip:a@b"), 2, NULL, &r));
+    EXPECT(OCER_RESULT_REPORT_NOT_ENDED, ocer_report_new(unanswered, LIT("sip:a@b"), NULL, &r));
     EXPECT(OCER_RESULT_INVALID_UTF8, ocer_report_new(record, LIT("sip:\xff"), NULL, &r));
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_report_new(NULL, LIT("sip:a@b"), NULL, &r));
     CHECK(r == untouched);
@@ -802,9 +855,9 @@ static void test_retry_and_gate(void) {
     OK(ocer_retry_on_response(r, 503, diag, 1, LIT("soon"), 40000, &v));
     CHECK(v.kind == OCER_VERDICT_RETRY_AT && v.reason == OCER_VERDICT_REASON_BACKOFF);
     CHECK(v.retry_after_ignored && v.at_ms >= 40000 + 10000 && v.at_ms <= 40000 + 20000);
-    OK(ocer_retry_on_unanswered(r, OCER_UNANSWERED_TIMEOUT, 70000, &v));
+    OK(ocer_retry_on_unanswered(r, OCER_ENDING_TIMEOUT, 70000, &v));
     CHECK(v.kind == OCER_VERDICT_RETRY_AT && v.reason == OCER_VERDICT_REASON_BACKOFF);
-    OK(ocer_retry_on_unanswered(r, OCER_UNANSWERED_TRANSPORT_ERROR, 90000, &v));
+    OK(ocer_retry_on_unanswered(r, OCER_ENDING_TRANSPORT, 90000, &v));
     CHECK(v.kind == OCER_VERDICT_RETRY_AT);
     OK(ocer_retry_attempts(r, &attempts));
     CHECK(attempts == 4);
@@ -861,8 +914,8 @@ static void test_retry_and_gate(void) {
     diag[0].ptr = (const uint8_t *)"\xff";
     diag[0].len = 1;
     EXPECT(OCER_RESULT_INVALID_UTF8, ocer_retry_on_response(r, 503, diag, 1, NULL, 0, 0, &v));
-    EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_retry_on_unanswered(r, 3, 0, &v));
-    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_retry_on_unanswered(r, OCER_UNANSWERED_TIMEOUT, 0, NULL));
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_retry_on_unanswered(r, OCER_ENDING_FINAL, 0, &v));
+    EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_retry_on_unanswered(r, OCER_ENDING_TIMEOUT, 0, NULL));
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_retry_attempts(NULL, &attempts));
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_retry_new(1, 0, NULL, NULL));
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_retry_policy_default(NULL));
@@ -871,7 +924,7 @@ static void test_retry_and_gate(void) {
     /* A resumed report with a one-attempt policy: a transient failure is final. */
     policy.max_attempts = 1;
     OK(ocer_retry_new(3, 0, &policy, &r));
-    OK(ocer_retry_on_unanswered(r, OCER_UNANSWERED_TIMEOUT, 0, &v));
+    OK(ocer_retry_on_unanswered(r, OCER_ENDING_TIMEOUT, 0, &v));
     CHECK(v.kind == OCER_VERDICT_DISCARD && v.reason == OCER_VERDICT_REASON_ATTEMPTS_EXHAUSTED);
     ocer_retry_free(r);
     OK(ocer_retry_new(3, 5, NULL, &r));

@@ -51,7 +51,8 @@ use tracing::debug;
 
 use super::{DiagParseError, DiagnosticsHeader, ErrorId, HeaderKind};
 use crate::sip::{
-    parse_warning_values, to_tag_of, RequestIdentity, RetryAfter, SipMessage, StatusCode, Warning,
+    parse_warning_values, to_tag_of, RequestIdentity, RetryAfter, SipMessage, StatusCode,
+    TransportFailure, Warning,
 };
 
 /// The header name of `ms-diagnostics` (§2.2.1.1).
@@ -219,8 +220,63 @@ pub struct Dropped {
     pub responses_after_final: u32,
 }
 
+/// How a transaction ended: the one value display, reporting and the user
+/// agent read it from (like quinn-proto's `State::Closed { reason }`).
+///
+/// RFC 3261 §8.1.3.1 tells a client to *treat* a timeout as 408 and a
+/// transport error as 503; those codes were never received, so they are not
+/// stored here: display maps a transport failure to the Windows error a
+/// Windows client would have met (`display::WinError::from_transport`), and
+/// the report says what was received (MS-OCER §2.2.2 `responseCode`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Ending {
+    /// Not ended (yet): the collector is still running, or it was finished
+    /// without being told how the transaction ended.
+    Open,
+    /// A final response came.
+    Final(FinalResponse),
+    /// No final response before the transaction timer fired (RFC 3261
+    /// §17.1.1.2 timer B, §17.1.2.2 timer F).
+    Timeout,
+    /// The transport failed before a final response (connection refused or
+    /// reset, TLS handshake, a malformed final response): what failed and the
+    /// OS error, if the operating system reported one.
+    Transport(TransportFailure),
+    /// The user cancelled the request (CANCEL for an INVITE); the final
+    /// response that followed (usually `487 Request Terminated`), if one came.
+    Cancelled(Option<FinalResponse>),
+}
+
+impl Ending {
+    /// The final response, if one came (also after a cancel).
+    pub fn final_response(&self) -> Option<&FinalResponse> {
+        match self {
+            Ending::Final(response) | Ending::Cancelled(Some(response)) => Some(response),
+            _ => None,
+        }
+    }
+
+    /// Whether the transaction has ended.
+    pub fn is_ended(&self) -> bool {
+        !matches!(self, Ending::Open)
+    }
+
+    /// A stable kebab-case name: `open`, `final`, `timeout`, `transport`,
+    /// `cancelled`.
+    pub const fn id(&self) -> &'static str {
+        match self {
+            Ending::Open => "open",
+            Ending::Final(_) => "final",
+            Ending::Timeout => "timeout",
+            Ending::Transport(_) => "transport",
+            Ending::Cancelled(_) => "cancelled",
+        }
+    }
+}
+
 /// Everything one transaction received that matters for error display and
-/// reporting. Produced by [`Collector::finish`].
+/// reporting, and how it ended. Produced by [`Collector::finish`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactionRecord {
     /// The request; `to_tag` is filled from the responses.
@@ -229,8 +285,9 @@ pub struct TransactionRecord {
     pub provisional: Vec<ProvisionalResponse>,
     /// Diagnostics of provisional responses (progress reports), in arrival order.
     pub progress: Vec<ObservedDiagnostic>,
-    /// The final response, if one came.
-    pub final_response: Option<FinalResponse>,
+    /// How the transaction ended; the final response, if one came, is in
+    /// [`Ending::Final`] (see [`TransactionRecord::final_response`]).
+    pub ending: Ending,
     /// Requests the server sent in the dialog, in arrival order.
     pub server_requests: Vec<ServerRequest>,
     /// What was seen and not kept.
@@ -238,21 +295,35 @@ pub struct TransactionRecord {
 }
 
 impl TransactionRecord {
+    /// The final response, if one came.
+    pub fn final_response(&self) -> Option<&FinalResponse> {
+        self.ending.final_response()
+    }
+
     /// The final status, if a final response came.
     pub fn final_status(&self) -> Option<StatusCode> {
-        self.final_response.as_ref().map(|f| f.status)
+        self.final_response().map(|f| f.status)
+    }
+
+    /// The last provisional status received, if any: what a transaction that
+    /// got no final response did receive (MS-OCER §2.2.2 `responseCode`).
+    pub fn last_provisional_status(&self) -> Option<StatusCode> {
+        self.provisional.last().map(|p| p.status)
     }
 
     /// Whether the transaction failed: a final status of 300 or more, or no final
-    /// response at all.
+    /// response at all. A cancelled request is not a failure: the user ended it.
     pub fn is_failure(&self) -> bool {
-        self.final_status().is_none_or(|s| s.0 >= 300)
+        match &self.ending {
+            Ending::Cancelled(_) => false,
+            _ => self.final_status().is_none_or(|s| s.0 >= 300),
+        }
     }
 
     /// The final response's diagnostics headers.
     pub fn final_diagnostics(&self) -> impl Iterator<Item = &ObservedDiagnostic> + '_ {
-        self.final_response
-            .iter()
+        self.final_response()
+            .into_iter()
             .flat_map(|f| f.diagnostics.iter())
     }
 
@@ -272,9 +343,7 @@ impl TransactionRecord {
 
     /// The final response's `Warning` values.
     pub fn warnings(&self) -> &[Warning] {
-        self.final_response
-            .as_ref()
-            .map_or(&[], |f| f.warnings.as_slice())
+        self.final_response().map_or(&[], |f| f.warnings.as_slice())
     }
 }
 
@@ -314,7 +383,7 @@ impl Collector {
                 identity,
                 provisional: Vec::new(),
                 progress: Vec::new(),
-                final_response: None,
+                ending: Ending::Open,
                 server_requests: Vec::new(),
                 dropped: Dropped::default(),
             },
@@ -330,7 +399,38 @@ impl Collector {
 
     /// Whether the final response has been observed.
     pub fn has_final(&self) -> bool {
-        self.record.final_response.is_some()
+        self.record.final_response().is_some()
+    }
+
+    /// The transaction timer fired before a final response. Ignored once the
+    /// transaction has ended.
+    pub fn observe_timeout(&mut self) {
+        self.end_unanswered(Ending::Timeout);
+    }
+
+    /// The transport failed before a final response. Ignored once the
+    /// transaction has ended.
+    pub fn observe_transport_failure(&mut self, failure: TransportFailure) {
+        self.end_unanswered(Ending::Transport(failure));
+    }
+
+    /// The user cancelled the request. A final response that came, or comes
+    /// later (the `487` to a cancelled INVITE), is kept in
+    /// [`Ending::Cancelled`]; a timeout or transport failure already recorded
+    /// is not overwritten.
+    pub fn observe_cancel(&mut self) {
+        let ending = std::mem::replace(&mut self.record.ending, Ending::Open);
+        self.record.ending = match ending {
+            Ending::Open => Ending::Cancelled(None),
+            Ending::Final(response) => Ending::Cancelled(Some(response)),
+            other => other,
+        };
+    }
+
+    fn end_unanswered(&mut self, ending: Ending) {
+        if !self.record.ending.is_ended() {
+            self.record.ending = ending;
+        }
     }
 
     /// Observes one response to the request, in arrival order.
@@ -350,7 +450,7 @@ impl Collector {
         self.check_belongs(response)?;
         let at = now.saturating_duration_since(self.started);
 
-        if self.record.final_response.is_some() {
+        if self.record.final_response().is_some() {
             // A retransmitted final or a 2xx from another fork: the transaction's
             // outcome is already decided; count it rather than rewrite history.
             self.record.dropped.responses_after_final =
@@ -373,7 +473,16 @@ impl Collector {
                 self.record.dropped.provisional_responses =
                     self.record.dropped.provisional_responses.saturating_add(1);
             }
-            for diag in self.diagnostics_of(response, DiagOrigin::Provisional(status), at) {
+            let mut diagnostics =
+                self.diagnostics_of(response, DiagOrigin::Provisional(status), at);
+            // A 1xx with both headers is one progress report: the public
+            // header is a redacted copy of the private one (MS-OCER §2.2.1.2,
+            // §5.1), so the private one stands for both, as on a final
+            // response's diagHeader.
+            if diagnostics.iter().any(|d| d.kind == HeaderKind::Private) {
+                diagnostics.retain(|d| d.kind == HeaderKind::Private);
+            }
+            for diag in diagnostics {
                 if self.record.progress.len() < self.limits.max_progress_reports {
                     self.record.progress.push(diag);
                 } else {
@@ -410,7 +519,7 @@ impl Collector {
         }
         warnings.shrink_to_fit();
         malformed.shrink_to_fit();
-        self.record.final_response = Some(FinalResponse {
+        let response = FinalResponse {
             status,
             reason_phrase,
             at,
@@ -418,7 +527,11 @@ impl Collector {
             warnings,
             retry_after,
             malformed,
-        });
+        };
+        self.record.ending = match self.record.ending {
+            Ending::Cancelled(None) => Ending::Cancelled(Some(response)),
+            _ => Ending::Final(response),
+        };
         Ok(())
     }
 
@@ -601,7 +714,7 @@ mod tests {
         assert!(progress.raw.starts_with("12006;reason=\"Trying next hop\""));
         assert!(progress.raw.ends_with("appName=\"OutboundRouting\""));
 
-        let fin = r.final_response.as_ref().unwrap();
+        let fin = r.final_response().unwrap();
         assert_eq!(
             (fin.status.0, fin.reason_phrase.as_str(), fin.at),
             (504, "Server time-out", ms(20_000))
@@ -770,7 +883,7 @@ mod tests {
             r.warnings().iter().map(|w| w.code.0).collect::<Vec<_>>(),
             vec![391, 370]
         );
-        let fin = r.final_response.as_ref().unwrap();
+        let fin = r.final_response().unwrap();
         assert_eq!(
             fin.retry_after.as_ref().map(|ra| (ra.seconds, ra.duration)),
             Some((120, Some(60)))

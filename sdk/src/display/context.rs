@@ -70,6 +70,17 @@ impl StringSet {
         }
     }
 
+    /// The mode this client shows `mode` in: Communicator has no `sharing`
+    /// mode, its sharing strings are its `application-sharing` row (10.2.3),
+    /// and Lync the other way round; every other mode is its own.
+    pub const fn mode_for(self, mode: Mode) -> Mode {
+        match (self, mode) {
+            (Self::Communicator2007, Mode::Sharing) => Mode::ApplicationSharing,
+            (Self::Lync2010, Mode::ApplicationSharing) => Mode::Sharing,
+            (_, mode) => mode,
+        }
+    }
+
     pub(crate) const fn index(self) -> usize {
         match self {
             Self::Lync2010 => 0,

@@ -41,7 +41,7 @@ use super::ids::MessageKey;
 use super::index::{en_us, Slot, StringIndex, INFO_ATTRIBUTE};
 use super::priority::{resolve, Resolution};
 use super::windows::WinError;
-use crate::diag::TransactionRecord;
+use crate::diag::{ObservedDiagnostic, TransactionRecord};
 
 type Bundle = FluentBundle<Arc<FluentResource>>;
 
@@ -431,6 +431,20 @@ impl Localizer {
         placeholders: &Placeholders<'_>,
     ) -> Option<DisplayError> {
         let resolution = resolve(StringIndex::en_us(), record, windows, context)?;
+        self.display_resolution(chain, &resolution, context, placeholders)
+    }
+
+    /// What the user sees while a request is in progress, for one progress
+    /// report (a diagnostics header of a 1xx): its string in `context`, if
+    /// the set has one ([`resolve_progress`](super::resolve_progress)).
+    pub fn progress(
+        &self,
+        chain: &LocaleChain,
+        diagnostic: &ObservedDiagnostic,
+        context: Context,
+        placeholders: &Placeholders<'_>,
+    ) -> Option<DisplayError> {
+        let resolution = super::resolve_progress(StringIndex::en_us(), diagnostic, context)?;
         self.display_resolution(chain, &resolution, context, placeholders)
     }
 

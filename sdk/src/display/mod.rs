@@ -34,6 +34,7 @@ mod ids;
 mod index;
 mod localizer;
 mod priority;
+mod unhandled;
 mod windows;
 
 pub use context::{Action, Context, Mode, StringSet, UnknownName};
@@ -44,6 +45,7 @@ pub use localizer::{
     en_us_langid, Isolation, LocaleChain, LocaleError, LocaleSource, Localizer, Placeholders,
     Rendered,
 };
-pub use priority::{causes, resolve, Resolution};
+pub use priority::{causes, resolve, resolve_progress, Resolution};
+pub use unhandled::{is_listed_unhandled, listed_unhandled};
 pub use unic_langid::LanguageIdentifier;
 pub use windows::{windows_errors, WinError, WinErrorInfo};

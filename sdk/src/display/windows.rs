@@ -18,6 +18,8 @@ use std::fmt;
 use std::io;
 use std::sync::OnceLock;
 
+use crate::sip::{TransportFailure, TransportFailureKind};
+
 /// The catalogue, embedded. See the module docs for its columns.
 pub(crate) const WINDOWS_ERRORS_TSV: &str = include_str!("../../data/windows-errors.tsv");
 
@@ -122,6 +124,15 @@ win_errors! {
     /// `ERROR_INTERNET_CONNECTION_RESET` (WinInet): the connection with the
     /// server has been reset.
     ERROR_INTERNET_CONNECTION_RESET = 12031;
+    /// `ERROR_HTTP_INVALID_SERVER_RESPONSE` (WinInet): the server response
+    /// could not be parsed. What a malformed final response is shown as.
+    ERROR_HTTP_INVALID_SERVER_RESPONSE = 12152;
+    /// `SEC_E_ILLEGAL_MESSAGE` (Schannel, `0x80090326`): the TLS handshake
+    /// failed (the server's alert, or a message TLS could not read).
+    SEC_E_ILLEGAL_MESSAGE = 0x8009_0326;
+    /// `SEC_E_CERT_UNKNOWN` (Schannel, `0x80090327`): the server's
+    /// certificate was refused.
+    SEC_E_CERT_UNKNOWN = 0x8009_0327;
 }
 
 impl WinError {
@@ -161,6 +172,35 @@ impl WinError {
             .raw_os_error()
             .and_then(from_native_os_error)
             .or_else(|| Self::from_io_error_kind(error.kind()))
+    }
+
+    /// The Windows error a Windows client would have met for a transport
+    /// failure: its raw OS error when it has one, else its kind — Schannel's
+    /// for a TLS failure or a refused certificate, WinInet's "could not be
+    /// parsed" for a final response that could not be framed, Winsock's for
+    /// the rest. `None` when the failure says nothing a Windows client would
+    /// show (`Send`, `Other` without an OS error). The only place transport
+    /// failures become Windows errors.
+    pub fn from_transport(failure: &TransportFailure) -> Option<WinError> {
+        use TransportFailureKind as K;
+        match failure.kind {
+            K::Tls => return Some(Self::SEC_E_ILLEGAL_MESSAGE),
+            K::Certificate => return Some(Self::SEC_E_CERT_UNKNOWN),
+            K::Framing => return Some(Self::ERROR_HTTP_INVALID_SERVER_RESPONSE),
+            K::Resolve => return Some(Self::WSAHOST_NOT_FOUND),
+            _ => {}
+        }
+        if let Some(win) = failure.os_error.and_then(from_native_os_error) {
+            return Some(win);
+        }
+        let kind = match failure.kind {
+            K::ConnectionRefused => io::ErrorKind::ConnectionRefused,
+            K::Unreachable => io::ErrorKind::HostUnreachable,
+            K::TimedOut => io::ErrorKind::TimedOut,
+            K::ConnectionReset | K::ConnectionClosed => io::ErrorKind::ConnectionReset,
+            _ => return None,
+        };
+        Self::from_io_error_kind(kind)
     }
 
     /// The Winsock error for a Linux `errno` (the generic ABI of x86, ARM,

@@ -9,18 +9,12 @@
 //! client-detected error is reported as a `diagHeader` whose ErrorId is one of
 //! these.
 //!
-//! How the SDK picks an id:
-//!
-//! 1. an error §7.26 lists uses the spec's id and reason string
-//!    ([`CANNOT_CONNECT_TO_EXCHANGE`] …);
-//! 2. an error the spec does not list uses an id of ocer's own block,
-//!    52900–52999 ([`OCER_BLOCK`]): inside the §7.26 range, so a server files it
-//!    with client reports, and at its far end, away from 52169–52171, because
-//!    Microsoft's clients used unpublished ids of the same range and a collision
-//!    would make a report mean something else;
-//! 3. nothing outside 51000–52999 is ever used for a client-detected error.
-//!
-//! Every id below says which of the two it is ([`ClientErrorOrigin`]).
+//! The SDK reports only ids §7.26 lists, with the spec's reason strings. It
+//! invents none: a timeout or a transport failure — which §7.26 does not list
+//! — is reported with what was received and no `diagHeader`
+//! ([`ErrorReport::from_record`](super::ErrorReport::from_record)). An app
+//! that detects an error of its own may report another id of the range
+//! ([`ClientErrorOrigin::App`]); nothing outside 51000–52999 is accepted.
 
 use std::fmt::Write as _;
 use std::ops::RangeInclusive;
@@ -31,9 +25,6 @@ use crate::diag::ErrorId;
 pub const CLIENT_RANGE: RangeInclusive<u32> =
     ErrorId::CLIENT_REPORTED_MIN.0..=ErrorId::CLIENT_REPORTED_MAX.0;
 
-/// The block of [`CLIENT_RANGE`] that ocer uses for errors the spec does not list.
-pub const OCER_BLOCK: RangeInclusive<u32> = 52900..=52999;
-
 /// 52169 "Cannot connect to Exchange Server." (§7.26).
 pub const CANNOT_CONNECT_TO_EXCHANGE: ErrorId = ErrorId(52169);
 /// 52170 "Cannot get the contacts from the Exchange Server." (§7.26).
@@ -41,23 +32,14 @@ pub const CANNOT_GET_EXCHANGE_CONTACTS: ErrorId = ErrorId(52170);
 /// 52171 "Cannot get user's contacts from the Exchange Server and there is no
 /// cache available, user sees an empty contacts list." (§7.26).
 pub const EXCHANGE_CONTACTS_UNAVAILABLE_NO_CACHE: ErrorId = ErrorId(52171);
-/// 52900, ocer's own: no final response came before the transaction timer
-/// fired (RFC 3261 §17.1.1.2 timer B, §17.1.2.2 timer F). Reported with
-/// responseCode 408, as RFC 3261 §8.1.3.1 says a timeout is to be treated.
-pub const NO_FINAL_RESPONSE: ErrorId = ErrorId(52900);
-/// 52901, ocer's own: the transport failed (connection refused or reset, TLS
-/// handshake failure) before a final response came. Reported with
-/// responseCode 503, as RFC 3261 §8.1.3.1 says a fatal transport error is to
-/// be treated.
-pub const TRANSPORT_FAILURE: ErrorId = ErrorId(52901);
-
 /// Where a client ErrorId comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientErrorOrigin {
     /// Listed in MS-OCER §7.26.
     Spec,
-    /// ocer's own, from [`OCER_BLOCK`].
-    Ocer,
+    /// Chosen by the app for an error it detected that §7.26 does not list
+    /// (inside [`CLIENT_RANGE`]); the SDK itself never uses one.
+    App,
 }
 
 /// A client-detected error: its id and reason string.
@@ -67,12 +49,12 @@ pub struct ClientError {
     pub id: ErrorId,
     /// The reason string: the spec's for [`ClientErrorOrigin::Spec`].
     pub reason: &'static str,
-    /// Whether the spec lists it or ocer chose it.
+    /// Whether the spec lists it or the app chose it.
     pub origin: ClientErrorOrigin,
 }
 
 impl ClientError {
-    /// Every client error the SDK knows, ascending by id.
+    /// Every client error §7.26 lists, ascending by id.
     pub const ALL: &'static [ClientError] = &[
         ClientError {
             id: CANNOT_CONNECT_TO_EXCHANGE,
@@ -88,16 +70,6 @@ impl ClientError {
             id: EXCHANGE_CONTACTS_UNAVAILABLE_NO_CACHE,
             reason: "Cannot get user's contacts from the Exchange Server and there is no cache available, user sees an empty contacts list.",
             origin: ClientErrorOrigin::Spec,
-        },
-        ClientError {
-            id: NO_FINAL_RESPONSE,
-            reason: "No final response before the transaction timed out.",
-            origin: ClientErrorOrigin::Ocer,
-        },
-        ClientError {
-            id: TRANSPORT_FAILURE,
-            reason: "The transport failed before a final response.",
-            origin: ClientErrorOrigin::Ocer,
         },
     ];
 
@@ -132,15 +104,11 @@ mod tests {
     use crate::diag::{DiagnosticsHeader, HeaderKind};
 
     #[test]
-    fn every_id_is_in_the_client_range_and_ours_are_in_our_block() {
+    fn spec_7_26_every_id_is_listed_by_the_spec_and_in_the_client_range() {
         for e in ClientError::ALL {
             assert!(CLIENT_RANGE.contains(&e.id.0), "{e:?}");
             assert!(e.id.is_client_reported(), "{e:?}");
-            assert_eq!(
-                OCER_BLOCK.contains(&e.id.0),
-                e.origin == ClientErrorOrigin::Ocer,
-                "{e:?}"
-            );
+            assert_eq!(e.origin, ClientErrorOrigin::Spec, "{e:?}");
         }
         let ids: Vec<u32> = ClientError::ALL.iter().map(|e| e.id.0).collect();
         let mut sorted = ids.clone();

@@ -21,9 +21,16 @@
 //! - A diagnostics value is sent as received except for line folding: a fold
 //!   (`CRLF` plus white space, RFC 3261 §7.3.1) is SIP framing, equivalent to one
 //!   SP, and is sent as one SP.
-//! - A transaction that got no final response is reported with the code RFC 3261
-//!   §8.1.3.1 says to treat it as (408 for a timeout, 503 for a transport error)
-//!   and a client ErrorId ([`super::client_errors`]) as its `diagHeader`.
+//! - `responseCode` is the code received (§2.2.2: "the SIP response code
+//!   received from the SIP server (2) for the SIP request"). A transaction that
+//!   got no final response (a timeout, a transport failure: the record's
+//!   [`Ending`]) is reported with the last provisional code it did receive
+//!   (`100`, `101`, `180` …), and with `0` when nothing at all came: Appendix A
+//!   declares the attribute `use="required"` and `xs:unsignedInt`, and `0` is no
+//!   SIP code, so it cannot be read as one. Neither RFC 3261 §8.1.3.1's *treated
+//!   as* 408 / 503 (never received) nor an ErrorId §7.26 does not list is
+//!   invented: such a report has no `diagHeader`, and its progress reports say
+//!   what the server did send.
 //!
 //! # Writer
 //!
@@ -48,9 +55,8 @@ use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use quick_xml::XmlVersion;
 
-use super::client_errors::{ClientError, NO_FINAL_RESPONSE, TRANSPORT_FAILURE};
 use super::xml::{escape_into, escaped_len, is_xml_char, Context};
-use crate::diag::{HeaderKind, ObservedDiagnostic, TransactionRecord};
+use crate::diag::{Ending, HeaderKind, ObservedDiagnostic, TransactionRecord};
 
 /// The XML namespace of the document (Appendix A `targetNamespace`).
 pub const NAMESPACE: &str = "http://schemas.microsoft.com/2006/09/sip/error-reporting";
@@ -94,50 +100,15 @@ pub enum NotReportable {
     /// The transaction succeeded (a final status below 300).
     #[error("the request succeeded with {0}; only failures are reported")]
     Succeeded(u16),
-    /// No final response came; use [`ErrorReport::from_unanswered`].
-    #[error("no final response came; report it with ErrorReport::from_unanswered")]
-    NoFinalResponse,
-    /// A final response came; [`ErrorReport::from_unanswered`] is for
-    /// transactions without one.
-    #[error("a final response came; report it with ErrorReport::from_record")]
-    HasFinalResponse,
+    /// The record does not say how the transaction ended
+    /// ([`Ending::Open`]): it is still running, or the caller did not tell
+    /// the collector.
+    #[error("the transaction has not ended")]
+    NotEnded,
+    /// The user cancelled the request: nothing to report.
+    #[error("the request was cancelled")]
+    Cancelled,
 }
-
-/// Why a transaction got no final response (RFC 3261 §8.1.3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Unanswered {
-    /// The transaction timer fired (timer B or F): treated as 408.
-    Timeout,
-    /// The transport reported a fatal error: treated as 503.
-    TransportError,
-}
-
-impl Unanswered {
-    /// The response code RFC 3261 §8.1.3.1 says to treat it as.
-    pub const fn response_code(self) -> u32 {
-        match self {
-            Unanswered::Timeout => 408,
-            Unanswered::TransportError => 503,
-        }
-    }
-
-    /// The client error reported with it.
-    pub fn client_error(self) -> &'static ClientError {
-        let id = match self {
-            Unanswered::Timeout => NO_FINAL_RESPONSE,
-            Unanswered::TransportError => TRANSPORT_FAILURE,
-        };
-        // Both ids are rows of ClientError::ALL (a unit test checks it); the
-        // fallback keeps this total without a panic path.
-        ClientError::lookup(id).unwrap_or(&FALLBACK_CLIENT_ERROR)
-    }
-}
-
-static FALLBACK_CLIENT_ERROR: ClientError = ClientError {
-    id: NO_FINAL_RESPONSE,
-    reason: "No final response before the transaction timed out.",
-    origin: super::client_errors::ClientErrorOrigin::Ocer,
-};
 
 /// A written document: the XML and how many characters had to be replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,20 +120,31 @@ pub struct Xml {
 }
 
 impl<'a> ErrorReport<'a> {
-    /// The report of a failed transaction that got a final response, for the
-    /// user whose address of record is `reporter_aor` (the From URI of the
-    /// SERVICE request that will carry it). See the module docs for what goes in.
+    /// The report of a failed transaction, for the user whose address of
+    /// record is `reporter_aor` (the From URI of the SERVICE request that will
+    /// carry it): a final response of 300 or more, a timeout or a transport
+    /// failure (the record's [`Ending`]). See the module docs for what goes in.
     pub fn from_record(
         record: &'a TransactionRecord,
         reporter_aor: &str,
     ) -> Result<Self, NotReportable> {
-        let Some(final_response) = &record.final_response else {
-            return Err(NotReportable::NoFinalResponse);
+        let final_response = match &record.ending {
+            Ending::Open => return Err(NotReportable::NotEnded),
+            Ending::Cancelled(_) => return Err(NotReportable::Cancelled),
+            Ending::Final(response) if response.status.0 < 300 => {
+                return Err(NotReportable::Succeeded(response.status.0))
+            }
+            Ending::Final(response) => Some(response),
+            Ending::Timeout | Ending::Transport(_) => None,
         };
-        if final_response.status.0 < 300 {
-            return Err(NotReportable::Succeeded(final_response.status.0));
-        }
         let mut report = Self::identity_of(record, reporter_aor);
+        let Some(final_response) = final_response else {
+            // What was received, if anything (see the module docs).
+            report.response_code = record
+                .last_provisional_status()
+                .map_or(0, |s| u32::from(s.0));
+            return Ok(report);
+        };
         report.response_code = u32::from(final_response.status.0);
         let diagnostics = &final_response.diagnostics;
         let kind = if diagnostics.iter().any(|d| d.kind == HeaderKind::Private) {
@@ -175,23 +157,6 @@ impl<'a> ErrorReport<'a> {
             .filter(|d| d.kind == kind)
             .map(unfolded)
             .collect();
-        Ok(report)
-    }
-
-    /// The report of a transaction that got no final response, with the response
-    /// code RFC 3261 §8.1.3.1 says to treat it as and the matching client
-    /// ErrorId as its `diagHeader`.
-    pub fn from_unanswered(
-        record: &'a TransactionRecord,
-        reporter_aor: &str,
-        cause: Unanswered,
-    ) -> Result<Self, NotReportable> {
-        if record.final_response.is_some() {
-            return Err(NotReportable::HasFinalResponse);
-        }
-        let mut report = Self::identity_of(record, reporter_aor);
-        report.response_code = cause.response_code();
-        report.diag_headers = vec![Cow::Owned(cause.client_error().header_value())];
         Ok(report)
     }
 
@@ -1158,7 +1123,9 @@ mod tests {
     #[test]
     fn private_diagnostics_win_and_public_ones_stand_in() {
         let mut record = spec_4_1_record();
-        let fin = record.final_response.as_mut().unwrap();
+        let Ending::Final(fin) = &mut record.ending else {
+            panic!("4.1 has a final response")
+        };
         let mut public = fin.diagnostics[0].clone();
         public.kind = HeaderKind::Public;
         public.raw = "1007;reason=\"Temporarily cannot route\"".into();
@@ -1167,19 +1134,18 @@ mod tests {
         assert_eq!(r.diag_headers.len(), 1);
         assert!(r.diag_headers[0].contains("server.contoso.com"));
 
-        record
-            .final_response
-            .as_mut()
-            .unwrap()
-            .diagnostics
-            .remove(0);
+        if let Ending::Final(fin) = &mut record.ending {
+            fin.diagnostics.remove(0);
+        }
         let r = ErrorReport::from_record(&record, ALICE).unwrap();
         assert_eq!(
             r.diag_headers,
             vec!["1007;reason=\"Temporarily cannot route\""]
         );
 
-        record.final_response.as_mut().unwrap().diagnostics.clear();
+        if let Ending::Final(fin) = &mut record.ending {
+            fin.diagnostics.clear();
+        }
         record.progress.clear();
         let r = ErrorReport::from_record(&record, ALICE).unwrap();
         assert!(r.diag_headers.is_empty());
@@ -1191,35 +1157,56 @@ mod tests {
     }
 
     #[test]
-    fn successes_and_unanswered_requests() {
+    fn spec_2_2_2_response_code_is_the_code_received() {
         let mut record = spec_4_1_record();
-        assert_eq!(
-            ErrorReport::from_unanswered(&record, ALICE, Unanswered::Timeout),
-            Err(NotReportable::HasFinalResponse)
-        );
-        record.final_response.as_mut().unwrap().status = crate::sip::StatusCode(200);
+        let Ending::Final(fin) = &mut record.ending else {
+            panic!("4.1 has a final response")
+        };
+        fin.status = crate::sip::StatusCode(200);
+        let fin = fin.clone();
         assert_eq!(
             ErrorReport::from_record(&record, ALICE),
             Err(NotReportable::Succeeded(200))
         );
-        record.final_response = None;
+        record.ending = Ending::Cancelled(Some(fin));
         assert_eq!(
             ErrorReport::from_record(&record, ALICE),
-            Err(NotReportable::NoFinalResponse)
+            Err(NotReportable::Cancelled)
+        );
+        record.ending = Ending::Open;
+        assert_eq!(
+            ErrorReport::from_record(&record, ALICE),
+            Err(NotReportable::NotEnded)
         );
 
-        let r = ErrorReport::from_unanswered(&record, ALICE, Unanswered::Timeout).unwrap();
-        assert_eq!(r.response_code, 408);
-        assert_eq!(diag(&r.diag_headers[0]).error_id, NO_FINAL_RESPONSE);
-        assert_eq!(
-            r.progress_reports.len(),
-            1,
-            "what did come is still reported"
+        // A timeout after 100 and 101: the 101 is what was received; no
+        // invented 408, no diagHeader of an id §7.26 does not list.
+        record.ending = Ending::Timeout;
+        let r = ErrorReport::from_record(&record, ALICE).unwrap();
+        assert_eq!(r.response_code, 101);
+        assert!(r.diag_headers.is_empty());
+        assert_eq!(r.progress_reports.len(), 1, "what did come is reported");
+        let xml = r.to_xml().text;
+        assert!(xml.contains("responseCode=\"101\""), "{xml}");
+        assert!(
+            !xml.contains("responseCode=\"408\"") && !xml.contains("<diagHeader>529"),
+            "{xml}"
         );
-        let r = ErrorReport::from_unanswered(&record, ALICE, Unanswered::TransportError).unwrap();
-        assert_eq!(r.response_code, 503);
-        assert_eq!(diag(&r.diag_headers[0]).error_id, TRANSPORT_FAILURE);
-        assert_eq!(Unanswered::Timeout.client_error().id, NO_FINAL_RESPONSE);
+
+        // A transport failure before anything came: 0, not 503.
+        record.ending = Ending::Transport(crate::sip::TransportFailure::new(
+            crate::sip::TransportFailureKind::Tls,
+            "handshake failure",
+        ));
+        record.provisional.clear();
+        record.progress.clear();
+        let r = ErrorReport::from_record(&record, ALICE).unwrap();
+        assert_eq!(r.response_code, 0);
+        assert!(r.diag_headers.is_empty());
+        assert_eq!(
+            ErrorReport::parse(r.to_xml().text.as_bytes()).unwrap(),
+            r.into_owned()
+        );
     }
 
     #[test]

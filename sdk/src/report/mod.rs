@@ -94,10 +94,10 @@
 //! let now = Instant::now();
 //! let mut service_collector = Collector::new(RequestIdentity::from_request(&service)?, now, CollectorLimits::default());
 //! service_collector.observe_response(&busy, now)?;
-//! let outcome = service_collector.finish().final_response.expect("a final response");
+//! let service_record = service_collector.finish();
 //! let mut retry = ReportRetry::new(7);
 //! let mut gate = SessionGate::new();
-//! let verdict = retry.on_outcome(&RetryPolicy::default(), Outcome::from(&outcome), now);
+//! let verdict = retry.on_outcome(&RetryPolicy::default(), Outcome::from(&service_record.ending), now);
 //! gate.observe(&verdict);
 //! assert!(matches!(verdict, Verdict::RetryAt { at, .. } if at == now + Duration::from_secs(30)));
 //! assert!(!gate.may_send(now));

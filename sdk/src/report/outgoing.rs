@@ -1,9 +1,12 @@
-//! The one place an outgoing request becomes bytes.
+//! The one place an outgoing message becomes bytes.
 //!
 //! Every request the SDK sends — REGISTER, INVITE, MESSAGE, SERVICE, ACK, BYE,
 //! CANCEL — goes through [`finalize_request`] after the transport has added its
-//! `Via`; the UA's transports write nothing else. That makes it the place to
-//! enforce the rules that hold for all of them:
+//! `Via`, and every response it sends — the app's
+//! (`IncomingRequest::respond`) and the driver's own answers (200 to a BYE, 481,
+//! 405 …) — through [`finalize_response`]; the UA's transports write nothing
+//! else. That makes it the place to enforce the rules that hold for all of
+//! them (the mandatory headers are the requests' only):
 //!
 //! - a client never sends `ms-diagnostics` or `ms-diagnostics-public` as a
 //!   header: MS-OCER §3.1 has the *server* add them, §5.1 makes their content the
@@ -30,8 +33,12 @@ pub enum OutgoingError {
     /// The message is a response.
     #[error("a response cannot be finalized as a request")]
     NotARequest,
-    /// A diagnostics header: clients never send them (MS-OCER §3.1, §5.1).
-    #[error("a request the client sends must not carry {0}")]
+    /// The message is a request.
+    #[error("a request cannot be finalized as a response")]
+    NotAResponse,
+    /// A diagnostics header: clients never send them (MS-OCER §3.1, §5.1),
+    /// in a request or a response.
+    #[error("a message the client sends must not carry {0}")]
     DiagnosticsHeader(&'static str),
     /// A mandatory header is missing.
     #[error("the request has no {0} header")]
@@ -50,7 +57,34 @@ pub fn finalize_request(request: &SipMessage) -> Result<Vec<u8>, OutgoingError> 
     if !request.is_request() {
         return Err(OutgoingError::NotARequest);
     }
-    for (name, value) in request.headers.iter() {
+    check_headers(request)?;
+    for mandatory in MANDATORY_REQUEST_HEADERS {
+        if !request
+            .headers
+            .iter()
+            .any(|(name, _)| name.as_print_str().eq_ignore_ascii_case(mandatory))
+        {
+            return Err(OutgoingError::MissingHeader(mandatory));
+        }
+    }
+    Ok(request.to_bytes())
+}
+
+/// Checks `response` — one the app or the driver answers a server's request
+/// with — against the same rules as a request (no diagnostics header in any
+/// spelling, no line break or control character in a name or value; MS-OCER
+/// §3.1 has only the *server* add diagnostics) and prints it.
+pub fn finalize_response(response: &SipMessage) -> Result<Vec<u8>, OutgoingError> {
+    if response.is_request() {
+        return Err(OutgoingError::NotAResponse);
+    }
+    check_headers(response)?;
+    Ok(response.to_bytes())
+}
+
+/// The header rules both kinds share.
+fn check_headers(message: &SipMessage) -> Result<(), OutgoingError> {
+    for (name, value) in message.headers.iter() {
         let name = name.as_print_str();
         for forbidden in [MS_DIAGNOSTICS, MS_DIAGNOSTICS_PUBLIC] {
             if name.eq_ignore_ascii_case(forbidden) {
@@ -64,16 +98,7 @@ pub fn finalize_request(request: &SipMessage) -> Result<Vec<u8>, OutgoingError> 
             return Err(OutgoingError::BadHeaderValue(name.to_owned()));
         }
     }
-    for mandatory in MANDATORY_REQUEST_HEADERS {
-        if !request
-            .headers
-            .iter()
-            .any(|(name, _)| name.as_print_str().eq_ignore_ascii_case(mandatory))
-        {
-            return Err(OutgoingError::MissingHeader(mandatory));
-        }
-    }
-    Ok(request.to_bytes())
+    Ok(())
 }
 
 /// RFC 3261 `token` characters.
@@ -178,5 +203,38 @@ mod tests {
         )
         .unwrap();
         assert_eq!(finalize_request(&response), Err(OutgoingError::NotARequest));
+    }
+
+    #[test]
+    fn spec_3_1_responses_never_carry_diagnostics_headers() {
+        let parse =
+            |text: &str| SipMessage::parse(text.as_bytes(), &FramingLimits::default()).unwrap();
+        let clean = parse(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK1\r\nCall-ID: c\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n",
+        );
+        let bytes = finalize_response(&clean).unwrap();
+        assert!(bytes.starts_with(b"SIP/2.0 200 OK\r\n"));
+        for name in ["ms-diagnostics", "MS-Diagnostics-Public", "ms-DIAGNOSTICS"] {
+            let mut m = clean.clone();
+            m.headers.insert(Name::from(name), "1;reason=\"x\"");
+            assert!(
+                matches!(
+                    finalize_response(&m),
+                    Err(OutgoingError::DiagnosticsHeader(_))
+                ),
+                "{name}"
+            );
+        }
+        let mut m = clean.clone();
+        m.headers
+            .insert(Name::from("Reason"), "x\r\nms-diagnostics: 1");
+        assert_eq!(
+            finalize_response(&m),
+            Err(OutgoingError::BadHeaderValue("Reason".into()))
+        );
+        assert_eq!(
+            finalize_response(&request("")),
+            Err(OutgoingError::NotAResponse)
+        );
     }
 }

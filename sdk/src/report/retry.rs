@@ -33,7 +33,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::diag::{ErrorId, FinalResponse, ObservedDiagnostic};
+use crate::diag::{Ending, ErrorId, FinalResponse, ObservedDiagnostic};
 use crate::sip::{RetryAfter, StatusCode};
 
 /// The knobs of the retry policy.
@@ -98,6 +98,20 @@ impl<'a> From<&'a FinalResponse> for ServiceResponse<'a> {
 impl<'a> From<&'a FinalResponse> for Outcome<'a> {
     fn from(response: &'a FinalResponse) -> Self {
         Outcome::Response(response.into())
+    }
+}
+
+impl<'a> From<&'a Ending> for Outcome<'a> {
+    /// How the SERVICE transaction ended, as the policy reads it: a record
+    /// still open counts as a transport failure (nothing more will come).
+    fn from(ending: &'a Ending) -> Self {
+        match ending {
+            Ending::Timeout => Outcome::Timeout,
+            _ => match ending.final_response() {
+                Some(response) => Outcome::from(response),
+                None => Outcome::TransportError,
+            },
+        }
     }
 }
 
@@ -371,7 +385,7 @@ mod tests {
         collector
             .observe_response(&SipMessage::parse(text.as_bytes(), &limits).unwrap(), now)
             .unwrap();
-        collector.finish().final_response.unwrap()
+        collector.finish().final_response().unwrap().clone()
     }
 
     const D2019: &str = "ms-diagnostics: 2019;reason=\"Report error service is not available\";source=\"fe.contoso.com\"";

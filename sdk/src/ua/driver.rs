@@ -91,7 +91,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::report::{finalize_request, OutgoingError};
+use crate::report::{finalize_request, finalize_response, OutgoingError};
 use crate::sip::{
     ClientTransaction, SipMessage, TimerConfig, TransactionError, TransactionEvent,
     TransportFailure,
@@ -138,10 +138,10 @@ pub enum DriverError {
     /// The response is not one the driver can send for this request.
     #[error("response refused: {0}")]
     Response(&'static str),
-    /// The request may not leave this user agent (it carries a diagnostics
-    /// header, a line break in a value, or lacks a mandatory header); see
-    /// [`finalize_request`].
-    #[error("request refused: {0}")]
+    /// The request or response may not leave this user agent (it carries a
+    /// diagnostics header, a line break in a value, or — a request — lacks a
+    /// mandatory header); see [`finalize_request`], [`finalize_response`].
+    #[error("message refused: {0}")]
     Outgoing(#[from] OutgoingError),
     /// The driver has shut down.
     #[error("the driver has shut down")]
@@ -398,6 +398,9 @@ impl IncomingRequest {
             .status()
             .ok_or(DriverError::Response("not a response"))?;
         let final_response = status.is_final();
+        // No diagnostics header in anything we send (MS-OCER §3.1): refused
+        // here, where the app can be told, and again at the exit.
+        finalize_response(&response)?;
         let reply = self
             .reply
             .as_ref()

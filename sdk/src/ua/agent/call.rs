@@ -30,14 +30,14 @@ use super::dialog::Dialog;
 use super::events::UaEvent;
 use super::exchange::{
     answer_challenge, authorize, collector_for, is_challenge, next_response, now, refused,
-    transact_authenticated, End,
+    transact_authenticated,
 };
 use super::failure::{Failure, FailureKind, LocalFailure};
 use super::request::{name_addr, new_call_id, new_tag, parse_uri, user_of, RequestSpec};
 use super::{lock, Inner, NoContact};
 use crate::diag::{Collector, ObservedDiagnostic};
 use crate::display::{Action, Mode};
-use crate::sip::SipMessage;
+use crate::sip::{SipMessage, TransactionEvent};
 use crate::ua::driver::ResponseStream;
 
 /// What a pending call's task is told.
@@ -185,14 +185,8 @@ impl Call {
         });
         match result {
             Ok(None) => Ok(()),
-            Ok(Some((failure, end))) => {
-                inner.fail(
-                    &shared.call_id,
-                    shared.mode,
-                    Action::InSession,
-                    &failure,
-                    &end,
-                );
+            Ok(Some(failure)) => {
+                inner.fail(&shared.call_id, shared.mode, Action::InSession, &failure);
                 Err(failure)
             }
             Err(local) => Err(Failure::local(local)),
@@ -207,7 +201,7 @@ async fn bye(
     dialog: &mut Dialog,
     mode: Mode,
     user: &str,
-) -> Result<Option<(Failure, End)>, LocalFailure> {
+) -> Result<Option<Failure>, LocalFailure> {
     let mut auth = inner.new_auth();
     let first = dialog.next_cseq();
     let (exchanged, last) = transact_authenticated(&inner.driver, &mut auth, first, |cseq| {
@@ -215,13 +209,13 @@ async fn bye(
     })
     .await?;
     dialog.sent_cseq(last);
-    let Some(kind) = exchanged.end.failure_kind() else {
+    let Some(kind) = exchanged.failure_kind() else {
         return Ok(None);
     };
     let failure = inner
         .presenter
         .failure(exchanged.record(), kind, mode, Action::InSession, user);
-    Ok(Some((failure, exchanged.end)))
+    Ok(Some(failure))
 }
 
 /// A BYE or CANCEL the server sent: if it belongs to an established call,
@@ -303,8 +297,8 @@ pub(crate) async fn start(
         Err(NoContact::ShutDown) => return Err(Failure::local(LocalFailure::ShutDown)),
         Err(NoContact::Transport(failure)) => {
             let request = invite.build(1).map_err(Failure::local)?;
-            let (failure, end) = inner.unsent(&request, failure, mode, action, user_of(target));
-            inner.fail(&call_id, mode, action, &failure, &end);
+            let failure = inner.unsent(&request, failure, mode, action, user_of(target));
+            inner.fail(&call_id, mode, action, &failure);
             return Err(failure);
         }
     }
@@ -421,13 +415,13 @@ impl CallTask {
             };
             let ringing = !self.cancel_requested;
             tokio::select! {
-                next = next_response(&mut self.stream) => match next {
-                    Ok(response) => {
+                next = next_response(&mut self.stream, &mut self.collector) => match next {
+                    Some(response) => {
                         if let Some(result) = self.on_response(response).await {
                             break result;
                         }
                     }
-                    Err(end) => break Err(self.failed(end)),
+                    None => break Err(self.failed()),
                 },
                 Some(CallCommand::Cancel) = commands.recv(), if !self.cancel_requested => {
                     self.cancel_requested = true;
@@ -468,11 +462,20 @@ impl CallTask {
                 .get(before..)
                 .map(<[ObservedDiagnostic]>::to_vec)
                 .unwrap_or_default();
+            let display = diagnostics.iter().find_map(|d| {
+                self.inner.presenter.progress(
+                    d,
+                    self.mode,
+                    self.action,
+                    user_of(&self.invite.target),
+                )
+            });
             self.inner.emit(UaEvent::Progress {
                 call_id: self.invite.call_id.clone(),
                 status,
                 reason: response.reason_phrase().unwrap_or_default().to_owned(),
                 diagnostics,
+                display,
             });
             if self.cancel_requested {
                 self.send_cancel();
@@ -493,11 +496,10 @@ impl CallTask {
                 Err(failure) => return Some(Err(failure)),
             }
         }
-        let end = End::Final(response);
         Some(Err(if self.cancel_requested {
             self.cancelled()
         } else {
-            self.failed(end)
+            self.failed()
         }))
     }
 
@@ -562,10 +564,14 @@ impl CallTask {
                 tokio::spawn(async move {
                     // The CANCEL's own answer only says it arrived; the
                     // INVITE's 487 is what ends the call.
-                    while let Ok(response) = next_response(&mut stream).await {
-                        if response.status().is_some_and(|s| s.is_final()) {
-                            tracing::debug!(status = ?response.status(), "CANCEL answered");
-                            break;
+                    while let Some(event) = stream.recv().await {
+                        match event {
+                            TransactionEvent::Response(response)
+                                if !response.status().is_some_and(|s| s.is_final()) => {}
+                            other => {
+                                tracing::debug!(?other, "CANCEL answered or ended");
+                                break;
+                            }
                         }
                     }
                 });
@@ -618,11 +624,11 @@ impl CallTask {
     }
 
     /// The call failed: what the user sees, told and reported.
-    fn failed(&mut self, end: End) -> Failure {
+    fn failed(&mut self) -> Failure {
         if self.cancel_requested {
             return self.cancelled();
         }
-        let kind = end.failure_kind().unwrap_or(FailureKind::Timeout);
+        let kind = FailureKind::of(&self.collector.record().ending).unwrap_or(FailureKind::Timeout);
         let failure = self.inner.presenter.failure(
             self.collector.record().clone(),
             kind,
@@ -631,7 +637,7 @@ impl CallTask {
             user_of(&self.invite.target),
         );
         self.inner
-            .fail(&self.invite.call_id, self.mode, self.action, &failure, &end);
+            .fail(&self.invite.call_id, self.mode, self.action, &failure);
         failure
     }
 
@@ -651,6 +657,7 @@ impl CallTask {
             return failure;
         }
         tracing::info!(call_id = %self.invite.call_id, "call cancelled");
+        self.collector.observe_cancel();
         self.inner.emit(UaEvent::Ended {
             call_id: self.invite.call_id.clone(),
             by_server: false,

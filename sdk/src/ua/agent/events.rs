@@ -50,6 +50,11 @@ pub enum UaEvent {
         reason: String,
         /// Its `ms-diagnostics` / `ms-diagnostics-public` headers.
         diagnostics: Vec<ObservedDiagnostic>,
+        /// What the user sees while the call connects, if one of them has a
+        /// string in the call's mode (Lync's "This call may take longer to
+        /// connect…" for ErrorId 5): progress, not the failure (MS-OCER
+        /// 9.1.1 as `ARCHITECTURE.md` reads it).
+        display: Option<DisplayError>,
     },
     /// The call is up: a 2xx came and the ACK went out.
     Established {
@@ -123,6 +128,8 @@ pub enum CallEvent {
         reason: String,
         /// Its diagnostics headers.
         diagnostics: Vec<ObservedDiagnostic>,
+        /// What the user sees while the call connects, if anything.
+        display: Option<DisplayError>,
     },
     /// The call is up ([`UaEvent::Established`]).
     Established,
@@ -169,12 +176,14 @@ impl UaEvent {
                 status,
                 reason,
                 diagnostics,
+                display,
             } => (
                 call_id,
                 CallEvent::Progress {
                     status,
                     reason,
                     diagnostics,
+                    display,
                 },
             ),
             UaEvent::Established { call_id } => (call_id, CallEvent::Established),

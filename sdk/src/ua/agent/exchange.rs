@@ -18,52 +18,30 @@ pub(crate) fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
 }
 
-/// How a transaction ended.
-#[derive(Debug, Clone)]
-pub(crate) enum End {
-    /// A final response.
-    Final(SipMessage),
-    /// Timer B or F fired.
-    Timeout,
-    /// The transport failed (or the driver stopped).
-    Transport(TransportFailure),
-}
-
-impl End {
-    /// The final response's status.
-    pub(crate) fn status(&self) -> Option<StatusCode> {
-        match self {
-            End::Final(response) => response.status(),
-            _ => None,
-        }
-    }
-
-    /// How a failure is described ([`FailureKind`]); `None` for a 2xx or 1xx.
-    pub(crate) fn failure_kind(&self) -> Option<FailureKind> {
-        match self {
-            End::Final(response) => response
-                .status()
-                .filter(|s| s.0 >= 300)
-                .map(FailureKind::Rejected),
-            End::Timeout => Some(FailureKind::Timeout),
-            End::Transport(failure) => Some(FailureKind::Transport(failure.clone())),
-        }
-    }
-}
-
 /// A finished transaction: the request as sent (without the driver's Via),
-/// what it received, and how it ended.
+/// what it received and how it ended (in the collector's record), and the
+/// final response as a message (a challenge to answer, a dialog to build).
 #[derive(Debug)]
 pub(crate) struct Exchanged {
     pub(crate) request: SipMessage,
     pub(crate) collector: Collector,
-    pub(crate) end: End,
+    pub(crate) response: Option<SipMessage>,
 }
 
 impl Exchanged {
-    /// The record of everything received.
+    /// The record of everything received, and how it ended.
     pub(crate) fn record(&self) -> TransactionRecord {
         self.collector.record().clone()
+    }
+
+    /// How a failure is described; `None` for a 2xx.
+    pub(crate) fn failure_kind(&self) -> Option<FailureKind> {
+        FailureKind::of(&self.collector.record().ending)
+    }
+
+    /// The final status, if a final response came.
+    pub(crate) fn status(&self) -> Option<StatusCode> {
+        self.collector.record().final_status()
     }
 }
 
@@ -82,17 +60,30 @@ pub(crate) fn refused(error: DriverError) -> LocalFailure {
     }
 }
 
-/// The next event of `stream` that matters: a response, or how it ended
-/// without a final response.
-pub(crate) async fn next_response(stream: &mut ResponseStream) -> Result<SipMessage, End> {
+/// The next response of `stream`, or `None` when the transaction ended
+/// without one more: a timeout or a transport failure is recorded in
+/// `collector` (the record's [`Ending`](crate::diag::Ending)).
+pub(crate) async fn next_response(
+    stream: &mut ResponseStream,
+    collector: &mut Collector,
+) -> Option<SipMessage> {
     match stream.recv().await {
-        Some(TransactionEvent::Response(response)) => Ok(response),
-        Some(TransactionEvent::Timeout) => Err(End::Timeout),
-        Some(TransactionEvent::TransportError(failure)) => Err(End::Transport(failure)),
-        Some(TransactionEvent::Terminated) | None => Err(End::Transport(TransportFailure::new(
-            TransportFailureKind::Other,
-            "the transaction ended without a final response",
-        ))),
+        Some(TransactionEvent::Response(response)) => Some(response),
+        Some(TransactionEvent::Timeout) => {
+            collector.observe_timeout();
+            None
+        }
+        Some(TransactionEvent::TransportError(failure)) => {
+            collector.observe_transport_failure(failure);
+            None
+        }
+        Some(TransactionEvent::Terminated) | None => {
+            collector.observe_transport_failure(TransportFailure::new(
+                TransportFailureKind::Other,
+                "the transaction ended without a final response",
+            ));
+            None
+        }
     }
 }
 
@@ -103,29 +94,23 @@ pub(crate) async fn transact(
 ) -> Result<Exchanged, LocalFailure> {
     let mut collector = collector_for(&request)?;
     let mut stream = driver.send_request(request.clone()).map_err(refused)?;
-    loop {
-        match next_response(&mut stream).await {
-            Ok(response) => {
-                if let Err(error) = collector.observe_response(&response, now()) {
-                    tracing::debug!(%error, "response not collected");
-                }
-                if response.status().is_some_and(|s| s.is_final()) {
-                    return Ok(Exchanged {
-                        request,
-                        collector,
-                        end: End::Final(response),
-                    });
-                }
-            }
-            Err(end) => {
-                return Ok(Exchanged {
-                    request,
-                    collector,
-                    end,
-                })
-            }
+    while let Some(response) = next_response(&mut stream, &mut collector).await {
+        if let Err(error) = collector.observe_response(&response, now()) {
+            tracing::debug!(%error, "response not collected");
+        }
+        if response.status().is_some_and(|s| s.is_final()) {
+            return Ok(Exchanged {
+                request,
+                collector,
+                response: Some(response),
+            });
         }
     }
+    Ok(Exchanged {
+        request,
+        collector,
+        response: None,
+    })
 }
 
 /// Whether `response` is a challenge (401 or 407).
@@ -191,7 +176,7 @@ pub(crate) async fn transact_authenticated(
         let mut request = build(cseq)?;
         authorize(auth, &mut request);
         let exchanged = transact(driver, request).await?;
-        if let End::Final(response) = &exchanged.end {
+        if let Some(response) = &exchanged.response {
             if is_challenge(response)
                 && !challenged
                 && answer_challenge(auth, &exchanged.request, response)

@@ -2,20 +2,19 @@
 //!
 //! Every operation knows its (mode, action), so whatever ended it — a final
 //! response, no final response, a broken transport — goes through the
-//! display rule ([`Localizer::display`]) to the string the user sees: a
-//! transport failure as the Windows error a Windows client would have met
-//! ([`WinError::from_io_error`] on the raw OS error), no final response as
-//! display's timeout rule (treated as 408, RFC 3261 §8.1.3.1).
+//! display rule ([`Localizer::display`]) to the string the user sees. How
+//! the transaction ended is the record's [`Ending`]; display maps a transport
+//! failure to the Windows error a Windows client would have met
+//! ([`WinError::from_transport`]) and a timeout to RFC 3261 §8.1.3.1's 408.
 
 use std::fmt;
-use std::io;
 use std::sync::Arc;
 
-use crate::diag::TransactionRecord;
+use crate::diag::{Ending, ObservedDiagnostic, TransactionRecord};
 use crate::display::{
     Action, Context, DisplayError, LocaleChain, Localizer, Mode, Placeholders, StringSet, WinError,
 };
-use crate::sip::{StatusCode, TransportFailure, TransportFailureKind};
+use crate::sip::{StatusCode, TransportFailure};
 
 /// Why an operation failed, and what the user sees for it.
 #[derive(Debug, Clone)]
@@ -26,9 +25,11 @@ pub struct Failure {
     /// Everything the transaction received: every response and its
     /// diagnostics. `None` when no transaction ran.
     pub record: Option<TransactionRecord>,
-    /// The Windows error the transport failure maps to, if it was one.
+    /// The Windows error display mapped the record's transport failure to,
+    /// if it was one ([`WinError::from_transport`]).
     pub windows: Option<WinError>,
-    /// What ended the operation.
+    /// What ended the operation: a summary of the record's
+    /// [`Ending`] ([`FailureKind::of`]), or a local failure.
     pub kind: FailureKind,
 }
 
@@ -44,6 +45,22 @@ pub enum FailureKind {
     Transport(TransportFailure),
     /// Nothing was sent, or the user agent ended it itself.
     Local(LocalFailure),
+}
+
+impl FailureKind {
+    /// The summary of a failed transaction's ending; `None` when it did not
+    /// fail (a 2xx, still open) — a cancel is [`LocalFailure::Cancelled`].
+    pub fn of(ending: &Ending) -> Option<FailureKind> {
+        match ending {
+            Ending::Final(response) if response.status.0 >= 300 => {
+                Some(FailureKind::Rejected(response.status))
+            }
+            Ending::Final(_) | Ending::Open => None,
+            Ending::Timeout => Some(FailureKind::Timeout),
+            Ending::Transport(failure) => Some(FailureKind::Transport(failure.clone())),
+            Ending::Cancelled(_) => Some(FailureKind::Local(LocalFailure::Cancelled)),
+        }
+    }
 }
 
 /// Failures on this side, with no server involved.
@@ -104,7 +121,7 @@ impl fmt::Display for Failure {
                 let reason = self
                     .record
                     .as_ref()
-                    .and_then(|r| r.final_response.as_ref())
+                    .and_then(|r| r.final_response())
                     .map_or("", |r| r.reason_phrase.as_str());
                 write!(f, "rejected with {} {reason}", status.0)
             }
@@ -117,27 +134,6 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// The Windows error a Windows client would have seen for `failure`: from
-/// its raw OS error when it has one, else from its kind.
-pub fn windows_error(failure: &TransportFailure) -> Option<WinError> {
-    if let Some(code) = failure.os_error {
-        if let Some(win) = WinError::from_io_error(&io::Error::from_raw_os_error(code)) {
-            return Some(win);
-        }
-    }
-    let kind = match failure.kind {
-        TransportFailureKind::ConnectionRefused => io::ErrorKind::ConnectionRefused,
-        TransportFailureKind::Unreachable => io::ErrorKind::HostUnreachable,
-        TransportFailureKind::TimedOut => io::ErrorKind::TimedOut,
-        TransportFailureKind::ConnectionReset | TransportFailureKind::ConnectionClosed => {
-            io::ErrorKind::ConnectionReset
-        }
-        TransportFailureKind::Resolve => return Some(WinError::WSAHOST_NOT_FOUND),
-        _ => return None,
-    };
-    WinError::from_io_error_kind(kind)
-}
-
 /// What turns records into what the user sees: the localizer, the user's
 /// locale chain, the string set and the client's name.
 #[derive(Debug, Clone)]
@@ -149,8 +145,9 @@ pub(crate) struct Presenter {
 }
 
 impl Presenter {
-    /// The failure of a transaction that ran: `record` is what it received,
-    /// `kind` how it ended; `user` fills `$user` (the other party).
+    /// The failure of a transaction that ran: `record` is what it received
+    /// and how it ended, `kind` its summary; `user` fills `$user` (the other
+    /// party).
     pub(crate) fn failure(
         &self,
         record: TransactionRecord,
@@ -159,17 +156,39 @@ impl Presenter {
         action: Action,
         user: &str,
     ) -> Failure {
-        let windows = match &kind {
-            FailureKind::Transport(failure) => windows_error(failure),
+        let windows = match &record.ending {
+            Ending::Transport(failure) => WinError::from_transport(failure),
             _ => None,
         };
-        let display = self.display(&record, windows, mode, action, user);
+        let display = self.display(&record, None, mode, action, user);
         Failure {
             display,
             record: Some(record),
             windows,
             kind,
         }
+    }
+
+    /// What the user sees while a request is in progress for one progress
+    /// report, if it has a string in (mode, action).
+    pub(crate) fn progress(
+        &self,
+        diagnostic: &ObservedDiagnostic,
+        mode: Mode,
+        action: Action,
+        user: &str,
+    ) -> Option<DisplayError> {
+        let placeholders = Placeholders {
+            user,
+            client: &self.client,
+            feature: "",
+        };
+        self.localizer.progress(
+            &self.chain,
+            diagnostic,
+            Context::new(self.set, mode, action),
+            &placeholders,
+        )
     }
 
     /// What the user sees for `record` in (mode, action), if anything failed.

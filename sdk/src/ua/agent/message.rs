@@ -46,13 +46,13 @@ pub(crate) async fn send(inner: &Arc<Inner>, target: &str, text: &str) -> Result
     })
     .await
     .map_err(Failure::local)?;
-    let Some(kind) = exchanged.end.failure_kind() else {
+    let Some(kind) = exchanged.failure_kind() else {
         return Ok(());
     };
     let (mode, action) = (Mode::Im, Action::SendMessage);
     let failure = inner
         .presenter
         .failure(exchanged.record(), kind, mode, action, user_of(target));
-    inner.fail(&call_id, mode, action, &failure, &exchanged.end);
+    inner.fail(&call_id, mode, action, &failure);
     Err(failure)
 }

@@ -92,18 +92,17 @@ use tokio::sync::mpsc;
 pub use builder::{OutboxLocation, UserAgentBuilder};
 pub use call::{Call, CallCanceller, PendingCall};
 pub use events::{CallEvent, RegistrationState, UaEvent, UaEvents};
-pub use failure::{windows_error, Failure, FailureKind, LocalFailure};
+pub use failure::{Failure, FailureKind, LocalFailure};
 pub use reporter::ClientErrorReport;
 
 use crate::diag::{ErrorId, TransactionRecord};
 use crate::display::{Action, Mode};
-use crate::report::{client_errors::CLIENT_RANGE, ErrorReport, Unanswered};
+use crate::report::{client_errors::CLIENT_RANGE, ErrorReport};
 use crate::sip::{StatusCode, TimerConfig};
 use crate::ua::driver::{Driver, DriverError};
 use crate::ua::outbox::OutboxError;
 use crate::ua::transport::{Target, TransportKind};
 
-use exchange::End;
 use failure::Presenter;
 use register::Registration;
 use reporter::ReporterCommand;
@@ -239,7 +238,7 @@ impl Inner {
 
     /// The failure of `request`, which never left: the transport failed
     /// before (opening the connection it needed). Its record has the
-    /// request's identity and nothing received.
+    /// request's identity, nothing received, and that failure as its ending.
     pub(crate) fn unsent(
         &self,
         request: &crate::sip::SipMessage,
@@ -247,27 +246,23 @@ impl Inner {
         mode: Mode,
         action: Action,
         user: &str,
-    ) -> (Failure, End) {
-        let record = match exchange::collector_for(request) {
-            Ok(collector) => collector.finish(),
-            Err(local) => return (Failure::local(local), End::Transport(failure)),
+    ) -> Failure {
+        let mut collector = match exchange::collector_for(request) {
+            Ok(collector) => collector,
+            Err(local) => return Failure::local(local),
         };
-        let end = End::Transport(failure.clone());
-        let failure =
-            self.presenter
-                .failure(record, FailureKind::Transport(failure), mode, action, user);
-        (failure, end)
+        collector.observe_transport_failure(failure.clone());
+        self.presenter.failure(
+            collector.finish(),
+            FailureKind::Transport(failure),
+            mode,
+            action,
+            user,
+        )
     }
 
     /// A failed operation: tells the app and reports the transaction.
-    pub(crate) fn fail(
-        &self,
-        call_id: &str,
-        mode: Mode,
-        action: Action,
-        failure: &Failure,
-        end: &End,
-    ) {
+    pub(crate) fn fail(&self, call_id: &str, mode: Mode, action: Action, failure: &Failure) {
         tracing::info!(call_id, %failure, ?mode, ?action, "operation failed");
         self.emit(UaEvent::Failed {
             call_id: call_id.to_owned(),
@@ -276,31 +271,22 @@ impl Inner {
             failure: failure.clone(),
         });
         if let Some(record) = &failure.record {
-            self.report(record, end);
+            self.report(record);
         }
     }
 
     /// Puts the report of a failed transaction in the outbox (through the
     /// reporter). Not reported: SERVICE itself (a report of a report could
-    /// loop), and a refused authentication (the user's credentials, not the
-    /// server's diagnostics).
-    pub(crate) fn report(&self, record: &TransactionRecord, end: &End) {
+    /// loop), a refused authentication (the user's credentials, not the
+    /// server's diagnostics), and a request the user cancelled.
+    pub(crate) fn report(&self, record: &TransactionRecord) {
         if !self.reporting || record.identity.method == crate::report::SERVICE {
             return;
         }
-        let report = match end {
-            End::Final(response) => {
-                if matches!(response.status(), Some(StatusCode(401 | 407))) {
-                    return;
-                }
-                ErrorReport::from_record(record, &self.aor)
-            }
-            End::Timeout => ErrorReport::from_unanswered(record, &self.aor, Unanswered::Timeout),
-            End::Transport(_) => {
-                ErrorReport::from_unanswered(record, &self.aor, Unanswered::TransportError)
-            }
-        };
-        match report {
+        if matches!(record.final_status(), Some(StatusCode(401 | 407))) {
+            return;
+        }
+        match ErrorReport::from_record(record, &self.aor) {
             Ok(report) => self.to_reporter(ReporterCommand::Submit {
                 call_id: record.identity.call_id.clone(),
                 report: Box::new(report.into_owned()),

@@ -14,7 +14,7 @@ use ezk_sip_types::{Method, Name};
 use tokio::task::AbortHandle;
 
 use super::events::{RegistrationState, UaEvent};
-use super::exchange::{transact_authenticated, End};
+use super::exchange::transact_authenticated;
 use super::failure::{Failure, LocalFailure};
 use super::reporter::ReporterCommand;
 use super::request::{
@@ -107,21 +107,19 @@ fn granted(response: &SipMessage, contact: &str, asked: Duration) -> Duration {
 /// on would be sent in it).
 struct Refused {
     failure: Failure,
-    end: Option<End>,
 }
 
 impl Refused {
     fn local(failure: LocalFailure) -> Self {
         Self {
             failure: Failure::local(failure),
-            end: None,
         }
     }
 
     /// Reports the failed transaction, if one ran.
     fn report(&self, inner: &Inner) {
-        if let (Some(record), Some(end)) = (&self.failure.record, &self.end) {
-            inner.report(record, end);
+        if let Some(record) = &self.failure.record {
+            inner.report(record);
         }
     }
 }
@@ -167,17 +165,14 @@ async fn send_register(
         Err(NoContact::ShutDown) => return Err(Refused::local(LocalFailure::ShutDown)),
         Err(NoContact::Transport(failure)) => {
             let request = build(reg.cseq.saturating_add(1), None).map_err(Refused::local)?;
-            let (failure, end) = inner.unsent(
+            let failure = inner.unsent(
                 &request,
                 failure,
                 Mode::Other,
                 Action::Any,
                 user_of(&inner.aor),
             );
-            return Err(Refused {
-                failure,
-                end: Some(end),
-            });
+            return Err(Refused { failure });
         }
     };
     let (exchanged, cseq) = transact_authenticated(
@@ -189,8 +184,8 @@ async fn send_register(
     .await
     .map_err(Refused::local)?;
     reg.cseq = cseq;
-    match (&exchanged.end, exchanged.end.failure_kind()) {
-        (super::exchange::End::Final(response), None) => Ok(granted(response, &contact, expires)),
+    match (&exchanged.response, exchanged.failure_kind()) {
+        (Some(response), None) => Ok(granted(response, &contact, expires)),
         (_, kind) => {
             let kind = kind.unwrap_or(super::failure::FailureKind::Timeout);
             let record = exchanged.record();
@@ -201,10 +196,7 @@ async fn send_register(
                 Action::Any,
                 user_of(&inner.aor),
             );
-            Err(Refused {
-                failure,
-                end: Some(exchanged.end),
-            })
+            Err(Refused { failure })
         }
     }
 }

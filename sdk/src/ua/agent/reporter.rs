@@ -35,10 +35,11 @@ use ezk_sip_auth::DigestAuthenticator;
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::UaEvent;
-use super::exchange::{answer_challenge, authorize, now, transact, End, Exchanged};
+use super::exchange::{answer_challenge, authorize, now, transact, Exchanged};
 use super::failure::LocalFailure;
 use super::request::{new_call_id, new_tag};
 use super::Inner;
+use crate::diag::Ending;
 use crate::report::client_errors::ClientError;
 use crate::report::{
     encode, service_request, DiscardReason, ErrorReport, Outcome, ReportLimits, ReportRetry,
@@ -445,11 +446,9 @@ impl Reporter {
                 None
             }
         };
-        if let Some(Exchanged {
-            request,
-            end: End::Transport(failure),
-            ..
-        }) = &exchanged
+        if let Some((request, Ending::Transport(failure))) = exchanged
+            .as_ref()
+            .map(|exchanged| (&exchanged.request, &exchanged.collector.record().ending))
         {
             if failure.kind == TransportFailureKind::TooLarge && pending.datagram_body.is_none() {
                 // Not a transient failure: the same bytes would fail again.
@@ -463,20 +462,15 @@ impl Reporter {
             }
         }
         let record = exchanged.as_ref().map(Exchanged::record);
-        let outcome = match (&exchanged, &record) {
-            (Some(e), Some(r)) => match (&e.end, &r.final_response) {
-                (End::Final(_), Some(final_response)) => Outcome::from(final_response),
-                (End::Timeout, _) => Outcome::Timeout,
-                _ => Outcome::TransportError,
-            },
-            _ => Outcome::TransportError,
-        };
+        let outcome = record
+            .as_ref()
+            .map_or(Outcome::TransportError, |r| Outcome::from(&r.ending));
         let mut verdict = pending.retry.on_outcome(&policy, outcome, now);
         if verdict == Verdict::Authenticate {
             let answered = match &exchanged {
                 Some(Exchanged {
                     request,
-                    end: End::Final(response),
+                    response: Some(response),
                     ..
                 }) => {
                     if pending.auth.is_none() {
@@ -493,7 +487,7 @@ impl Reporter {
             }
             let status = exchanged
                 .as_ref()
-                .and_then(|e| e.end.status())
+                .and_then(Exchanged::status)
                 .unwrap_or(StatusCode(401));
             verdict = Verdict::SuspendSession(SuspendReason::AuthenticationFailed(status));
         }

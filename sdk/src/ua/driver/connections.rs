@@ -30,7 +30,7 @@ use tokio::task::AbortHandle;
 
 use super::task::{now, set_via, AddrReply, PendingRequest, State};
 use super::DriverError;
-use crate::report::finalize_request;
+use crate::report::{finalize_request, finalize_response};
 use crate::sip::{SipMessage, TransactionEvent, TransportFailure, TransportFailureKind};
 use crate::ua::transport::{
     connect, spawn_stream_tasks, spawn_udp_reader, tls, ConnId, Established, Event, Flow,
@@ -565,7 +565,17 @@ impl Connections {
                 }
             }
         } else {
-            Bytes::from(message.to_bytes())
+            // The same check for every response (the app's and our own).
+            match finalize_response(message) {
+                Ok(bytes) => Bytes::from(bytes),
+                Err(error) => {
+                    tracing::error!(%error, "response refused at the exit");
+                    return Err(TransportFailure::new(
+                        TransportFailureKind::Other,
+                        format!("response refused: {error}"),
+                    ));
+                }
+            }
         };
         let what = if message.is_request() {
             Outgoing::Request
