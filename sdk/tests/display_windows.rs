@@ -57,7 +57,11 @@ fn rows_citing_a_seed_match_its_text() {
     let mut checked = 0;
     for row in windows_errors() {
         let Some(line) = row.source_line else {
-            assert!(row.source.starts_with("Windows Sockets"), "{row:?}");
+            // Rows not in a seed cite the public Windows header they come from.
+            assert!(
+                row.source.ends_with("(winerror.h)") || row.source.ends_with("(wininet.h)"),
+                "{row:?}"
+            );
             continue;
         };
         let at = |lines: &[String], n: u32| lines.get(n as usize - 1).cloned().unwrap_or_default();
