@@ -753,7 +753,12 @@ impl DiskOutbox {
         for report in reports {
             let key = (report.created, checksum(report.body.as_bytes()));
             if let Some(&kept) = seen.get(&key) {
-                if self.queue.reports.get(&kept).is_some_and(|k| k.body == report.body) {
+                if self
+                    .queue
+                    .reports
+                    .get(&kept)
+                    .is_some_and(|k| k.body == report.body)
+                {
                     debug!(id = ?report.id, ?kept, "copy of a renumbered report removed");
                     remove_file(&self.path(report.id, REPORT_EXT))?;
                     removed = true;
@@ -922,9 +927,8 @@ impl Outbox for DiskOutbox {
     }
 
     fn rescan(&mut self, now: SystemTime) -> Result<u32, OutboxError> {
-        let pending: Vec<(ReportId, PathBuf)> = std::mem::take(&mut self.unreadable)
-            .into_iter()
-            .collect();
+        let pending: Vec<(ReportId, PathBuf)> =
+            std::mem::take(&mut self.unreadable).into_iter().collect();
         let mut reports = Vec::new();
         let mut changed = false;
         for (id, path) in pending {
@@ -1321,10 +1325,7 @@ mod tests {
         assert!(dir.0.join("README").exists());
         assert!(!path(torn, "report").exists());
         // Quarantined, not deleted: the bytes are there to look at.
-        assert_eq!(
-            fs::read(path(torn, "corrupt")).unwrap().len(),
-            torn_len
-        );
+        assert_eq!(fs::read(path(torn, "corrupt")).unwrap().len(), torn_len);
         assert!(path(flipped, "corrupt").exists() && path(ReportId(7), "corrupt").exists());
         drop(outbox);
         let outbox = DiskOutbox::open(&dir.0, OutboxLimits::default(), t(0)).unwrap();
@@ -1483,7 +1484,10 @@ mod tests {
         );
         assert!(name(13, "corrupt").exists());
         assert!(name(11, "report").is_dir() && name(14, "tmp").is_dir());
-        assert!(fs::symlink_metadata(name(10, "report")).is_ok(), "left alone");
+        assert!(
+            fs::symlink_metadata(name(10, "report")).is_ok(),
+            "left alone"
+        );
         let next = outbox.accept("next".into(), t(1)).unwrap();
         assert!(next.0 > 14, "no skipped entry's id is reused: {next:?}");
     }
@@ -1534,7 +1538,11 @@ mod tests {
         let a = outbox.accept("a".into(), t(3)).unwrap();
         let b = outbox.accept("b".into(), t(4)).unwrap();
         let bodies = bodies(&outbox);
-        assert_eq!(bodies, ["low", "top", "a", "b"], "order kept, nothing overwritten");
+        assert_eq!(
+            bodies,
+            ["low", "top", "a", "b"],
+            "order kept, nothing overwritten"
+        );
         assert!(low < a && a < b);
         drop(outbox);
         let outbox = DiskOutbox::open(&dir.0, OutboxLimits::default(), t(5)).unwrap();
