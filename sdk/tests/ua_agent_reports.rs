@@ -486,7 +486,7 @@ async fn s3_1_5_a_retry_after_holds_across_a_restart() {
     let _ = std::fs::remove_dir_all(&dir);
     let mut server = Server::bind(Kind::Tcp).await;
     let on_disk = |server: &Server| builder(server).outbox(OutboxLocation::Disk(dir.clone()));
-    let (ua, mut events) = on_disk(&server).build().await.unwrap();
+    let (ua, _events) = on_disk(&server).build().await.unwrap();
     register(&mut server, &ua).await;
     let call_id = failed_im(&mut server, &ua).await;
     let service = server.expect("SERVICE").await;
