@@ -241,7 +241,7 @@ fn crash_at_random_points_loses_and_duplicates_nothing() {
             DiskOutbox::open(&dir.0, OutboxLimits::default(), SystemTime::now()).expect("reopen");
         let stats = outbox.stats();
         assert_eq!(
-            stats.corrupt_files_removed, 0,
+            stats.corrupt_files_quarantined, 0,
             "round {rounds}: a .report file is only ever whole"
         );
         if matches!(kill, Kill::BetweenWriteAndRename(_)) && !finished {
@@ -332,5 +332,5 @@ fn crash_at_random_points_loses_and_duplicates_nothing() {
 
 fn stats_sum_ok(outbox: &DiskOutbox) -> bool {
     let stats = outbox.stats();
-    stats.corrupt_files_removed == 0 && stats.pending == outbox.ids().len()
+    stats.corrupt_files_quarantined == 0 && stats.pending == outbox.ids().len()
 }

@@ -4,6 +4,10 @@
 //! Retry-After (retried no earlier), 503 with 2019 and a bare 503 (no retry
 //! in this login session; sent after re-registering), 401 (answered once);
 //! app-reported errors; reports that survive a restart in a disk outbox.
+//! Waits that hold across login sessions and restarts, and a queue spread
+//! at login, run on paused tokio time (the clock jumps when the runtime is
+//! idle; loopback I/O and the outbox's blocking pool keep it from jumping
+//! mid-exchange).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -14,18 +18,33 @@ use std::time::{Duration, Instant};
 use ocer::diag::ErrorId;
 use ocer::display::{Action, Cause, Mode};
 use ocer::report::client_errors::{ClientError, CANNOT_CONNECT_TO_EXCHANGE};
-use ocer::report::ErrorReport;
+use ocer::report::{ErrorReport, RetryPolicy};
 use ocer::sip::StatusCode;
-use ocer::ua::{FailureKind, OutboxLocation, UaEvent, UaEvents, UserAgent};
+use ocer::ua::outbox::OutboxError;
+use ocer::ua::{
+    FailureKind, OutboxLocation, UaError, UaEvent, UaEvents, UserAgent, UserAgentBuilder,
+};
 use ua_agent_support::*;
 
-async fn ua_on(server: &Server) -> (UserAgent, UaEvents) {
+/// The retry policy of these tests: the default's shape, shorter backoffs
+/// (the first is 100 to 200 ms; a queue at login is spread over 200 ms).
+fn policy() -> RetryPolicy {
+    RetryPolicy {
+        initial_backoff: Duration::from_millis(200),
+        max_backoff: Duration::from_secs(1),
+        ..RetryPolicy::default()
+    }
+}
+
+fn builder(server: &Server) -> UserAgentBuilder {
     UserAgent::builder("sip:alice@contoso.com", server.target())
         .credentials("alice", "secret")
         .timers(fast_timers())
-        .build()
-        .await
-        .unwrap()
+        .retry_policy(policy())
+}
+
+async fn ua_on(server: &Server) -> (UserAgent, UaEvents) {
+    builder(server).build().await.unwrap()
 }
 
 async fn register(server: &mut Server, ua: &UserAgent) {
@@ -363,8 +382,7 @@ async fn a_queued_report_survives_a_restart_in_a_disk_outbox() {
     let _ = std::fs::remove_dir_all(&dir);
     let mut server = Server::bind(Kind::Tcp).await;
     let build = |server: &Server| {
-        UserAgent::builder("sip:alice@contoso.com", server.target())
-            .timers(fast_timers())
+        builder(server)
             .outbox(OutboxLocation::Disk(dir.clone()))
             .build()
     };
@@ -456,4 +474,167 @@ async fn a_report_larger_than_a_datagram_goes_whole_over_tcp_to_the_udp_target()
         .await
         .unwrap();
     until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+}
+/// The tokio clock (paused in these tests).
+fn clock() -> tokio::time::Instant {
+    tokio::time::Instant::now()
+}
+
+/// The next SERVICE, however long (on the paused clock) it takes to come.
+async fn next_service(server: &mut Server) -> ocer::sip::SipMessage {
+    server.limit = Duration::from_secs(4 * 3600);
+    let service = server.expect("SERVICE").await;
+    server.limit = LIMIT;
+    service
+}
+
+const BUSY_120: &str = "Retry-After: 120\r\n";
+
+/// MS-OCER §3.1.5: a 503 with Retry-After 120, then unregister and register:
+/// the new login session does not shorten the wait.
+#[tokio::test(start_paused = true)]
+async fn s3_1_5_a_retry_after_holds_across_login_sessions() {
+    let mut server = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = ua_on(&server).await;
+    register(&mut server, &ua).await;
+    let call_id = failed_im(&mut server, &ua).await;
+    let service = server.expect("SERVICE").await;
+    server
+        .reply(&service, "503 Service Unavailable", BUSY_120)
+        .await;
+    let answered = clock();
+    unregister(&mut server, &ua).await;
+    register(&mut server, &ua).await;
+    let again = next_service(&mut server).await;
+    let waited = answered.elapsed();
+    assert!(
+        waited >= Duration::from_secs(120),
+        "sent {waited:?} after a Retry-After of 120 s"
+    );
+    assert_eq!(report_of(&again).call_id, call_id);
+    server.reply(&again, "200 OK", "").await;
+    until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+}
+
+/// A Retry-After longer than a session waits (over 3600 s) suspends this
+/// session and still holds in the next.
+#[tokio::test(start_paused = true)]
+async fn s3_1_5_a_retry_after_over_an_hour_holds_in_the_next_session() {
+    let mut server = Server::bind(Kind::Tcp).await;
+    // A day's registration: no refresh due while the test waits.
+    let (ua, mut events) = builder(&server)
+        .register_expires(Duration::from_secs(86_400))
+        .build()
+        .await
+        .unwrap();
+    register(&mut server, &ua).await;
+    failed_im(&mut server, &ua).await;
+    let service = server.expect("SERVICE").await;
+    server
+        .reply(&service, "503 Service Unavailable", "Retry-After: 7200\r\n")
+        .await;
+    let answered = clock();
+    until(&mut events, |e| {
+        matches!(e, UaEvent::ReportingSuspended { .. })
+    })
+    .await;
+    unregister(&mut server, &ua).await;
+    register(&mut server, &ua).await;
+    let again = next_service(&mut server).await;
+    let waited = answered.elapsed();
+    assert!(
+        waited >= Duration::from_secs(7200),
+        "sent {waited:?} after a Retry-After of 7200 s"
+    );
+    server.reply(&again, "200 OK", "").await;
+    until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+}
+
+/// The wait is stored with the report: a restart does not shorten it.
+#[tokio::test(start_paused = true)]
+async fn s3_1_5_a_retry_after_holds_across_a_restart() {
+    let dir = std::env::temp_dir().join(format!("ocer-ua-agent-wait-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut server = Server::bind(Kind::Tcp).await;
+    let on_disk = |server: &Server| builder(server).outbox(OutboxLocation::Disk(dir.clone()));
+    let (ua, _events) = on_disk(&server).build().await.unwrap();
+    register(&mut server, &ua).await;
+    let call_id = failed_im(&mut server, &ua).await;
+    let service = server.expect("SERVICE").await;
+    server
+        .reply(&service, "503 Service Unavailable", BUSY_120)
+        .await;
+    let answered = clock();
+    // Let the reporter store the wait (the blocking pool holds the paused
+    // clock until it is done); then the app stops.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let shutting = tokio::spawn({
+        let ua = ua.clone();
+        async move { ua.shutdown().await }
+    });
+    let bye = server.expect("REGISTER").await;
+    server.reply(&bye, "200 OK", "").await;
+    shutting.await.unwrap();
+    drop(ua);
+
+    let mut server2 = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = on_disk(&server2).build().await.unwrap();
+    register(&mut server2, &ua).await;
+    let again = next_service(&mut server2).await;
+    let waited = answered.elapsed();
+    assert!(
+        waited >= Duration::from_secs(119),
+        "sent {waited:?} after a Retry-After of 120 s and a restart"
+    );
+    assert_eq!(report_of(&again).call_id, call_id);
+    server2.reply(&again, "200 OK", "").await;
+    until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A queue that waited for a login is not sent the moment the login
+/// succeeds: clients re-registering together after a failover spread out.
+#[tokio::test(start_paused = true)]
+async fn a_queue_waiting_at_login_is_spread() {
+    let mut server = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = ua_on(&server).await;
+    for _ in 0..3 {
+        failed_im(&mut server, &ua).await;
+        until(&mut events, |e| matches!(e, UaEvent::ReportQueued { .. })).await;
+    }
+    register(&mut server, &ua).await;
+    let registered = clock();
+    let first = next_service(&mut server).await;
+    let delay = registered.elapsed();
+    assert!(
+        delay > Duration::ZERO && delay <= policy().initial_backoff,
+        "first report {delay:?} after the login"
+    );
+    server.reply(&first, "200 OK", "").await;
+    for _ in 0..2 {
+        let service = next_service(&mut server).await;
+        server.reply(&service, "200 OK", "").await;
+    }
+}
+
+/// Two user agents (or processes) on one disk outbox would lose each
+/// other's reports: the second is refused with a typed error.
+#[tokio::test]
+async fn a_second_user_agent_on_the_same_disk_outbox_is_refused() {
+    let dir = std::env::temp_dir().join(format!("ocer-ua-agent-lock-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = Server::bind(Kind::Tcp).await;
+    let on_disk = || builder(&server).outbox(OutboxLocation::Disk(dir.clone()));
+    let (first, _events) = on_disk().build().await.unwrap();
+    match on_disk().build().await {
+        Err(UaError::Outbox(OutboxError::Locked { dir: locked })) => assert_eq!(locked, dir),
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("two owners of one outbox"),
+    }
+    first.shutdown().await;
+    drop(first);
+    let (again, _events) = on_disk().build().await.expect("free after shutdown");
+    again.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

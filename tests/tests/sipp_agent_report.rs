@@ -10,10 +10,14 @@
 //! progressReport. Then SIPp answers as each case needs (MS-OCER §3.1.5):
 //!
 //! - 200: the report is sent;
-//! - 503 with Retry-After 1: retried, no earlier than a second later;
+//! - 503 with Retry-After 1 and no diagnostics (the service is on but busy,
+//!   our reading of §3.1.5): retried, no earlier than a second later;
+//! - 503 with Retry-After 0: retried, but not at once (the backoff is the
+//!   floor);
+//! - 503 with only ms-diagnostics-public 2019: as with ms-diagnostics;
 //! - 503 with ms-diagnostics 2019, and a bare 503: no more reports in this
 //!   login session — a second failed call is queued but not sent;
-//! - 413: the report is dropped, never retried;
+//! - 413, and 513 read the same way: the report is dropped, never retried;
 //! - a bare 503, then a new login session (unregister, register): what was
 //!   held back is sent then, and only then.
 //!
@@ -203,12 +207,28 @@ async fn the_4_1_flow_is_reported(wire: Wire) {
 }
 
 async fn a_503_with_retry_after_is_retried_no_earlier(wire: Wire) {
-    let (server, ua, mut events) = registered(
+    let waited = retried_after_a_503(
         "agent_report_503_retry_after",
         include_str!("../sipp/agent_report_503_retry_after.xml"),
         wire,
     )
     .await;
+    // "Retry-After: 1" counts from when the 503 arrived; SIPp stamps its log
+    // just after sending it, so allow its own few milliseconds.
+    assert!(
+        waited >= Duration::from_millis(990),
+        "retried {waited:?} after the 503 with Retry-After 1"
+    );
+    assert!(
+        waited < Duration::from_secs(5),
+        "retried only {waited:?} after the 503 with Retry-After 1"
+    );
+}
+
+/// The report is sent, answered 503 (with a Retry-After), retried, answered
+/// 200; returns how long after the 503 the retry came (SIPp's clock).
+async fn retried_after_a_503(name: &str, scenario: &str, wire: Wire) -> Duration {
+    let (server, ua, mut events) = registered(name, scenario, wire).await;
     let run = failed_call(&ua, &mut events).await;
     events
         .wait_for("ReportSent after the Retry-After", |e| match e {
@@ -224,16 +244,23 @@ async fn a_503_with_retry_after_is_retried_no_earlier(wire: Wire) {
     assert_eq!(services.len(), 2, "the report, then its retry\n{logs}");
     let busy = services[0].1.expect("SIPp answered the first SERVICE");
     let retried = services[1].0;
-    let waited = retried.saturating_sub(busy);
-    // "Retry-After: 1" counts from when the 503 arrived; SIPp stamps its log
-    // just after sending it, so allow its own few milliseconds.
+    retried.saturating_sub(busy)
+}
+
+/// `Retry-After: 0` is no licence for a busy loop: the report's own backoff
+/// (60 to 120 ms for the tests' policy's first) is the floor.
+async fn a_503_with_retry_after_0_waits_for_the_backoff(wire: Wire) {
+    let waited = retried_after_a_503(
+        "agent_report_503_retry_after_0",
+        include_str!("../sipp/agent_report_503_retry_after_0.xml"),
+        wire,
+    )
+    .await;
+    let floor = test_retry_policy().initial_backoff / 2;
+    // SIPp's log has millisecond stamps.
     assert!(
-        waited >= Duration::from_millis(990),
-        "retried {waited:?} after the 503 with Retry-After 1\n{logs}"
-    );
-    assert!(
-        waited < Duration::from_secs(5),
-        "retried only {waited:?} after the 503 with Retry-After 1\n{logs}"
+        waited + Duration::from_millis(2) >= floor,
+        "retried {waited:?} after the 503 with Retry-After 0"
     );
 }
 
@@ -271,12 +298,17 @@ async fn a_503_suspends_reporting_for_the_login_session(name: &str, scenario: &s
 }
 
 async fn a_413_drops_the_report(wire: Wire) {
-    let (server, ua, mut events) = registered(
+    too_large_drops_the_report(
         "agent_report_413",
         include_str!("../sipp/agent_report_413.xml"),
+        "413",
         wire,
     )
     .await;
+}
+
+async fn too_large_drops_the_report(name: &str, scenario: &str, status: &str, wire: Wire) {
+    let (server, ua, mut events) = registered(name, scenario, wire).await;
     let run = failed_call(&ua, &mut events).await;
     let why = events
         .wait_for("ReportDropped", |e| match e {
@@ -289,9 +321,9 @@ async fn a_413_drops_the_report(wire: Wire) {
             _ => None,
         })
         .await;
-    assert!(why.contains("413"), "why: {why}");
+    assert!(why.contains(status), "why: {why}");
     events
-        .quiet_for(QUIET, "another report event after the 413", |e| {
+        .quiet_for(QUIET, "another report event after the refusal", |e| {
             matches!(
                 e,
                 UaEvent::ReportSent { .. }
@@ -304,7 +336,7 @@ async fn a_413_drops_the_report(wire: Wire) {
     assert_eq!(
         received(&logs, "SERVICE"),
         1,
-        "no retry after a 413\n{logs}"
+        "no retry after a {status}\n{logs}"
     );
 }
 
@@ -515,4 +547,30 @@ async fn held_back_reports_go_in_the_next_login_session_over_tcp() {
 #[tokio::test]
 async fn held_back_reports_go_in_the_next_login_session_over_tls() {
     held_back_reports_go_in_the_next_login_session(Wire::Tls).await;
+}
+
+#[tokio::test]
+async fn a_503_with_retry_after_0_waits_for_the_backoff_over_tcp() {
+    a_503_with_retry_after_0_waits_for_the_backoff(Wire::Tcp).await;
+}
+
+#[tokio::test]
+async fn a_503_with_only_public_2019_suspends_reporting_over_tcp() {
+    a_503_suspends_reporting_for_the_login_session(
+        "agent_report_503_public_2019",
+        include_str!("../sipp/agent_report_503_public_2019.xml"),
+        Wire::Tcp,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_513_drops_the_report_over_tcp() {
+    too_large_drops_the_report(
+        "agent_report_513",
+        include_str!("../sipp/agent_report_513.xml"),
+        "513",
+        Wire::Tcp,
+    )
+    .await;
 }

@@ -6,10 +6,10 @@
 //! | outcome | verdict | why |
 //! |---|---|---|
 //! | 2xx | [`Verdict::Delivered`] | §3.1.5 |
-//! | 413, 513 | [`Verdict::Discard`] ([`DiscardReason::TooLarge`]) | §3.1.5: "SHOULD NOT retry"; 513 is the same refusal (RFC 3261 §21.5.9) |
-//! | 503 with ErrorId 2019 | [`Verdict::SuspendSession`] | §3.1.5; wins over a Retry-After: the service said it is off |
-//! | 503 with Retry-After | [`Verdict::RetryAt`] no earlier than it | §3.1.5: the service is on but busy |
-//! | 503 without any diagnostics header | [`Verdict::SuspendSession`] | §3.1.5: reporting is not enabled |
+//! | 413, 513 | [`Verdict::Discard`] ([`DiscardReason::TooLarge`]) | §3.1.5: "SHOULD NOT retry"; 513 is the same refusal (RFC 3261 §21.5.9): the report is already within §2.2.2's sizes, the same bytes will not fit later |
+//! | 503 with ErrorId 2019 (in `ms-diagnostics` or `ms-diagnostics-public`) | [`Verdict::SuspendSession`] | §3.1.5; wins over a Retry-After: the service said it is off |
+//! | 503 with Retry-After, with or without diagnostics | [`Verdict::RetryAt`] no earlier than it, and no earlier than the backoff (so `Retry-After: 0` is no busy loop) | §3.1.5: the service is on but busy |
+//! | 503 without any diagnostics header (either kind) and without Retry-After | [`Verdict::SuspendSession`] | §3.1.5: reporting is not enabled |
 //! | 503 with another ErrorId, no Retry-After | backoff | a failure the spec gives no special meaning |
 //! | any Retry-After longer than [`RetryPolicy::max_retry_after`] | [`Verdict::SuspendSession`] | waiting that long inside one login makes no sense; the next login tries again, and never earlier than asked |
 //! | 401, 407, first time for this report | [`Verdict::Authenticate`] | RFC 3261 §22 |
@@ -247,7 +247,9 @@ impl ReportRetry {
                     Some(wait) if wait > policy.max_retry_after => {
                         Verdict::SuspendSession(SuspendReason::WaitTooLong(wait))
                     }
-                    Some(wait) => retry_at(now, wait, RetryCause::RetryAfter),
+                    // The server's wait is a floor on our own backoff: never
+                    // earlier than asked, never a burst (Retry-After: 0).
+                    Some(wait) => self.backoff(policy, now, Some(wait)),
                     None if response.diagnostics.is_empty() => {
                         Verdict::SuspendSession(SuspendReason::NotEnabled)
                     }
@@ -331,6 +333,12 @@ impl SessionGate {
             } => self.not_before = Some(self.not_before.map_or(at, |t| t.max(at))),
             _ => {}
         }
+    }
+
+    /// Holds every report back until `at` (a Retry-After kept from an earlier
+    /// session, or a spread start); a later hold already in place stays.
+    pub fn hold_until(&mut self, at: Instant) {
+        self.not_before = Some(self.not_before.map_or(at, |t| t.max(at)));
     }
 
     /// Why reporting is suspended, if it is.
@@ -475,10 +483,31 @@ mod tests {
                 vec![D1000, "Retry-After: 120 (busy)"],
                 V::RetryAfter(120),
             ),
+            // No busy loop: the backoff is the floor of a zero wait.
             (
                 "503 Service Unavailable",
                 vec!["Retry-After: 0"],
-                V::RetryAfter(0),
+                V::Backoff(5, 10),
+            ),
+            (
+                "503 Service Unavailable",
+                vec!["Retry-After: 1"],
+                V::Backoff(5, 10),
+            ),
+            // Only the public header (what an Edge Server leaves for a remote
+            // user, §2.2.1.2): diagnostics are there, so reporting is on.
+            (
+                "503 Service Unavailable",
+                vec!["ms-diagnostics-public: 1000;reason=\"busy\""],
+                V::Backoff(5, 10),
+            ),
+            (
+                "503 Service Unavailable",
+                vec![
+                    "ms-diagnostics-public: 1000;reason=\"busy\"",
+                    "Retry-After: 40",
+                ],
+                V::RetryAfter(40),
             ),
             (
                 "503 Service Unavailable",

@@ -69,6 +69,9 @@ pub struct Server {
     pub received: Vec<SipMessage>,
     /// Every response the UA sent (to requests of the server).
     pub responses: Vec<SipMessage>,
+    /// How long a read waits for the UA; [`LIMIT`] unless a test (on paused
+    /// time) waits out a long Retry-After.
+    pub limit: Duration,
 }
 
 impl Server {
@@ -98,6 +101,7 @@ impl Server {
             seen: HashSet::new(),
             received: Vec::new(),
             responses: Vec::new(),
+            limit: LIMIT,
         }
     }
 
@@ -116,7 +120,7 @@ impl Server {
                 buf,
             } => {
                 if conn.is_none() {
-                    let (stream, _) = tokio::time::timeout(LIMIT, listener.accept())
+                    let (stream, _) = tokio::time::timeout(self.limit, listener.accept())
                         .await
                         .expect("a connection in time")
                         .unwrap();
@@ -136,7 +140,7 @@ impl Server {
                         Framed::Incomplete => {}
                         Framed::Error { error, .. } => panic!("the UA sent a bad message: {error}"),
                     }
-                    let n = tokio::time::timeout(LIMIT, stream.read_buf(buf))
+                    let n = tokio::time::timeout(self.limit, stream.read_buf(buf))
                         .await
                         .expect("data from the UA in time")
                         .unwrap();
@@ -145,7 +149,7 @@ impl Server {
             }
             Wire::Udp { socket, peer } => {
                 let mut datagram = vec![0u8; 65_535];
-                let (n, from) = tokio::time::timeout(LIMIT, socket.recv_from(&mut datagram))
+                let (n, from) = tokio::time::timeout(self.limit, socket.recv_from(&mut datagram))
                     .await
                     .expect("a datagram in time")
                     .unwrap();

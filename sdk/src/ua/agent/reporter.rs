@@ -13,10 +13,14 @@
 //! - 2xx: delivered, removed ([`UaEvent::ReportSent`]);
 //! - 413 (and other permanent refusals, or attempts exhausted): removed
 //!   ([`UaEvent::ReportDropped`]);
-//! - 503 without diagnostics, 503 with ErrorId 2019, a second 401/407:
-//!   reporting stops for this login session ([`UaEvent::ReportingSuspended`]);
-//!   every report stays queued for the next session;
-//! - 503 with Retry-After: no report goes out before it has passed;
+//! - 503 without diagnostics nor Retry-After, 503 with ErrorId 2019, a
+//!   second 401/407: reporting stops for this login session
+//!   ([`UaEvent::ReportingSuspended`]); every report stays queued for the
+//!   next session;
+//! - 503 with Retry-After (with or without diagnostics): no report goes out
+//!   before it has passed, nor before the report's own backoff; a wait
+//!   longer than [`RetryPolicy::max_retry_after`] suspends the session and
+//!   still holds in the next one;
 //! - a first 401/407: the challenge is answered and the report sent again
 //!   at once (same Call-ID, CSeq one higher);
 //! - anything else transient: exponential backoff with jitter;
@@ -25,11 +29,18 @@
 //!   ([`encode`](crate::report::encode)) to fit one datagram; a report whose
 //!   required parts alone do not fit is dropped ([`UaEvent::ReportDropped`]).
 //!
-//! The outbox's file operations run on tokio's blocking pool.
+//! Every wait is stored with its report in the outbox (wall clock), so
+//! neither a new login session nor a restart shortens it. A session that
+//! starts with reports queued sends the first of them after a random delay of
+//! up to [`RetryPolicy::initial_backoff`]: clients that re-register together
+//! after a failover do not send their queues together.
+//!
+//! The outbox's file operations run on tokio's blocking pool. An outbox that
+//! cannot write (a full disk) does not stop stored reports from going out.
 
 use std::collections::BTreeMap;
 use std::sync::Weak;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use ezk_sip_auth::DigestAuthenticator;
 use tokio::sync::{mpsc, oneshot};
@@ -43,10 +54,12 @@ use crate::diag::Ending;
 use crate::report::client_errors::ClientError;
 use crate::report::{
     encode, service_request, DiscardReason, ErrorReport, Outcome, ReportLimits, ReportRetry,
-    RetryPolicy, ServiceParts, SessionGate, SuspendReason, Verdict,
+    RetryCause, RetryPolicy, ServiceParts, SessionGate, SuspendReason, Verdict,
 };
 use crate::sip::{StatusCode, TransportFailureKind};
-use crate::ua::outbox::{submit, BeforeReport, Outbox, Removal, ReportId, Submitted};
+use crate::ua::outbox::{
+    submit, BeforeReport, NotBefore, Outbox, OutboxError, Removal, ReportId, Submitted,
+};
 use crate::ua::transport::random_u64;
 use crate::ua::transport::MAX_DATAGRAM_PAYLOAD;
 
@@ -131,11 +144,32 @@ pub(crate) fn report_id(id: ReportId) -> String {
     format!("{:016x}", id.0)
 }
 
+/// The longest wait kept: a stored time further off than this (a clock set
+/// back, a huge Retry-After) is read as this; the age limit drops the report
+/// long before.
+const MAX_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// `at` on the wall clock, for the outbox.
+fn to_wall(at: Instant, now: Instant) -> SystemTime {
+    let wall = SystemTime::now();
+    wall.checked_add(at.saturating_duration_since(now).min(MAX_WAIT))
+        .unwrap_or(wall)
+}
+
+/// A stored wall-clock time on the monotonic clock (the past is `now`).
+fn from_wall(at: SystemTime, now: Instant) -> Instant {
+    let wait = at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO)
+        .min(MAX_WAIT);
+    now.checked_add(wait).unwrap_or(now)
+}
+
 /// One queued report's sending state.
 struct Pending {
     retry: ReportRetry,
-    /// Its own backoff.
-    not_before: Option<Instant>,
+    /// No attempt before this; a Retry-After's also holds every report.
+    not_before: Option<(Instant, RetryCause)>,
     /// The SERVICE request's Call-ID, From tag and CSeq: kept for a resend
     /// after a challenge, new for every other attempt.
     service_call_id: String,
@@ -197,9 +231,14 @@ pub(crate) fn spawn(
 ) {
     let (attempts, attempted) = mpsc::unbounded_channel();
     let mut reports = BTreeMap::new();
+    let now = now();
     for id in store.outbox.ids() {
-        let attempts = store.outbox.get(id).map_or(0, |r| r.attempts);
-        reports.insert(id, Pending::new(attempts));
+        let stored = store.outbox.get(id);
+        let mut pending = Pending::new(stored.map_or(0, |r| r.attempts));
+        pending.not_before = stored
+            .and_then(|r| r.not_before)
+            .map(|nb| (from_wall(nb.at, now), nb.cause));
+        reports.insert(id, pending);
     }
     let reporter = Reporter {
         inner,
@@ -232,6 +271,9 @@ impl Reporter {
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(ReporterCommand::Shutdown { done }) => {
+                        // Closed (and its directory unlocked) before the app
+                        // hears the reporter has stopped.
+                        self.store = None;
                         let _ = done.send(());
                         return;
                     }
@@ -276,16 +318,66 @@ impl Reporter {
     async fn on_command(&mut self, command: ReporterCommand) {
         match command {
             ReporterCommand::Submit { call_id, report } => self.on_submit(call_id, *report).await,
-            ReporterCommand::SessionStarted => {
-                self.registered = true;
-                self.gate = SessionGate::new();
-                // A new session may send everything queued, now.
-                for pending in self.reports.values_mut() {
-                    pending.not_before = None;
-                }
-            }
+            ReporterCommand::SessionStarted => self.on_session_started().await,
             ReporterCommand::SessionEnded => self.registered = false,
             ReporterCommand::Shutdown { .. } => {}
+        }
+    }
+
+    /// A new session: a fresh gate, but no wait is shortened (MS-OCER §3.1.5
+    /// "SHOULD wait the amount of time specified in the Retry-after header"
+    /// is about the service, which a new login does not make less busy), and
+    /// a queue waiting from before goes after a random spread.
+    async fn on_session_started(&mut self) {
+        self.registered = true;
+        self.gate = SessionGate::new();
+        let joined = self
+            .with_store(|store| store.outbox.rescan(SystemTime::now()))
+            .await;
+        match joined {
+            Some(Ok(0)) | None => {}
+            Some(Ok(joined)) => {
+                tracing::info!(joined, "outbox files readable again");
+                self.adopt_new_reports();
+            }
+            Some(Err(error)) => tracing::warn!(%error, "outbox not rescanned"),
+        }
+        let now = now();
+        let held = self
+            .reports
+            .values()
+            .filter_map(|p| match p.not_before {
+                Some((at, RetryCause::RetryAfter)) if at > now => Some(at),
+                _ => None,
+            })
+            .max();
+        if let Some(at) = held {
+            self.gate.hold_until(at);
+        }
+        if !self.reports.is_empty() {
+            let spread = self.config.policy.initial_backoff;
+            let nanos = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
+            let delay = Duration::from_nanos(random_u64() % nanos.saturating_add(1));
+            if let Some(at) = now.checked_add(delay) {
+                self.gate.hold_until(at);
+            }
+        }
+    }
+
+    /// Takes up reports the outbox has that the reporter does not know yet.
+    fn adopt_new_reports(&mut self) {
+        let Some(store) = &self.store else { return };
+        let now = now();
+        for id in store.outbox.ids() {
+            if self.reports.contains_key(&id) {
+                continue;
+            }
+            let stored = store.outbox.get(id);
+            let mut pending = Pending::new(stored.map_or(0, |r| r.attempts));
+            pending.not_before = stored
+                .and_then(|r| r.not_before)
+                .map(|nb| (from_wall(nb.at, now), nb.cause));
+            self.reports.insert(id, pending);
         }
     }
 
@@ -320,9 +412,16 @@ impl Reporter {
             }),
             Some(Err(error)) => {
                 tracing::warn!(%error, "report not stored");
+                let full =
+                    matches!(&error, crate::ua::outbox::SubmitError::Outbox(e) if e.is_disk_full());
+                let why = if full {
+                    format!("not stored: the disk is full ({error})")
+                } else {
+                    format!("not stored: {error}")
+                };
                 self.emit(UaEvent::ReportDropped {
                     report_id: String::new(),
-                    why: format!("not stored: {error}"),
+                    why,
                 });
             }
             None => {}
@@ -339,7 +438,7 @@ impl Reporter {
         let report = self
             .reports
             .values()
-            .map(|p| p.not_before.unwrap_or(now))
+            .map(|p| p.not_before.map_or(now, |(at, _)| at))
             .min()?;
         Some(gate.max(report))
     }
@@ -360,7 +459,7 @@ impl Reporter {
         let Some(id) = queued.into_iter().find(|id| {
             self.reports
                 .get(id)
-                .is_some_and(|p| p.not_before.is_none_or(|at| at <= now))
+                .is_some_and(|p| p.not_before.is_none_or(|(at, _)| at <= now))
         }) else {
             return;
         };
@@ -391,13 +490,11 @@ impl Reporter {
             .await
         {
             Some(Ok(_)) => {}
-            Some(Err(error)) => {
-                tracing::warn!(%error, "attempt not recorded; report not sent");
-                if let Some(pending) = self.reports.get_mut(&id) {
-                    pending.not_before = Some(now + self.config.policy.max_backoff);
-                }
-                return;
-            }
+            Some(Err(OutboxError::NoSuchReport(_))) => return,
+            // The report itself is stored: it goes out all the same (a full
+            // disk must not hold back what is already queued); only a crash
+            // now would forget this attempt.
+            Some(Err(error)) => tracing::warn!(%error, "attempt not recorded; report sent anyway"),
             None => return,
         }
         let Some(pending) = self.reports.get_mut(&id) else {
@@ -416,7 +513,8 @@ impl Reporter {
             Ok(request) => request,
             Err(error) => {
                 tracing::error!(%error, "SERVICE not built");
-                pending.not_before = Some(now + self.config.policy.max_backoff);
+                pending.not_before =
+                    Some((now + self.config.policy.max_backoff, RetryCause::Backoff));
                 return;
             }
         };
@@ -465,6 +563,7 @@ impl Reporter {
         let outcome = record
             .as_ref()
             .map_or(Outcome::TransportError, |r| Outcome::from(&r.ending));
+        let status = exchanged.as_ref().and_then(Exchanged::status);
         let mut verdict = pending.retry.on_outcome(&policy, outcome, now);
         if verdict == Verdict::Authenticate {
             let answered = match &exchanged {
@@ -485,11 +584,9 @@ impl Reporter {
                 pending.not_before = None;
                 return;
             }
-            let status = exchanged
-                .as_ref()
-                .and_then(Exchanged::status)
-                .unwrap_or(StatusCode(401));
-            verdict = Verdict::SuspendSession(SuspendReason::AuthenticationFailed(status));
+            verdict = Verdict::SuspendSession(SuspendReason::AuthenticationFailed(
+                status.unwrap_or(StatusCode(401)),
+            ));
         }
         let was_suspended = self.gate.suspended().is_some();
         self.gate.observe(&verdict);
@@ -503,7 +600,7 @@ impl Reporter {
             }
             Verdict::Discard(reason) => {
                 self.remove(id, Removal::Discarded(reason)).await;
-                let why = discard_reason(reason);
+                let why = discard_reason(reason, status);
                 tracing::info!(report_id = %report_id(id), %why, "report dropped");
                 self.emit(UaEvent::ReportDropped {
                     report_id: report_id(id),
@@ -512,18 +609,47 @@ impl Reporter {
             }
             Verdict::SuspendSession(reason) => {
                 pending.renew();
-                pending.not_before = None;
+                // A wait too long for this session is still kept for the next.
+                pending.not_before = match reason {
+                    SuspendReason::WaitTooLong(wait) => Some((
+                        now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now),
+                        RetryCause::RetryAfter,
+                    )),
+                    _ => None,
+                };
+                let not_before = pending.not_before;
+                self.store_wait(id, not_before, now).await;
                 if !was_suspended {
                     let why = suspend_reason(reason);
                     tracing::info!(%why, "reporting suspended for this login session");
                     self.emit(UaEvent::ReportingSuspended { why });
                 }
             }
-            Verdict::RetryAt { at, .. } => {
+            Verdict::RetryAt { at, cause } => {
                 pending.renew();
-                pending.not_before = Some(at);
+                pending.not_before = Some((at, cause));
+                self.store_wait(id, Some((at, cause)), now).await;
             }
             Verdict::Authenticate => {}
+        }
+    }
+
+    /// Keeps a report's wait in the outbox, so that a restart keeps it too.
+    async fn store_wait(
+        &mut self,
+        id: ReportId,
+        wait: Option<(Instant, RetryCause)>,
+        now: Instant,
+    ) {
+        let not_before = wait.map(|(at, cause)| NotBefore {
+            at: to_wall(at, now),
+            cause,
+        });
+        if let Some(Err(error)) = self
+            .with_store(move |store| store.outbox.defer(id, not_before))
+            .await
+        {
+            tracing::warn!(%error, "report's wait not stored; kept in memory");
         }
     }
 
@@ -566,11 +692,12 @@ fn cut_to(
     }
 }
 
-fn discard_reason(reason: DiscardReason) -> String {
+fn discard_reason(reason: DiscardReason, status: Option<StatusCode>) -> String {
     match reason {
-        DiscardReason::TooLarge => {
-            "the server refused the report as too large (413); it is not retried".to_owned()
-        }
+        DiscardReason::TooLarge => format!(
+            "the server refused the report as too large ({}); it is not retried",
+            status.map_or(413, |s| s.0)
+        ),
         DiscardReason::Rejected(status) => {
             format!(
                 "the server rejected the report ({}); it is not retried",
