@@ -54,7 +54,7 @@ pub struct ocer_ua_config {
     /// The user's address of record, e.g. "sip:alice@contoso.com". Required.
     pub aor: ocer_str,
     /// Where every request goes (the pool or proxy): "host:port", e.g.
-    /// "10.0.0.5:5060" or "[::1]:5060"; a host name is resolved once, by
+    /// `"10.0.0.5:5060"` or `"[::1]:5060"`; a host name is resolved once, by
     /// `ocer_ua_new`. Required.
     pub server: ocer_str,
     /// UDP or TCP.

@@ -87,7 +87,13 @@ async fn flow_4_1(kind: Kind) {
         display.message_id.to_string(),
         "lync2010-sip-504-voice-call"
     );
-    assert_eq!(failure.to_string(), "Operation was unsuccessful.");
+    // A log line of the error leads with the technical cause; the user's
+    // string follows (issue 16, item 5).
+    assert_eq!(
+        failure.to_string(),
+        "504 Server time-out, ms-diagnostics 1007 \"Temporarily cannot route\"; \
+         the user sees \"Operation was unsuccessful.\""
+    );
     let record = failure.record.as_ref().unwrap();
     assert_eq!(record.identity.call_id, call_id);
     let ids: Vec<_> = record

@@ -19,5 +19,5 @@ pub use crate::sip::TimerConfig;
 pub use agent::{
     windows_error, Call, CallCanceller, CallEvent, ClientErrorReport, Failure, FailureKind,
     LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
-    UserAgent, UserAgentBuilder,
+    UnsupportedAuthentication, UserAgent, UserAgentBuilder,
 };

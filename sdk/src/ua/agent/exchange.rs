@@ -44,7 +44,7 @@ impl End {
             End::Final(response) => response
                 .status()
                 .filter(|s| s.0 >= 300)
-                .map(FailureKind::Rejected),
+                .map(|status| super::auth::rejected(response, status)),
             End::Timeout => Some(FailureKind::Timeout),
             End::Transport(failure) => Some(FailureKind::Transport(failure.clone())),
         }
@@ -147,6 +147,16 @@ pub(crate) fn answer_challenge(
     request: &SipMessage,
     response: &SipMessage,
 ) -> bool {
+    if let Some(unsupported) = super::auth::unsupported(response) {
+        // Sending the request again without credentials would only be
+        // challenged again: fail now, saying what the server wanted.
+        tracing::warn!(
+            offered = %unsupported.offered.join(", "),
+            supported = %super::auth::SUPPORTED_SCHEMES.join(", "),
+            "the server asks for authentication schemes this client does not support; not retrying"
+        );
+        return false;
+    }
     let Some(auth) = auth else {
         tracing::debug!("challenged, and no credentials to answer with");
         return false;

@@ -13,7 +13,7 @@
 //!   known is logged and skipped; if it was a final response (or its status is
 //!   unreadable) the transaction it names fails at once. A stream that cannot
 //!   be resynchronised is closed, and every transaction on it fails at once
-//!   with a [`TransportFailure`](crate::sip::TransportFailure) that carries
+//!   with a [`TransportFailure`] that carries
 //!   the OS error code when there is one.
 //! - **Keep-alives.** On TCP and TLS a CRLFCRLF ping (RFC 5626 §4.4.1) goes out
 //!   when the connection has been idle for the configured interval; CRLF
