@@ -18,6 +18,6 @@ pub mod transport;
 pub use crate::sip::TimerConfig;
 pub use agent::{
     windows_error, Call, CallCanceller, CallEvent, ClientErrorReport, Failure, FailureKind,
-    LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
+    LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents, DEFAULT_EVENT_CAPACITY,
     UnsupportedAuthentication, UserAgent, UserAgentBuilder,
 };

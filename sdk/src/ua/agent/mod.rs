@@ -95,7 +95,7 @@ use tokio::sync::mpsc;
 pub use auth::UnsupportedAuthentication;
 pub use builder::{OutboxLocation, UserAgentBuilder};
 pub use call::{Call, CallCanceller, PendingCall};
-pub use events::{CallEvent, RegistrationState, UaEvent, UaEvents};
+pub use events::{CallEvent, RegistrationState, UaEvent, UaEvents, DEFAULT_EVENT_CAPACITY};
 pub use failure::{windows_error, Failure, FailureKind, LocalFailure};
 pub use reporter::ClientErrorReport;
 
@@ -177,7 +177,7 @@ pub(crate) struct Inner {
     pub(crate) timers: TimerConfig,
     pub(crate) reporting: bool,
     /// `None` after shutdown, which ends the app's event stream.
-    pub(crate) events: Mutex<Option<mpsc::UnboundedSender<UaEvent>>>,
+    pub(crate) events: Mutex<Option<events::EventSender>>,
     /// `None` when reporting is off, and after shutdown.
     pub(crate) reporter: Mutex<Option<mpsc::UnboundedSender<ReporterCommand>>>,
     pub(crate) registration: tokio::sync::Mutex<Registration>,
@@ -204,7 +204,7 @@ impl Inner {
     pub(crate) fn emit(&self, event: UaEvent) {
         tracing::debug!(?event, "event");
         if let Some(events) = lock(&self.events).as_ref() {
-            let _ = events.send(event);
+            events.send(event);
         }
     }
 
