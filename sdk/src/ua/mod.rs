@@ -14,6 +14,7 @@ pub mod driver;
 pub mod locales;
 pub mod outbox;
 pub mod transport;
+pub mod wire;
 
 pub use crate::sip::TimerConfig;
 pub use agent::{

@@ -28,6 +28,7 @@ use std::sync::Weak;
 use std::time::{Instant, SystemTime};
 
 use ezk_sip_auth::DigestAuthenticator;
+use tracing::Instrument;
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::UaEvent;
@@ -398,15 +399,21 @@ impl Reporter {
         self.in_flight = Some(id);
         let driver = inner.driver.clone();
         let done = self.attempts.clone();
-        tracing::debug!(report_id = %report_id(id), "sending report");
-        tokio::spawn(async move {
-            let result = transact(&driver, request).await;
-            let _ = done.send(Attempted { id, result });
-        });
+        let span = report_span(id);
+        span.in_scope(|| tracing::debug!(cseq = pending.cseq, "sending report"));
+        tokio::spawn(
+            async move {
+                let result = transact(&driver, request).await;
+                let _ = done.send(Attempted { id, result });
+            }
+            .instrument(span),
+        );
     }
 
     async fn on_attempted(&mut self, attempted: Attempted) {
         let Attempted { id, result } = attempted;
+        let span = report_span(id);
+        let _in_report = span.enter();
         self.in_flight = None;
         let now = now();
         let policy = self.config.policy;
@@ -503,6 +510,11 @@ impl Reporter {
 }
 
 /// Why a report was dropped, for people.
+/// The span of one report's attempt and verdict: `ocer.report` with its id.
+fn report_span(id: ReportId) -> tracing::Span {
+    tracing::info_span!("ocer.report", report_id = %report_id(id))
+}
+
 fn discard_reason(reason: DiscardReason) -> String {
     match reason {
         DiscardReason::TooLarge => {

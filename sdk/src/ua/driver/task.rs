@@ -240,6 +240,7 @@ impl Net {
         } else {
             Bytes::from(message.to_bytes())
         };
+        crate::ua::wire::sent(&flow, &bytes);
         match flow {
             Flow::Udp(peer) => {
                 let Some(udp) = &self.udp else {
@@ -320,6 +321,8 @@ struct Client {
     txn: ClientTransaction,
     flow: Flow,
     events: mpsc::UnboundedSender<TransactionEvent>,
+    /// `sip.transaction` (method, Call-ID, branch): entered while it runs.
+    span: tracing::Span,
 }
 
 /// A running server transaction.
@@ -613,6 +616,7 @@ impl State {
             }
         };
         let key = txn.key().clone();
+        let span = crate::ua::wire::transaction_span(txn.request(), &key.branch);
         if self.clients.contains_key(&key) {
             // 128 random bits make this a bug, not bad luck.
             tracing::error!(branch = %key.branch, "duplicate branch; request refused");
@@ -622,7 +626,7 @@ impl State {
             return;
         }
         self.clients
-            .insert(key.clone(), Client { txn, flow, events });
+            .insert(key.clone(), Client { txn, flow, events, span });
         self.drain_client(&key);
     }
 
@@ -632,6 +636,8 @@ impl State {
         let Some(client) = self.clients.get_mut(key) else {
             return;
         };
+        let span = client.span.clone();
+        let _in_transaction = span.enter();
         loop {
             let mut progressed = false;
             while let Some(message) = client.txn.poll_transmit() {
@@ -672,6 +678,7 @@ impl State {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::Message { flow, message } => {
+                crate::ua::wire::received(&flow, &message);
                 if message.is_request() {
                     self.on_request(flow, message);
                 } else {
