@@ -215,9 +215,7 @@ fn owned_of(event: &UaEvent) -> Owned {
     };
     Owned {
         message_id: display.map(|d| d.message_id.id()).unwrap_or_default(),
-        detail: failure
-            .map(|f| f.to_string())
-            .unwrap_or_default(),
+        detail: failure.map(|f| f.to_string()).unwrap_or_default(),
     }
 }
 

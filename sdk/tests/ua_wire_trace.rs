@@ -70,7 +70,11 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Ca
             .map(|scope| {
                 scope
                     .map(|span| {
-                        let fields = span.extensions().get::<Fields>().cloned().unwrap_or_default();
+                        let fields = span
+                            .extensions()
+                            .get::<Fields>()
+                            .cloned()
+                            .unwrap_or_default();
                         (span.name().to_owned(), fields)
                     })
                     .collect()
@@ -90,7 +94,8 @@ const D1007: &str =
 #[tokio::test]
 async fn the_wire_trace_masks_credentials_and_sits_in_transaction_and_report_spans() {
     let capture = Capture::default();
-    let _default = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let _default =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
 
     let mut server = Server::bind(Kind::Tcp).await;
     let (ua, mut events) = UserAgent::builder("sip:alice@contoso.com", server.target())
@@ -124,7 +129,10 @@ async fn the_wire_trace_masks_credentials_and_sits_in_transaction_and_report_spa
 
     let calling = tokio::spawn({
         let ua = ua.clone();
-        async move { ua.call("sip:bob@contoso.com", None, Mode::Voice, Action::Call).await }
+        async move {
+            ua.call("sip:bob@contoso.com", None, Mode::Voice, Action::Call)
+                .await
+        }
     });
     let invite = server.expect("INVITE").await;
     server.reply(&invite, "504 Server time-out", D1007).await;
@@ -133,24 +141,39 @@ async fn the_wire_trace_masks_credentials_and_sits_in_transaction_and_report_spa
     let service = server.expect("SERVICE").await;
     server.reply(&service, "200 OK", "").await;
     let (sent, _) = until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
-    let UaEvent::ReportSent { report_id } = sent else { unreachable!() };
+    let UaEvent::ReportSent { report_id } = sent else {
+        unreachable!()
+    };
     ua.shutdown().await;
 
     let captured = capture.0.lock().unwrap().clone();
-    let wire: Vec<&Captured> = captured.iter().filter(|c| c.target == "ocer::wire").collect();
+    let wire: Vec<&Captured> = captured
+        .iter()
+        .filter(|c| c.target == "ocer::wire")
+        .collect();
     let message = |c: &Captured| c.fields.get("message").cloned().unwrap_or_default();
 
     // Every message, both ways, and never the digest response.
     let sent_register = wire
         .iter()
-        .find(|c| c.fields.get("direction").map(String::as_str) == Some("sent")
-            && message(c).starts_with("REGISTER ")
-            && message(c).contains("Authorization: Digest"))
+        .find(|c| {
+            c.fields.get("direction").map(String::as_str) == Some("sent")
+                && message(c).starts_with("REGISTER ")
+                && message(c).contains("Authorization: Digest")
+        })
         .expect("the answered REGISTER in the trace");
-    assert!(message(sent_register).contains("response=\"***\""), "{}", message(sent_register));
+    assert!(
+        message(sent_register).contains("response=\"***\""),
+        "{}",
+        message(sent_register)
+    );
     assert!(message(sent_register).contains("username=\"alice\""));
     for c in &wire {
-        assert!(!message(c).contains(&secret_response), "credentials in the trace: {}", message(c));
+        assert!(
+            !message(c).contains(&secret_response),
+            "credentials in the trace: {}",
+            message(c)
+        );
         assert!(!message(c).contains("secret"), "{}", message(c));
     }
     for (direction, start) in [
@@ -161,8 +184,10 @@ async fn the_wire_trace_masks_credentials_and_sits_in_transaction_and_report_spa
         ("received", "SIP/2.0 200 OK"),
     ] {
         assert!(
-            wire.iter().any(|c| c.fields.get("direction").map(String::as_str) == Some(direction)
-                && message(c).starts_with(start)),
+            wire.iter().any(
+                |c| c.fields.get("direction").map(String::as_str) == Some(direction)
+                    && message(c).starts_with(start)
+            ),
             "{direction} {start} not in the trace"
         );
     }
@@ -172,9 +197,14 @@ async fn the_wire_trace_masks_credentials_and_sits_in_transaction_and_report_spa
         .iter()
         .find(|c| message(c).starts_with("INVITE "))
         .unwrap();
-    let span = invite_sent.span("sip.transaction").expect("in a transaction span");
+    let span = invite_sent
+        .span("sip.transaction")
+        .expect("in a transaction span");
     assert_eq!(span.get("method").map(String::as_str), Some("INVITE"));
-    assert_eq!(span.get("call_id").map(String::as_str), header(&invite, "Call-ID"));
+    assert_eq!(
+        span.get("call_id").map(String::as_str),
+        header(&invite, "Call-ID")
+    );
     assert_eq!(span.get("branch"), branch(&invite).as_ref());
 
     // The report's attempt and verdict are inside its span.
@@ -182,5 +212,8 @@ async fn the_wire_trace_masks_credentials_and_sits_in_transaction_and_report_spa
         .iter()
         .filter(|c| c.span("ocer.report").and_then(|f| f.get("report_id")) == Some(&report_id))
         .collect();
-    assert!(!in_report.is_empty(), "no event in the span of report {report_id}");
+    assert!(
+        !in_report.is_empty(),
+        "no event in the span of report {report_id}"
+    );
 }

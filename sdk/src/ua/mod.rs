@@ -19,6 +19,6 @@ pub mod wire;
 pub use crate::sip::TimerConfig;
 pub use agent::{
     windows_error, Call, CallCanceller, CallEvent, ClientErrorReport, Failure, FailureKind,
-    LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents, DEFAULT_EVENT_CAPACITY,
-    UnsupportedAuthentication, UserAgent, UserAgentBuilder,
+    LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
+    UnsupportedAuthentication, UserAgent, UserAgentBuilder, DEFAULT_EVENT_CAPACITY,
 };

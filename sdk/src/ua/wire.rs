@@ -63,7 +63,10 @@ pub(crate) fn received(flow: &dyn fmt::Debug, message: &SipMessage) {
 
 /// The span of one client transaction: method, Call-ID and branch.
 pub(crate) fn transaction_span(request: &SipMessage, branch: &str) -> tracing::Span {
-    let method = request.method().map(ToString::to_string).unwrap_or_default();
+    let method = request
+        .method()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     let call_id = request
         .header_value(&ezk_sip_types::Name::CALL_ID)
         .unwrap_or_default();
@@ -132,7 +135,10 @@ fn looks_like_params(params: &str) -> bool {
     params
         .split_once('=')
         .is_some_and(|(name, rest)| !name.trim().is_empty() && !rest.starts_with('='))
-        && !params.trim_end_matches('=').chars().all(|c| c.is_ascii_alphanumeric() || "+/-._~".contains(c))
+        && !params
+            .trim_end_matches('=')
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+/-._~".contains(c))
 }
 
 /// Splits `a=1, b="x, y"` at the commas outside quotes.
@@ -172,8 +178,14 @@ mod tests {
         assert!(!masked.contains("c0ffee"), "{masked}");
         assert!(!masked.contains("deadbeef"), "{masked}");
         assert!(masked.contains("Authorization: Digest username=\"alice\", realm=\"contoso.com\", nonce=\"n1\", uri=\"sip:contoso.com\", response=\"***\", algorithm=MD5, cnonce=\"***\", qop=auth, nc=00000001\r\n"), "{masked}");
-        assert!(masked.contains("proxy-authorization: Digest username=\"alice\", response=\"***\"\r\n"), "{masked}");
-        assert!(masked.starts_with("REGISTER sip:contoso.com SIP/2.0\r\nCall-ID: abc\r\n"), "{masked}");
+        assert!(
+            masked.contains("proxy-authorization: Digest username=\"alice\", response=\"***\"\r\n"),
+            "{masked}"
+        );
+        assert!(
+            masked.starts_with("REGISTER sip:contoso.com SIP/2.0\r\nCall-ID: abc\r\n"),
+            "{masked}"
+        );
         assert!(masked.ends_with("Content-Length: 0\r\n\r\n"), "{masked}");
     }
 

@@ -132,7 +132,10 @@ mod tests {
         assert_eq!(unsupported.offered, ["NTLM", "Kerberos"]);
         assert_eq!(unsupported.status, StatusCode(401));
         let text = unsupported.to_string();
-        assert!(text.starts_with("401 Unauthorized: the server offers only NTLM, Kerberos"), "{text}");
+        assert!(
+            text.starts_with("401 Unauthorized: the server offers only NTLM, Kerberos"),
+            "{text}"
+        );
         assert!(matches!(
             rejected(&r, StatusCode(401)),
             FailureKind::UnsupportedAuthentication(_)
@@ -145,7 +148,10 @@ mod tests {
             "WWW-Authenticate: NTLM realm=\"x\"\r\nWWW-Authenticate: digest realm=\"contoso.com\", nonce=\"n\"\r\n",
         );
         assert_eq!(unsupported(&r), None);
-        assert_eq!(rejected(&r, StatusCode(401)), FailureKind::Rejected(StatusCode(401)));
+        assert_eq!(
+            rejected(&r, StatusCode(401)),
+            FailureKind::Rejected(StatusCode(401))
+        );
     }
 
     #[test]

@@ -413,8 +413,7 @@ mod tests {
         let (tx, mut rx) = event_queue(8);
         let reader = tokio::spawn(async move {
             let mut seen = Vec::new();
-            while let Some(event) =
-                std::future::poll_fn(|cx| Pin::new(&mut rx).poll_next(cx)).await
+            while let Some(event) = std::future::poll_fn(|cx| Pin::new(&mut rx).poll_next(cx)).await
             {
                 seen.push(why(Some(event)));
             }

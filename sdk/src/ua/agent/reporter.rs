@@ -28,8 +28,8 @@ use std::sync::Weak;
 use std::time::{Instant, SystemTime};
 
 use ezk_sip_auth::DigestAuthenticator;
-use tracing::Instrument;
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 use super::events::UaEvent;
 use super::exchange::{answer_challenge, authorize, now, transact, End, Exchanged};

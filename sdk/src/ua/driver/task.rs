@@ -625,8 +625,15 @@ impl State {
             let _ = events.send(TransactionEvent::Terminated);
             return;
         }
-        self.clients
-            .insert(key.clone(), Client { txn, flow, events, span });
+        self.clients.insert(
+            key.clone(),
+            Client {
+                txn,
+                flow,
+                events,
+                span,
+            },
+        );
         self.drain_client(&key);
     }
 
