@@ -17,6 +17,7 @@ usage: softphone                       the demo: an embedded server on loopback,
        softphone --server HOST:PORT --transport udp|tcp|tls --user sip:USER@DOMAIN
                  [--password SECRET] [--auth-user NAME] [--tls-ca FILE] [--tls-name NAME]
                  [--set SET] [--locale TAG]... [--no-report] [--json] [COMMAND]
+       any of them with --trace: every SIP message sent and received on stderr
 
 With --server and no COMMAND, commands are read from stdin, one per line.
 A COMMAND on the command line runs once (after registering) and sets the
@@ -46,6 +47,8 @@ options:
   --locale TAG           preferred language, repeatable (default en-US)
   --no-report            do not send reportError documents (MS-OCER SERVICE)
   --json                 machine-readable events, one JSON object per line
+  --trace                the SIP trace on stderr (tracing target ocer::wire):
+                         every message sent and received, credentials masked
   MODE                   im, voice (default), conference, sharing, application-sharing, other
   ACTION                 send-message, call, join, share, ... (locales/README.md);
                          default: the mode's primary action
@@ -185,6 +188,14 @@ impl Command {
             Command::Help => "help",
         }
     }
+}
+
+/// Takes `--trace` out of `args` (it goes with any invocation); whether it
+/// was there.
+pub(crate) fn take_trace(args: &mut Vec<String>) -> bool {
+    let before = args.len();
+    args.retain(|a| a != "--trace");
+    args.len() != before
 }
 
 /// Parses the arguments after the program name.
@@ -482,6 +493,17 @@ mod tests {
 
     fn args(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn trace_goes_with_any_invocation() {
+        let mut with = args("--demo --trace --transport udp");
+        assert!(take_trace(&mut with));
+        assert_eq!(with, args("--demo --transport udp"));
+        assert!(matches!(parse(&with), Ok(Invocation::Demo(_))));
+        let mut without = args("--demo");
+        assert!(!take_trace(&mut without));
+        assert!(USAGE.contains("--trace"));
     }
 
     fn server(line: &str) -> ServerArgs {

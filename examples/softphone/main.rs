@@ -23,8 +23,29 @@ mod session;
 use cli::Invocation;
 use output::{Output, Sink};
 
+/// `--trace`: the user agent's SIP trace (`ocer::wire`, credentials masked)
+/// on stderr, one block per message, inside its transaction's span.
+fn install_wire_trace() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target(ocer::ua::wire::TARGET, tracing::Level::TRACE);
+    let printer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .with_level(false);
+    let subscriber = tracing_subscriber::registry().with(printer).with(filter);
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        eprintln!("softphone: --trace: a tracing subscriber is already installed");
+    }
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if cli::take_trace(&mut args) {
+        install_wire_trace();
+    }
     let invocation = match cli::parse(&args) {
         Ok(invocation) => invocation,
         Err(message) => {

@@ -222,6 +222,21 @@ enum ocer_result
      * tokio runtime, which it would stall.
      */
     OCER_RESULT_UA_IN_RUNTIME = 1010,
+    /**
+     * The server asked for authentication schemes this client does not
+     * implement (only NTLM, Kerberos or TLS-DSK offered); the request was
+     * not sent again. The failure's detail names the schemes.
+     */
+    OCER_RESULT_UA_UNSUPPORTED_AUTH = 1011,
+    /**
+     * `ocer_ua_report_client_error`: the ErrorId is not a client error the
+     * SDK knows (MS-OCER §7.26, 51000–52999).
+     */
+    OCER_RESULT_UA_NOT_A_CLIENT_ERROR = 1012,
+    /**
+     * `ocer_ua_report_client_error`: reporting is off for this user agent.
+     */
+    OCER_RESULT_UA_REPORTING_OFF = 1013,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -440,7 +455,7 @@ typedef struct {
 } ocer_collector_limits;
 
 /**
- * What kind of transport failure: one of the `OCER_TRANSPORT_*` constants.
+ * What kind of transport failure: one of the `OCER_TRANSPORT_FAILURE_*` constants.
  */
 typedef uint32_t ocer_transport_failure_kind;
 
@@ -867,8 +882,7 @@ typedef struct {
 } ocer_verdict;
 
 /**
- * The transport to the server: one of the `OCER_TRANSPORT_*` constants.
- * (TLS is not in the C API yet.)
+ * The transport to the server: `OCER_TRANSPORT_UDP`, `OCER_TRANSPORT_TCP` or `OCER_TRANSPORT_TLS`.
  */
 typedef uint32_t ocer_transport;
 
@@ -884,7 +898,7 @@ typedef struct {
     ocer_str aor;
     /**
      * Where every request goes (the pool or proxy): "host:port", e.g.
-     * "10.0.0.5:5060" or "[::1]:5060"; a host name is resolved once, by
+     * `"10.0.0.5:5060"` or `"[::1]:5060"`; a host name is resolved once, by
      * `ocer_ua_new`. Required.
      */
     ocer_str server;
@@ -915,6 +929,33 @@ typedef struct {
      * 500; at least 1 and at most 4000 (T2).
      */
     uint32_t t1_ms;
+    /**
+     * TLS: a PEM file of the CA certificates to trust instead of the
+     * system's roots; `{NULL, 0}` for the system's.
+     */
+    ocer_str tls_ca_file;
+    /**
+     * TLS: the name the server's certificate must carry; `{NULL, 0}` for the
+     * host part of `server`.
+     */
+    ocer_str tls_server_name;
+    /**
+     * The user's languages, best first, as BCP 47 tags separated by commas
+     * (`"fr-FR,de-DE"`); `{NULL, 0}` for en-US. A language ocer has no
+     * strings for falls back to en-US.
+     */
+    ocer_str locales;
+    /**
+     * The client's name, for the `<client name>` in the strings the user
+     * sees; `{NULL, 0}` for "ocer".
+     */
+    ocer_str client_name;
+    /**
+     * A directory for the durable outbox: reports wait there until the
+     * server takes them, across restarts (one file per report, per
+     * account); `{NULL, 0}` keeps them in memory, lost at `ocer_ua_free`.
+     */
+    ocer_str outbox_dir;
 } ocer_ua_config;
 
 /**
@@ -1109,57 +1150,57 @@ typedef void (*ocer_event_callback)(void *userdata, const ocer_event *event);
 /**
  * Anything else.
  */
-#define OCER_TRANSPORT_OTHER 0
+#define OCER_TRANSPORT_FAILURE_OTHER 0
 
 /**
  * The connection was refused.
  */
-#define OCER_TRANSPORT_CONNECTION_REFUSED 1
+#define OCER_TRANSPORT_FAILURE_CONNECTION_REFUSED 1
 
 /**
  * The host or network is unreachable.
  */
-#define OCER_TRANSPORT_UNREACHABLE 2
+#define OCER_TRANSPORT_FAILURE_UNREACHABLE 2
 
 /**
  * Connecting timed out.
  */
-#define OCER_TRANSPORT_TIMED_OUT 3
+#define OCER_TRANSPORT_FAILURE_TIMED_OUT 3
 
 /**
  * The connection was reset or aborted.
  */
-#define OCER_TRANSPORT_CONNECTION_RESET 4
+#define OCER_TRANSPORT_FAILURE_CONNECTION_RESET 4
 
 /**
  * The peer closed the connection.
  */
-#define OCER_TRANSPORT_CONNECTION_CLOSED 5
+#define OCER_TRANSPORT_FAILURE_CONNECTION_CLOSED 5
 
 /**
  * The TLS handshake failed (not the certificate).
  */
-#define OCER_TRANSPORT_TLS 6
+#define OCER_TRANSPORT_FAILURE_TLS 6
 
 /**
  * The server's certificate was refused.
  */
-#define OCER_TRANSPORT_CERTIFICATE 7
+#define OCER_TRANSPORT_FAILURE_CERTIFICATE 7
 
 /**
  * A message (the final response) could not be framed or parsed.
  */
-#define OCER_TRANSPORT_FRAMING 8
+#define OCER_TRANSPORT_FAILURE_FRAMING 8
 
 /**
  * The request could not be sent.
  */
-#define OCER_TRANSPORT_SEND 9
+#define OCER_TRANSPORT_FAILURE_SEND 9
 
 /**
  * Name resolution failed.
  */
-#define OCER_TRANSPORT_RESOLVE 10
+#define OCER_TRANSPORT_FAILURE_RESOLVE 10
 
 /**
  * MS-OCER Appendix D (section 9): Microsoft Lync 2010.
@@ -1547,6 +1588,12 @@ typedef void (*ocer_event_callback)(void *userdata, const ocer_event *event);
  */
 #define OCER_TRANSPORT_TCP 1
 
+/**
+ * TLS over TCP (rustls), the server's certificate verified against
+ * `tls_ca_file` (or the system's roots) for `tls_server_name`.
+ */
+#define OCER_TRANSPORT_TLS 2
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1844,7 +1891,7 @@ ocer_result ocer_collector_observe_timeout(ocer_collector *collector);
 
 /**
  * The transport failed before a final response: `kind` (an
- * `OCER_TRANSPORT_*` constant) and the raw OS error (`errno`, or the
+ * `OCER_TRANSPORT_FAILURE_*` constant) and the raw OS error (`errno`, or the
  * `WSA*` code on Windows; 0 if none). Display maps it to the Windows error
  * a Windows client would have met. Ignored once the transaction has ended.
  *
@@ -2408,7 +2455,8 @@ void ocer_session_gate_free(ocer_session_gate *gate);
 
 /**
  * Fills `*config_out` with the defaults: no AOR or server (set them), UDP,
- * no credentials, Lync 2010 strings, reporting on, T1 500 ms.
+ * no credentials, Lync 2010 strings, reporting on, T1 500 ms, the system's
+ * TLS roots, en-US, client name "ocer", reports kept in memory.
  *
  * # Safety
  *
@@ -2564,9 +2612,32 @@ ocer_result ocer_ua_send_im(const ocer_ua *ua,
                             size_t text_len);
 
 /**
+ * Reports an error the app detected itself (MS-OCER §7.26): `error_id` is
+ * one of the client ErrorIds (51000–52999, `ocer_catalog_*` lists them),
+ * `call_id` the Call-ID of the SIP request it concerns (`{NULL, 0}`: a
+ * Call-ID of its own), `request_type` that request's method (`{NULL, 0}`:
+ * SERVICE, no request involved), `response_code` its response (0: none).
+ * The report goes to the outbox like any other (`OCER_EVENT_REPORT_QUEUED`
+ * names it) and is sent once registered.
+ *
+ * Errors: `OCER_RESULT_UA_NOT_A_CLIENT_ERROR`, `OCER_RESULT_UA_REPORTING_OFF`.
+ *
+ * # Safety
+ *
+ * `ua` is NULL or a live `ocer_ua`; the strings are valid `(ptr, len)`
+ * pairs.
+ */
+ocer_result ocer_ua_report_client_error(const ocer_ua *ua,
+                                        uint32_t error_id,
+                                        ocer_str call_id,
+                                        ocer_str request_type,
+                                        uint32_t response_code);
+
+/**
  * Shuts the user agent down and frees it: hangs up established calls,
  * cancels ringing ones, unregisters, stops the reporter (reports not sent
- * are lost: the C API keeps them in memory), delivers the last events, then
+ * wait in `outbox_dir` for the next run, or are lost when the outbox is in
+ * memory), delivers the last events, then
  * joins the event thread and the runtime's threads. When it returns the
  * callback is no longer called. NULL is a no-op.
  *

@@ -243,7 +243,7 @@ pub unsafe extern "C" fn ocer_collector_observe_timeout(
 }
 
 /// The transport failed before a final response: `kind` (an
-/// `OCER_TRANSPORT_*` constant) and the raw OS error (`errno`, or the
+/// `OCER_TRANSPORT_FAILURE_*` constant) and the raw OS error (`errno`, or the
 /// `WSA*` code on Windows; 0 if none). Display maps it to the Windows error
 /// a Windows client would have met. Ignored once the transaction has ended.
 ///

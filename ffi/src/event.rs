@@ -213,13 +213,7 @@ fn owned_of(event: &UaEvent) -> Owned {
     };
     Owned {
         message_id: display.map(|d| d.message_id.id()).unwrap_or_default(),
-        detail: failure
-            .map(|f| match &f.kind {
-                FailureKind::Local(local) => local.to_string(),
-                FailureKind::Transport(t) => format!("{f} ({t})"),
-                _ => f.to_string(),
-            })
-            .unwrap_or_default(),
+        detail: failure.map(|f| f.to_string()).unwrap_or_default(),
     }
 }
 

@@ -11,7 +11,7 @@
 //! objects are opaque, made by a constructor and freed by `ocer_<object>_free`;
 //! every other function returns an [`ocer_result`](result::ocer_result) and
 //! writes its outputs through `*_out` pointers; strings go in as UTF-8
-//! `(ptr, len)` and come out as [`ocer_str`](ptr::ocer_str) views owned by the
+//! `(ptr, len)` and come out as [`ocer_str`] views owned by the
 //! object they came from; every entry point checks its pointers and catches
 //! panics.
 //!

@@ -50,58 +50,58 @@ pub const OCER_ENDING_TRANSPORT: ocer_ending = 3;
 /// in `ocer_record_final_response`).
 pub const OCER_ENDING_CANCELLED: ocer_ending = 4;
 
-/// What kind of transport failure: one of the `OCER_TRANSPORT_*` constants.
+/// What kind of transport failure: one of the `OCER_TRANSPORT_FAILURE_*` constants.
 pub type ocer_transport_failure_kind = u32;
 /// Anything else.
-pub const OCER_TRANSPORT_OTHER: ocer_transport_failure_kind = 0;
+pub const OCER_TRANSPORT_FAILURE_OTHER: ocer_transport_failure_kind = 0;
 /// The connection was refused.
-pub const OCER_TRANSPORT_CONNECTION_REFUSED: ocer_transport_failure_kind = 1;
+pub const OCER_TRANSPORT_FAILURE_CONNECTION_REFUSED: ocer_transport_failure_kind = 1;
 /// The host or network is unreachable.
-pub const OCER_TRANSPORT_UNREACHABLE: ocer_transport_failure_kind = 2;
+pub const OCER_TRANSPORT_FAILURE_UNREACHABLE: ocer_transport_failure_kind = 2;
 /// Connecting timed out.
-pub const OCER_TRANSPORT_TIMED_OUT: ocer_transport_failure_kind = 3;
+pub const OCER_TRANSPORT_FAILURE_TIMED_OUT: ocer_transport_failure_kind = 3;
 /// The connection was reset or aborted.
-pub const OCER_TRANSPORT_CONNECTION_RESET: ocer_transport_failure_kind = 4;
+pub const OCER_TRANSPORT_FAILURE_CONNECTION_RESET: ocer_transport_failure_kind = 4;
 /// The peer closed the connection.
-pub const OCER_TRANSPORT_CONNECTION_CLOSED: ocer_transport_failure_kind = 5;
+pub const OCER_TRANSPORT_FAILURE_CONNECTION_CLOSED: ocer_transport_failure_kind = 5;
 /// The TLS handshake failed (not the certificate).
-pub const OCER_TRANSPORT_TLS: ocer_transport_failure_kind = 6;
+pub const OCER_TRANSPORT_FAILURE_TLS: ocer_transport_failure_kind = 6;
 /// The server's certificate was refused.
-pub const OCER_TRANSPORT_CERTIFICATE: ocer_transport_failure_kind = 7;
+pub const OCER_TRANSPORT_FAILURE_CERTIFICATE: ocer_transport_failure_kind = 7;
 /// A message (the final response) could not be framed or parsed.
-pub const OCER_TRANSPORT_FRAMING: ocer_transport_failure_kind = 8;
+pub const OCER_TRANSPORT_FAILURE_FRAMING: ocer_transport_failure_kind = 8;
 /// The request could not be sent.
-pub const OCER_TRANSPORT_SEND: ocer_transport_failure_kind = 9;
+pub const OCER_TRANSPORT_FAILURE_SEND: ocer_transport_failure_kind = 9;
 /// Name resolution failed.
-pub const OCER_TRANSPORT_RESOLVE: ocer_transport_failure_kind = 10;
+pub const OCER_TRANSPORT_FAILURE_RESOLVE: ocer_transport_failure_kind = 10;
 
 const TRANSPORT_KINDS: [(ocer_transport_failure_kind, TransportFailureKind); 11] = [
-    (OCER_TRANSPORT_OTHER, TransportFailureKind::Other),
+    (OCER_TRANSPORT_FAILURE_OTHER, TransportFailureKind::Other),
     (
-        OCER_TRANSPORT_CONNECTION_REFUSED,
+        OCER_TRANSPORT_FAILURE_CONNECTION_REFUSED,
         TransportFailureKind::ConnectionRefused,
     ),
     (
-        OCER_TRANSPORT_UNREACHABLE,
+        OCER_TRANSPORT_FAILURE_UNREACHABLE,
         TransportFailureKind::Unreachable,
     ),
-    (OCER_TRANSPORT_TIMED_OUT, TransportFailureKind::TimedOut),
+    (OCER_TRANSPORT_FAILURE_TIMED_OUT, TransportFailureKind::TimedOut),
     (
-        OCER_TRANSPORT_CONNECTION_RESET,
+        OCER_TRANSPORT_FAILURE_CONNECTION_RESET,
         TransportFailureKind::ConnectionReset,
     ),
     (
-        OCER_TRANSPORT_CONNECTION_CLOSED,
+        OCER_TRANSPORT_FAILURE_CONNECTION_CLOSED,
         TransportFailureKind::ConnectionClosed,
     ),
-    (OCER_TRANSPORT_TLS, TransportFailureKind::Tls),
+    (OCER_TRANSPORT_FAILURE_TLS, TransportFailureKind::Tls),
     (
-        OCER_TRANSPORT_CERTIFICATE,
+        OCER_TRANSPORT_FAILURE_CERTIFICATE,
         TransportFailureKind::Certificate,
     ),
-    (OCER_TRANSPORT_FRAMING, TransportFailureKind::Framing),
-    (OCER_TRANSPORT_SEND, TransportFailureKind::Send),
-    (OCER_TRANSPORT_RESOLVE, TransportFailureKind::Resolve),
+    (OCER_TRANSPORT_FAILURE_FRAMING, TransportFailureKind::Framing),
+    (OCER_TRANSPORT_FAILURE_SEND, TransportFailureKind::Send),
+    (OCER_TRANSPORT_FAILURE_RESOLVE, TransportFailureKind::Resolve),
 ];
 
 pub(crate) fn transport_kind_in(
@@ -118,7 +118,7 @@ fn transport_kind_out(kind: TransportFailureKind) -> ocer_transport_failure_kind
     TRANSPORT_KINDS
         .iter()
         .find(|(_, k)| *k == kind)
-        .map_or(OCER_TRANSPORT_OTHER, |(c, _)| *c)
+        .map_or(OCER_TRANSPORT_FAILURE_OTHER, |(c, _)| *c)
 }
 
 /// How the transaction ended (`ocer_record_ending`). Fields that do not
@@ -360,7 +360,7 @@ pub unsafe extern "C" fn ocer_record_ending(
         let record = unsafe { ptr::borrow(record, "record") }?;
         let mut end = ocer_record_end {
             ending: OCER_ENDING_OPEN,
-            transport: OCER_TRANSPORT_OTHER,
+            transport: OCER_TRANSPORT_FAILURE_OTHER,
             os_error: 0,
             windows: 0,
         };

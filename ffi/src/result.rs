@@ -106,11 +106,20 @@ pub enum ocer_result {
     /// A blocking `ocer_ua_*` function was called on a thread that runs a
     /// tokio runtime, which it would stall.
     OCER_RESULT_UA_IN_RUNTIME = 1010,
+    /// The server asked for authentication schemes this client does not
+    /// implement (only NTLM, Kerberos or TLS-DSK offered); the request was
+    /// not sent again. The failure's detail names the schemes.
+    OCER_RESULT_UA_UNSUPPORTED_AUTH = 1011,
+    /// `ocer_ua_report_client_error`: the ErrorId is not a client error the
+    /// SDK knows (MS-OCER §7.26, 51000–52999).
+    OCER_RESULT_UA_NOT_A_CLIENT_ERROR = 1012,
+    /// `ocer_ua_report_client_error`: reporting is off for this user agent.
+    OCER_RESULT_UA_REPORTING_OFF = 1013,
 }
 
 impl ocer_result {
     /// Every code, for `ocer_result_describe` and the tests.
-    pub(crate) const ALL: [ocer_result; 38] = [
+    pub(crate) const ALL: [ocer_result; 41] = [
         Self::OCER_RESULT_OK,
         Self::OCER_RESULT_PANIC,
         Self::OCER_RESULT_NULL_PARAMETER,
@@ -149,6 +158,9 @@ impl ocer_result {
         Self::OCER_RESULT_UA_SHUT_DOWN,
         Self::OCER_RESULT_UA_FAILED,
         Self::OCER_RESULT_UA_IN_RUNTIME,
+        Self::OCER_RESULT_UA_UNSUPPORTED_AUTH,
+        Self::OCER_RESULT_UA_NOT_A_CLIENT_ERROR,
+        Self::OCER_RESULT_UA_REPORTING_OFF,
     ];
 
     /// One line on what the code means.
@@ -218,6 +230,11 @@ impl ocer_result {
             Self::OCER_RESULT_UA_IN_RUNTIME => {
                 "a blocking call was made on a thread that runs a tokio runtime"
             }
+            Self::OCER_RESULT_UA_UNSUPPORTED_AUTH => {
+                "the server offers only authentication schemes this client does not support"
+            }
+            Self::OCER_RESULT_UA_NOT_A_CLIENT_ERROR => "the ErrorId is not a known client error",
+            Self::OCER_RESULT_UA_REPORTING_OFF => "reporting is off for this user agent",
         }
     }
 }
@@ -353,6 +370,10 @@ impl From<ocer::ua::UaError> for Failure {
         let code = match &e {
             ocer::ua::UaError::InvalidAor(_) => ocer_result::OCER_RESULT_UA_INVALID_AOR,
             ocer::ua::UaError::ShutDown => ocer_result::OCER_RESULT_UA_SHUT_DOWN,
+            ocer::ua::UaError::NotAClientErrorId(_) => {
+                ocer_result::OCER_RESULT_UA_NOT_A_CLIENT_ERROR
+            }
+            ocer::ua::UaError::ReportingOff => ocer_result::OCER_RESULT_UA_REPORTING_OFF,
             _ => ocer_result::OCER_RESULT_UA_START_FAILED,
         };
         Failure::new(code, e.to_string())
@@ -366,6 +387,9 @@ impl From<ocer::ua::Failure> for Failure {
             FailureKind::Rejected(_) => ocer_result::OCER_RESULT_UA_REJECTED,
             FailureKind::Timeout => ocer_result::OCER_RESULT_UA_TIMEOUT,
             FailureKind::Transport(_) => ocer_result::OCER_RESULT_UA_TRANSPORT,
+            FailureKind::UnsupportedAuthentication(_) => {
+                ocer_result::OCER_RESULT_UA_UNSUPPORTED_AUTH
+            }
             FailureKind::Local(LocalFailure::InvalidUri(_)) => {
                 ocer_result::OCER_RESULT_UA_INVALID_TARGET
             }
@@ -374,12 +398,8 @@ impl From<ocer::ua::Failure> for Failure {
             FailureKind::Local(LocalFailure::ShutDown) => ocer_result::OCER_RESULT_UA_SHUT_DOWN,
             _ => ocer_result::OCER_RESULT_UA_FAILED,
         };
-        // What the user sees, then what ended it, for a log line.
-        let detail = match (f.status(), &f.kind) {
-            (Some(status), _) => format!("{f} (SIP {})", status.0),
-            (None, FailureKind::Local(local)) => format!("{f} ({local})"),
-            (None, _) => f.to_string(),
-        };
+        // The technical cause, then what the user sees: a log line.
+        let detail = f.to_string();
         Failure::new(code, detail)
     }
 }
@@ -406,7 +426,7 @@ mod tests {
     /// of it is the mistake the test exists to catch.
     #[test]
     fn numbers_never_change() {
-        let expected: [(ocer_result, u32); 38] = [
+        let expected: [(ocer_result, u32); 41] = [
             (ocer_result::OCER_RESULT_OK, 0),
             (ocer_result::OCER_RESULT_PANIC, 1),
             (ocer_result::OCER_RESULT_NULL_PARAMETER, 2),
@@ -445,6 +465,9 @@ mod tests {
             (ocer_result::OCER_RESULT_UA_SHUT_DOWN, 1008),
             (ocer_result::OCER_RESULT_UA_FAILED, 1009),
             (ocer_result::OCER_RESULT_UA_IN_RUNTIME, 1010),
+            (ocer_result::OCER_RESULT_UA_UNSUPPORTED_AUTH, 1011),
+            (ocer_result::OCER_RESULT_UA_NOT_A_CLIENT_ERROR, 1012),
+            (ocer_result::OCER_RESULT_UA_REPORTING_OFF, 1013),
         ];
         for (code, number) in expected {
             assert_eq!(code as u32, number, "{code:?}");

@@ -13,14 +13,16 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::Bytes;
+use ocer::display::LanguageIdentifier;
 use ocer::display::Mode;
+use ocer::report::client_errors::ClientError;
 use ocer::ua::transport::{Target, TransportKind};
-use ocer::ua::{PendingCall, TimerConfig, UaEvent, UserAgent};
+use ocer::ua::{ClientErrorReport, OutboxLocation, PendingCall, TimerConfig, UaEvent, UserAgent};
 use tokio::runtime::Runtime;
 
 use crate::event::{ocer_event_callback, Delivery};
@@ -31,13 +33,15 @@ use crate::localizer::{
 use crate::ptr::{self, ocer_str, Object};
 use crate::result::{ocer_result, Failure};
 
-/// The transport to the server: one of the `OCER_TRANSPORT_*` constants.
-/// (TLS is not in the C API yet.)
+/// The transport to the server: `OCER_TRANSPORT_UDP`, `OCER_TRANSPORT_TCP` or `OCER_TRANSPORT_TLS`.
 pub type ocer_transport = u32;
 /// UDP: one socket; requests are retransmitted.
 pub const OCER_TRANSPORT_UDP: ocer_transport = 0;
 /// TCP: one connection, opened on the first request.
 pub const OCER_TRANSPORT_TCP: ocer_transport = 1;
+/// TLS over TCP (rustls), the server's certificate verified against
+/// `tls_ca_file` (or the system's roots) for `tls_server_name`.
+pub const OCER_TRANSPORT_TLS: ocer_transport = 2;
 
 /// A buffer of this many bytes always holds a Call-ID and its NUL.
 pub const OCER_UA_CALL_ID_CAPACITY: usize = 64;
@@ -54,7 +58,7 @@ pub struct ocer_ua_config {
     /// The user's address of record, e.g. "sip:alice@contoso.com". Required.
     pub aor: ocer_str,
     /// Where every request goes (the pool or proxy): "host:port", e.g.
-    /// "10.0.0.5:5060" or "[::1]:5060"; a host name is resolved once, by
+    /// `"10.0.0.5:5060"` or `"[::1]:5060"`; a host name is resolved once, by
     /// `ocer_ua_new`. Required.
     pub server: ocer_str,
     /// UDP or TCP.
@@ -72,10 +76,28 @@ pub struct ocer_ua_config {
     /// interval; 64·T1 is how long a request may stay unanswered). Default
     /// 500; at least 1 and at most 4000 (T2).
     pub t1_ms: u32,
+    /// TLS: a PEM file of the CA certificates to trust instead of the
+    /// system's roots; `{NULL, 0}` for the system's.
+    pub tls_ca_file: ocer_str,
+    /// TLS: the name the server's certificate must carry; `{NULL, 0}` for the
+    /// host part of `server`.
+    pub tls_server_name: ocer_str,
+    /// The user's languages, best first, as BCP 47 tags separated by commas
+    /// (`"fr-FR,de-DE"`); `{NULL, 0}` for en-US. A language ocer has no
+    /// strings for falls back to en-US.
+    pub locales: ocer_str,
+    /// The client's name, for the `<client name>` in the strings the user
+    /// sees; `{NULL, 0}` for "ocer".
+    pub client_name: ocer_str,
+    /// A directory for the durable outbox: reports wait there until the
+    /// server takes them, across restarts (one file per report, per
+    /// account); `{NULL, 0}` keeps them in memory, lost at `ocer_ua_free`.
+    pub outbox_dir: ocer_str,
 }
 
 /// Fills `*config_out` with the defaults: no AOR or server (set them), UDP,
-/// no credentials, Lync 2010 strings, reporting on, T1 500 ms.
+/// no credentials, Lync 2010 strings, reporting on, T1 500 ms, the system's
+/// TLS roots, en-US, client name "ocer", reports kept in memory.
 ///
 /// # Safety
 ///
@@ -94,6 +116,11 @@ pub unsafe extern "C" fn ocer_ua_config_default(config_out: *mut ocer_ua_config)
             string_set: OCER_STRING_SET_LYNC2010,
             reporting: true,
             t1_ms: 500,
+            tls_ca_file: ocer_str::NONE,
+            tls_server_name: ocer_str::NONE,
+            locales: ocer_str::NONE,
+            client_name: ocer_str::NONE,
+            outbox_dir: ocer_str::NONE,
         });
         Ok(())
     })
@@ -182,6 +209,7 @@ fn target_of(config: &ocer_ua_config) -> Result<Target, Failure> {
     let kind = match config.transport {
         OCER_TRANSPORT_UDP => TransportKind::Udp,
         OCER_TRANSPORT_TCP => TransportKind::Tcp,
+        OCER_TRANSPORT_TLS => TransportKind::Tls,
         other => return Err(Failure::invalid(format!("unknown ocer_transport {other}"))),
     };
     // SAFETY: ocer_ua_new's contract: the config's strings are (ptr, len) pairs.
@@ -194,7 +222,59 @@ fn target_of(config: &ocer_ua_config) -> Result<Target, Failure> {
         .map_err(|e| Failure::invalid(format!("config.server {server:?}: {e}")))?
         .next()
         .ok_or_else(|| Failure::invalid(format!("config.server {server:?}: no address")))?;
-    Ok(Target::new(kind, addr))
+    let target = Target::new(kind, addr);
+    if kind != TransportKind::Tls {
+        return Ok(target);
+    }
+    // SAFETY: as above.
+    let name = unsafe { ptr::ocer_str_in(config.tls_server_name, "config.tls_server_name") }?;
+    let name = if name.is_empty() {
+        // "host:port" or "[v6]:port": the host part.
+        let host = server.rsplit_once(':').map_or(server, |(host, _)| host);
+        host.trim_start_matches('[').trim_end_matches(']')
+    } else {
+        name
+    };
+    Ok(target.with_server_name(name))
+}
+
+/// The TLS client configuration for `config`: its CA file's certificates,
+/// or `None` for the SDK's default (the system's roots).
+fn tls_of(config: &ocer_ua_config) -> Result<Option<Arc<rustls::ClientConfig>>, Failure> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::CertificateDer;
+    // SAFETY: ocer_ua_new's contract: the config's strings are (ptr, len) pairs.
+    let path = unsafe { ptr::ocer_str_in(config.tls_ca_file, "config.tls_ca_file") }?;
+    if path.is_empty() {
+        return Ok(None);
+    }
+    let bad =
+        |e: &dyn std::fmt::Display| Failure::invalid(format!("config.tls_ca_file {path:?}: {e}"));
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_file_iter(path).map_err(|e| bad(&e))? {
+        roots
+            .add(certificate.map_err(|e| bad(&e))?)
+            .map_err(|e| bad(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(bad(&"no certificate in the file"));
+    }
+    let tls = ocer::ua::transport::tls::client_config_with_roots(roots).map_err(|e| bad(&e))?;
+    Ok(Some(Arc::new(tls)))
+}
+
+/// The languages of `config.locales`, best first.
+fn locales_of(config: &ocer_ua_config) -> Result<Vec<LanguageIdentifier>, Failure> {
+    // SAFETY: ocer_ua_new's contract: the config's strings are (ptr, len) pairs.
+    let tags = unsafe { ptr::ocer_str_in(config.locales, "config.locales") }?;
+    tags.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|tag| {
+            tag.parse::<LanguageIdentifier>()
+                .map_err(|e| Failure::invalid(format!("config.locales: {tag:?}: {e}")))
+        })
+        .collect()
 }
 
 fn timers_of(config: &ocer_ua_config) -> Result<TimerConfig, Failure> {
@@ -249,14 +329,30 @@ pub unsafe extern "C" fn ocer_ua_new(
         let target = target_of(config)?;
         let timers = timers_of(config)?;
         let set = set_in(config.string_set)?;
+        let tls = tls_of(config)?;
+        let locales = locales_of(config)?;
+        // SAFETY: as above.
+        let client_name = unsafe { ptr::ocer_str_in(config.client_name, "config.client_name") }?;
+        // SAFETY: as above.
+        let outbox_dir = unsafe { ptr::ocer_str_in(config.outbox_dir, "config.outbox_dir") }?;
         not_in_runtime()?;
 
         let mut builder = UserAgent::builder(aor, target)
             .string_set(set)
             .reporting(config.reporting)
-            .timers(timers);
+            .timers(timers)
+            .locales(locales);
         if !user.is_empty() {
             builder = builder.credentials(user, password);
+        }
+        if let Some(tls) = tls {
+            builder = builder.tls_config(tls);
+        }
+        if !client_name.is_empty() {
+            builder = builder.client_name(client_name);
+        }
+        if !outbox_dir.is_empty() {
+            builder = builder.outbox(OutboxLocation::Disk(outbox_dir.into()));
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -594,9 +690,61 @@ pub unsafe extern "C" fn ocer_ua_send_im(
     unsafe { with_ua(ua, body) }
 }
 
+/// Reports an error the app detected itself (MS-OCER §7.26): `error_id` is
+/// one of the client ErrorIds (51000–52999, `ocer_catalog_*` lists them),
+/// `call_id` the Call-ID of the SIP request it concerns (`{NULL, 0}`: a
+/// Call-ID of its own), `request_type` that request's method (`{NULL, 0}`:
+/// SERVICE, no request involved), `response_code` its response (0: none).
+/// The report goes to the outbox like any other (`OCER_EVENT_REPORT_QUEUED`
+/// names it) and is sent once registered.
+///
+/// Errors: `OCER_RESULT_UA_NOT_A_CLIENT_ERROR`, `OCER_RESULT_UA_REPORTING_OFF`.
+///
+/// # Safety
+///
+/// `ua` is NULL or a live `ocer_ua`; the strings are valid `(ptr, len)`
+/// pairs.
+#[no_mangle]
+pub unsafe extern "C" fn ocer_ua_report_client_error(
+    ua: *const ocer_ua,
+    error_id: u32,
+    call_id: ocer_str,
+    request_type: ocer_str,
+    response_code: u32,
+) -> ocer_result {
+    let body = |ua: &UaObject, rt: &Runtime| {
+        // SAFETY: the caller's contract for the strings.
+        let call_id = unsafe { ptr::ocer_str_in(call_id, "call_id") }?;
+        // SAFETY: as above.
+        let request_type = unsafe { ptr::ocer_str_in(request_type, "request_type") }?;
+        let error = ClientError::ALL
+            .iter()
+            .find(|e| e.id.0 == error_id)
+            .copied()
+            .ok_or_else(|| {
+                Failure::new(
+                    ocer_result::OCER_RESULT_UA_NOT_A_CLIENT_ERROR,
+                    format!("{error_id} is not a client error (51000-52999) ocer knows"),
+                )
+            })?;
+        let mut report = ClientErrorReport::new(error);
+        if !call_id.is_empty() {
+            report.call_id = Some(call_id.to_owned());
+        }
+        if !request_type.is_empty() {
+            report.request_type = request_type.to_owned();
+        }
+        report.response_code = response_code;
+        Ok(rt.block_on(ua.agent.report_client_error(report))?)
+    };
+    // SAFETY: the caller's contract for ua.
+    unsafe { with_ua(ua, body) }
+}
+
 /// Shuts the user agent down and frees it: hangs up established calls,
 /// cancels ringing ones, unregisters, stops the reporter (reports not sent
-/// are lost: the C API keeps them in memory), delivers the last events, then
+/// wait in `outbox_dir` for the next run, or are lost when the outbox is in
+/// memory), delivers the last events, then
 /// joins the event thread and the runtime's threads. When it returns the
 /// callback is no longer called. NULL is a no-op.
 ///

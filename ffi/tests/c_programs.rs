@@ -279,6 +279,49 @@ fn header_is_cpp_clean() {
     );
 }
 
+/// The build gives the shared library a SONAME and writes `ocer.pc`
+/// (ffi/build.rs): a C program built with `pkg-config --cflags --libs ocer`
+/// alone links and runs, and needs `libocer.so.0`.
+#[test]
+fn pkg_config_builds_a_program_against_the_soname() {
+    let libs = lib_dir();
+    let pkg_config = |args: &[&str]| {
+        let output = run(Command::new("pkg-config")
+            .args(args)
+            .arg("ocer")
+            .env("PKG_CONFIG_PATH", &libs));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let flags = pkg_config(&["--cflags", "--libs"]);
+    assert!(flags.contains("-locer"), "{flags}");
+    assert_eq!(
+        pkg_config(&["--modversion"]).trim(),
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(
+        pkg_config(&["--static", "--libs"]).contains("-lpthread"),
+        "Libs.private"
+    );
+    let exe = out_path("decode_504_pkg_config");
+    run(Command::new(compiler("CC", "cc"))
+        .args(STRICT)
+        .arg("-std=c99")
+        .arg(ffi_dir().join("examples/c/decode_504.c"))
+        .arg("-o")
+        .arg(&exe)
+        .args(flags.split_whitespace())
+        .arg(format!("-Wl,-rpath,{}", libs.display())));
+    let elf = run(Command::new("readelf").arg("-d").arg(&exe));
+    let elf = String::from_utf8_lossy(&elf.stdout);
+    assert!(
+        elf.contains("[libocer.so.0]"),
+        "NEEDED libocer.so.0:\n{elf}"
+    );
+    let output = Command::new(&exe).args(spec_trace()).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_decoded(&String::from_utf8_lossy(&output.stdout));
+}
+
 /// Every function the header declares is exercised by `api_test.c`.
 #[test]
 fn api_test_calls_every_function() {

@@ -79,7 +79,10 @@
 //!     .await
 //!     .expect_err("the stand-in server cannot route calls");
 //! // What the user sees (MS-OCER Appendix D: 504 in a voice call)...
-//! assert_eq!(failure.to_string(), "Operation was unsuccessful.");
+//! let shown = failure.display.as_ref().expect("a string for 504 in a voice call");
+//! assert_eq!(shown.headline(), "Operation was unsuccessful.");
+//! // ...while a log line leads with the technical cause.
+//! assert!(failure.to_string().starts_with(r#"504 Server time-out, ms-diagnostics 1007 "Temporarily cannot route""#));
 //! // ...and everything the server said about it, in order of priority.
 //! let record = failure.record.as_ref().expect("a transaction ran");
 //! let ids: Vec<u32> = record.diagnostics_by_priority().filter_map(|d| d.error_id()).map(|id| id.0).collect();

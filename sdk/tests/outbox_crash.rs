@@ -55,7 +55,7 @@ fn number_of(body: &str) -> u64 {
 
 /// Every third report is delivered (and removed) right after it is accepted.
 fn delivered_at_once(n: u64) -> bool {
-    n % 3 == 0
+    n.is_multiple_of(3)
 }
 
 /// The child: accepts reports from `START` on, printing each step after it

@@ -87,7 +87,13 @@ async fn flow_4_1(kind: Kind) {
         display.message_id.to_string(),
         "lync2010-sip-504-voice-call"
     );
-    assert_eq!(failure.to_string(), "Operation was unsuccessful.");
+    // A log line of the error leads with the technical cause; the user's
+    // string follows (issue 16, item 5).
+    assert_eq!(
+        failure.to_string(),
+        "504 Server time-out, ms-diagnostics 1007 \"Temporarily cannot route\"; \
+         the user sees \"Operation was unsuccessful.\""
+    );
     let record = failure.record.as_ref().unwrap();
     assert_eq!(record.identity.call_id, call_id);
     let ids: Vec<_> = record
@@ -491,5 +497,36 @@ async fn a_retransmitted_2xx_gets_its_ack_again_over_udp() {
     server.send(&ok).await;
     let again = server.raw_within(LIMIT).await.expect("the ACK again");
     assert_eq!(again.to_string(), ack.to_string());
+    drop(ua);
+}
+
+/// `PendingCall` is `#[must_use]` and dropping it does not cancel the call
+/// (its doc says so): the INVITE goes on, no CANCEL is sent, and the call
+/// comes up as an event the app can take from the agent.
+#[tokio::test]
+async fn dropping_a_pending_call_lets_it_ring_on() {
+    let mut server = Server::bind(Kind::Tcp).await;
+    let (ua, mut events) = registered(&mut server).await;
+    let pending = ua
+        .start_call("sip:bob@contoso.com", None, Mode::Voice, Action::Call)
+        .await
+        .unwrap();
+    let call_id = pending.call_id().to_owned();
+    drop(pending);
+    let invite = server.expect("INVITE").await;
+    server.reply(&invite, "180 Ringing", "").await;
+    server
+        .reply(
+            &invite,
+            "200 OK",
+            "Contact: <sip:bob@127.0.0.1:2;transport=tcp>\r\n",
+        )
+        .await;
+    // The next request is the ACK of the 2xx, not a CANCEL.
+    server.expect("ACK").await;
+    let (established, _) = until(&mut events, |e| matches!(e, UaEvent::Established { .. })).await;
+    assert_eq!(established.call_id(), Some(call_id.as_str()));
+    let call = ua.established_call(&call_id).expect("kept by the agent");
+    drop(call);
     drop(ua);
 }

@@ -179,3 +179,56 @@ async fn a_wrong_password_is_refused_over_tcp() {
 async fn a_wrong_password_is_refused_over_tls() {
     a_wrong_password_is_refused(Wire::Tls).await;
 }
+
+const NTLM_ONLY: &str = include_str!("../sipp/agent_register_ntlm_only.xml");
+
+/// A pool offering only NTLM and Kerberos: the REGISTER is not sent again
+/// blind; the failure names the schemes, and the log says why (issue 16).
+async fn a_pool_offering_only_ntlm_and_kerberos_is_not_retried(wire: Wire) {
+    let server = Server::start("agent_register_ntlm_only", NTLM_ONLY, wire);
+    let (ua, events) = server.agent(|b| b.credentials("alice", "secret")).await;
+    let result = tokio::time::timeout(STEP, ua.register())
+        .await
+        .expect("register resolves");
+    // SIPp waits 1 s for a retry, on an open connection.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (logs, events) = server.finish(ua, events).await;
+    let failure = match result {
+        Ok(()) => panic!("registered without NTLM\n{logs}"),
+        Err(failure) => failure,
+    };
+    let FailureKind::UnsupportedAuthentication(unsupported) = &failure.kind else {
+        panic!("not an unsupported-authentication failure: {failure:?}");
+    };
+    assert_eq!(unsupported.offered, ["NTLM", "Kerberos"], "{failure}");
+    assert!(
+        failure
+            .to_string()
+            .starts_with("401 Unauthorized: the server offers only NTLM, Kerberos authentication"),
+        "{failure}"
+    );
+    assert!(
+        ocer::ua::UnsupportedAuthentication::LYNC_2010_SIGN_IN.starts_with("Cannot sign in."),
+        "the sign-in string"
+    );
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            UaEvent::Registration(RegistrationState::Failed(f))
+                if matches!(f.kind, FailureKind::UnsupportedAuthentication(_))
+        )),
+        "{events:#?}"
+    );
+    let log = logs.message_log();
+    assert_eq!(log.received("REGISTER").count(), 1, "a blind retry\n{logs}");
+}
+
+#[tokio::test]
+async fn a_pool_offering_only_ntlm_and_kerberos_is_not_retried_over_udp() {
+    a_pool_offering_only_ntlm_and_kerberos_is_not_retried(Wire::Udp).await;
+}
+
+#[tokio::test]
+async fn a_pool_offering_only_ntlm_and_kerberos_is_not_retried_over_tls() {
+    a_pool_offering_only_ntlm_and_kerberos_is_not_retried(Wire::Tls).await;
+}

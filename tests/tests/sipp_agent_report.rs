@@ -78,7 +78,13 @@ async fn failed_call(ua: &ocer::ua::UserAgent, events: &mut Events) -> Run {
         display.message.as_deref(),
         Some("Operation was unsuccessful.")
     );
-    assert_eq!(failure.to_string(), "Operation was unsuccessful.");
+    // A log line leads with the technical cause (issue 16, item 5).
+    assert!(
+        failure
+            .to_string()
+            .starts_with("504 Server time-out, ms-diagnostics 1007 "),
+        "{failure}"
+    );
     let record = failure.record.as_ref().expect("the INVITE's record");
     let statuses: Vec<u16> = record.provisional.iter().map(|p| p.status.0).collect();
     assert_eq!(statuses, [100, 101], "{record:?}");

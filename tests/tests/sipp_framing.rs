@@ -105,7 +105,7 @@ impl Wire for StreamWire {
         // the large chunks with a delay take several messages in one read.
         const CHUNKS: [usize; 5] = [65_536, 1, 7, 100, 1024];
         self.chunk = CHUNKS[call as usize % CHUNKS.len()];
-        self.delay = (call % 2 == 0).then_some(Duration::from_millis(50));
+        self.delay = call.is_multiple_of(2).then_some(Duration::from_millis(50));
     }
 
     fn next_message(&mut self) -> SipMessage {

@@ -97,7 +97,13 @@ pub(crate) fn failure(failure: &Failure) -> Value {
     };
     let mut value = json!({
         "kind": kind,
-        "headline": failure.to_string(),
+        "headline": failure
+            .display
+            .as_ref()
+            .map(|d| d.headline().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| failure.to_string()),
+        "cause": failure.to_string(),
         "display": failure.display.as_ref().map_or(Value::Null, display),
     });
     match kind {

@@ -228,6 +228,7 @@ pub(crate) fn failure_summary(failure: &Failure) -> String {
             None => format!("transport failure: {transport}"),
         },
         FailureKind::Local(local) => local.to_string(),
+        FailureKind::UnsupportedAuthentication(unsupported) => unsupported.to_string(),
         other => format!("{other:?}"),
     }
 }

@@ -158,9 +158,9 @@ static ocer_record *collect_ended(const char *const *responses, size_t count, ch
     } else if (how == 'C') {
         OK(ocer_collector_observe_cancel(collector));
     } else if (how == 'L') {
-        OK(ocer_collector_observe_transport_failure(collector, OCER_TRANSPORT_TLS, 0));
+        OK(ocer_collector_observe_transport_failure(collector, OCER_TRANSPORT_FAILURE_TLS, 0));
     } else {
-        OK(ocer_collector_observe_transport_failure(collector, OCER_TRANSPORT_CONNECTION_REFUSED, 111));
+        OK(ocer_collector_observe_transport_failure(collector, OCER_TRANSPORT_FAILURE_CONNECTION_REFUSED, 111));
     }
     EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_collector_observe_transport_failure(collector, 99, 0));
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_collector_observe_timeout(NULL));
@@ -448,7 +448,7 @@ static void test_record(void) {
         OK(ocer_record_ending(timed_out, &end));
         CHECK(end.ending == OCER_ENDING_TIMEOUT);
         OK(ocer_record_ending(tls, &end));
-        CHECK(end.ending == OCER_ENDING_TRANSPORT && end.transport == OCER_TRANSPORT_TLS);
+        CHECK(end.ending == OCER_ENDING_TRANSPORT && end.transport == OCER_TRANSPORT_FAILURE_TLS);
         CHECK(end.windows == 0x80090326u && end.os_error == 0);
         ocer_record_free(timed_out);
         ocer_record_free(tls);
@@ -742,6 +742,9 @@ static void test_user_agent(void) {
     CHECK(config.transport == OCER_TRANSPORT_UDP);
     CHECK(config.string_set == OCER_STRING_SET_LYNC2010);
     CHECK(config.reporting && config.t1_ms == 500);
+    CHECK(config.tls_ca_file.ptr == NULL && config.tls_server_name.ptr == NULL);
+    CHECK(config.locales.ptr == NULL && config.client_name.ptr == NULL);
+    CHECK(config.outbox_dir.ptr == NULL);
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_config_default(NULL));
 
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_new(NULL, no_events, NULL, &ua));
@@ -752,10 +755,21 @@ static void test_user_agent(void) {
     CHECK(last_error_has("config.server is empty"));
     config.server.ptr = (const uint8_t *)"127.0.0.1:9";
     config.server.len = strlen("127.0.0.1:9");
-    config.transport = 2;
+    config.transport = 3;
     EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_ua_new(&config, no_events, NULL, &ua));
-    CHECK(last_error_has("unknown ocer_transport 2"));
+    CHECK(last_error_has("unknown ocer_transport 3"));
+    config.transport = OCER_TRANSPORT_TLS;
+    config.tls_ca_file = cstr("/nonexistent/ocer-ca.pem");
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_ua_new(&config, no_events, NULL, &ua));
+    CHECK(last_error_has("config.tls_ca_file"));
+    config.tls_ca_file.ptr = NULL;
+    config.tls_ca_file.len = 0;
     config.transport = OCER_TRANSPORT_UDP;
+    config.locales = cstr("fr-FR,not a tag");
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_ua_new(&config, no_events, NULL, &ua));
+    CHECK(last_error_has("config.locales"));
+    config.locales = cstr("fr-FR, de-DE");
+    config.client_name = cstr("Contoso Phone");
     config.t1_ms = 0;
     EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_ua_new(&config, no_events, NULL, &ua));
     config.t1_ms = 100;
@@ -811,6 +825,13 @@ static void test_user_agent(void) {
     EXPECT(OCER_RESULT_UA_INVALID_TARGET, ocer_ua_send_im(ua, LIT("bob"), LIT("hello")));
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_send_im(ua, NULL, 3, LIT("hello")));
     CHECK(str_is(ocer_result_describe(OCER_RESULT_UA_REJECTED), "the server rejected the request"));
+
+    EXPECT(OCER_RESULT_UA_NOT_A_CLIENT_ERROR,
+           ocer_ua_report_client_error(ua, 1007, cstr(""), cstr(""), 0));
+    EXPECT(OCER_RESULT_NULL_PARAMETER,
+           ocer_ua_report_client_error(NULL, 52169, cstr(""), cstr(""), 0));
+    /* Queued in the (memory) outbox, sent once registered. */
+    OK(ocer_ua_report_client_error(ua, 52169, cstr("abc@contoso.com"), cstr("INVITE"), 504));
 
     ocer_ua_free(ua);
     ocer_ua_free(NULL);

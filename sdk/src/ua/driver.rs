@@ -1,7 +1,7 @@
 //! The driver: one tokio task per user agent that owns its sockets and
 //! timers and runs its transactions.
 //!
-//! The transactions themselves ([`ClientTransaction`](crate::sip::ClientTransaction),
+//! The transactions themselves ([`ClientTransaction`],
 //! [`ServerTransaction`](crate::sip::ServerTransaction)) are sans-IO state
 //! machines; the driver is what feeds them. It is the only code that reads
 //! the clock. One request's way through it:

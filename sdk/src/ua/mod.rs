@@ -14,10 +14,11 @@ pub mod driver;
 pub mod locales;
 pub mod outbox;
 pub mod transport;
+pub mod wire;
 
 pub use crate::sip::TimerConfig;
 pub use agent::{
     Call, CallCanceller, CallEvent, ClientErrorReport, Failure, FailureKind, LocalFailure,
-    OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents, UserAgent,
-    UserAgentBuilder,
+    OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
+    UnsupportedAuthentication, UserAgent, UserAgentBuilder, DEFAULT_EVENT_CAPACITY,
 };

@@ -56,6 +56,7 @@ pub struct UserAgentBuilder {
     ring_timeout: Duration,
     user_agent: Option<String>,
     client_name: String,
+    event_capacity: usize,
 }
 
 impl std::fmt::Debug for UserAgentBuilder {
@@ -96,7 +97,16 @@ impl UserAgentBuilder {
             ring_timeout: Self::DEFAULT_RING_TIMEOUT,
             user_agent: Some(concat!("ocer/", env!("CARGO_PKG_VERSION")).to_owned()),
             client_name: "ocer".to_owned(),
+            event_capacity: super::events::DEFAULT_EVENT_CAPACITY,
         }
+    }
+
+    /// How many events may wait in [`UaEvents`] for the app before the
+    /// oldest are dropped (then [`UaEvent::EventsDropped`](super::UaEvent::EventsDropped)
+    /// says how many); at least 1. Default [`DEFAULT_EVENT_CAPACITY`](super::DEFAULT_EVENT_CAPACITY).
+    pub fn event_capacity(mut self, capacity: usize) -> Self {
+        self.event_capacity = capacity.max(1);
+        self
     }
 
     /// Digest credentials (RFC 7616 / 8760, `ezk-sip-auth`), for any realm
@@ -259,7 +269,7 @@ impl UserAgentBuilder {
             credentials.set_default(DigestUser::new(user, password));
             credentials
         });
-        let (events_tx, events) = mpsc::unbounded_channel();
+        let (events_tx, events) = super::events::event_queue(self.event_capacity);
         let (reporter_tx, reporter_rx) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             driver,
@@ -298,6 +308,6 @@ impl UserAgentBuilder {
             );
         }
         incoming::spawn(Arc::downgrade(&inner), incoming_requests);
-        Ok((UserAgent { inner }, UaEvents { events }))
+        Ok((UserAgent { inner }, events))
     }
 }

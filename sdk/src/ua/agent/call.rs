@@ -68,7 +68,38 @@ impl CallCanceller {
 }
 
 /// A call whose INVITE is out and not answered yet.
+///
+/// **Dropping it does not cancel the call.** The INVITE goes on; its outcome
+/// comes as [`UaEvent`](super::UaEvent)s with its Call-ID (`Established`,
+/// `Failed`), an established call is kept by the agent
+/// ([`UserAgent::established_call`](super::UserAgent::established_call)), and
+/// [`UserAgent::cancel`](super::UserAgent::cancel) or a [`CallCanceller`]
+/// still cancels it. That is what an app driven by events (and the C API)
+/// wants; an app that meant to cancel must say so with [`cancel`](Self::cancel).
+/// So that a call is not left ringing by mistake, the type is `#[must_use]`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// # async fn f(ua: ocer::ua::UserAgent) -> Result<(), ocer::ua::Failure> {
+/// use ocer::display::{Action, Mode};
+/// // error: unused `PendingCall` that must be used
+/// ua.start_call("sip:bob@contoso.com", None, Mode::Voice, Action::Call).await?;
+/// # Ok(()) }
+/// # fn main() {}
+/// ```
+///
+/// while saying so compiles:
+///
+/// ```no_run
+/// #![deny(unused_must_use)]
+/// # async fn f(ua: ocer::ua::UserAgent) -> Result<(), ocer::ua::Failure> {
+/// use ocer::display::{Action, Mode};
+/// let _ringing_on = ua.start_call("sip:bob@contoso.com", None, Mode::Voice, Action::Call).await?;
+/// # Ok(()) }
+/// # fn main() {}
+/// ```
 #[derive(Debug)]
+#[must_use = "dropping a PendingCall does not cancel the call: call .cancel() to cancel it, or let _ = … to let it ring on"]
 pub struct PendingCall {
     canceller: CallCanceller,
     outcome: oneshot::Receiver<Result<Call, Failure>>,

@@ -1,10 +1,13 @@
 //! What the user agent tells the app: [`UaEvent`]s, in the order they
 //! happened, from one [`UaEvents`] stream.
 
-use std::task::{Context, Poll};
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use super::lock;
 
 use super::failure::Failure;
 use crate::diag::ObservedDiagnostic;
@@ -112,6 +115,14 @@ pub enum UaEvent {
         /// Why.
         why: String,
     },
+    /// The app fell behind: this many events, the oldest waiting, were
+    /// dropped to stay within the stream's capacity
+    /// ([`UserAgentBuilder::event_capacity`](super::UserAgentBuilder::event_capacity)).
+    /// The events after this one are the newest, in order.
+    EventsDropped {
+        /// How many were dropped since the app last read one.
+        count: u64,
+    },
 }
 
 /// What happened to one call (or IM, join, share): the [`UaEvent`]s that
@@ -218,26 +229,217 @@ impl UaEvent {
     }
 }
 
-/// The events of one [`UserAgent`](super::UserAgent), in order. Ends (`None`)
-/// after [`shutdown`](super::UserAgent::shutdown).
+/// How many events wait for the app before the oldest are dropped, unless
+/// the builder says otherwise.
+pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
+
+/// The events of one [`UserAgent`](super::UserAgent), in order: a
+/// [`Stream`](futures_core::Stream) that ends (`None`) after
+/// [`shutdown`](super::UserAgent::shutdown).
+///
+/// **Bounded.** At most `capacity` events wait
+/// ([`DEFAULT_EVENT_CAPACITY`], or
+/// [`UserAgentBuilder::event_capacity`](super::UserAgentBuilder::event_capacity)).
+/// The user agent never waits for the app: a call, a registration refresh or
+/// a report goes on whether or not anyone reads. When an event comes and
+/// `capacity` are waiting, the **oldest** waiting event is dropped, and the
+/// next one the app reads is [`UaEvent::EventsDropped`] with how many were
+/// lost, followed by the newest events in order. Nothing else is lost:
+/// calls and reports keep their own outcomes ([`PendingCall::established`](super::PendingCall::established),
+/// the outbox). Dropping `UaEvents` is allowed; events are then discarded.
 #[derive(Debug)]
 pub struct UaEvents {
-    pub(super) events: mpsc::UnboundedReceiver<UaEvent>,
+    shared: Arc<Mutex<Queue>>,
+}
+
+/// The user agent's end of [`UaEvents`]; dropping it ends the stream.
+#[derive(Debug)]
+pub(crate) struct EventSender {
+    shared: Arc<Mutex<Queue>>,
+}
+
+#[derive(Debug)]
+struct Queue {
+    events: VecDeque<UaEvent>,
+    capacity: usize,
+    dropped: u64,
+    sender_gone: bool,
+    receiver_gone: bool,
+    waker: Option<Waker>,
+}
+
+/// A bounded event queue holding at most `capacity` (at least 1) events.
+pub(crate) fn event_queue(capacity: usize) -> (EventSender, UaEvents) {
+    let shared = Arc::new(Mutex::new(Queue {
+        events: VecDeque::new(),
+        capacity: capacity.max(1),
+        dropped: 0,
+        sender_gone: false,
+        receiver_gone: false,
+        waker: None,
+    }));
+    (
+        EventSender {
+            shared: Arc::clone(&shared),
+        },
+        UaEvents { shared },
+    )
+}
+
+impl EventSender {
+    /// Queues `event`, dropping the oldest waiting one when full.
+    pub(crate) fn send(&self, event: UaEvent) {
+        let waker = {
+            let mut queue = lock(&self.shared);
+            if queue.receiver_gone {
+                return;
+            }
+            if queue.events.len() >= queue.capacity {
+                queue.events.pop_front();
+                queue.dropped = queue.dropped.saturating_add(1);
+                tracing::warn!(
+                    capacity = queue.capacity,
+                    "the app is not reading UaEvents: the oldest event was dropped"
+                );
+            }
+            queue.events.push_back(event);
+            queue.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl Drop for EventSender {
+    fn drop(&mut self) {
+        let waker = {
+            let mut queue = lock(&self.shared);
+            queue.sender_gone = true;
+            queue.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl Drop for UaEvents {
+    fn drop(&mut self) {
+        let mut queue = lock(&self.shared);
+        queue.receiver_gone = true;
+        queue.events.clear();
+    }
 }
 
 impl UaEvents {
-    /// The next event.
+    /// The next event; `None` once the user agent has shut down and every
+    /// event was read.
     pub async fn recv(&mut self) -> Option<UaEvent> {
-        self.events.recv().await
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     /// The next event if one is waiting.
     pub fn try_recv(&mut self) -> Option<UaEvent> {
-        self.events.try_recv().ok()
+        take(&mut lock(&self.shared))
     }
 
     /// Polls for the next event.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<UaEvent>> {
-        self.events.poll_recv(cx)
+        let mut queue = lock(&self.shared);
+        if let Some(event) = take(&mut queue) {
+            return Poll::Ready(Some(event));
+        }
+        if queue.sender_gone {
+            return Poll::Ready(None);
+        }
+        queue.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// The dropped-events notice first, then the oldest waiting event.
+fn take(queue: &mut Queue) -> Option<UaEvent> {
+    if queue.dropped > 0 {
+        let count = std::mem::take(&mut queue.dropped);
+        return Some(UaEvent::EventsDropped { count });
+    }
+    queue.events.pop_front()
+}
+
+impl futures_core::Stream for UaEvents {
+    type Item = UaEvent;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<UaEvent>> {
+        self.get_mut().poll_recv(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let queue = lock(&self.shared);
+        let waiting = queue.events.len() + usize::from(queue.dropped > 0);
+        (waiting, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use futures_core::Stream;
+
+    fn suspended(n: usize) -> UaEvent {
+        UaEvent::ReportingSuspended { why: n.to_string() }
+    }
+
+    fn why(event: Option<UaEvent>) -> String {
+        match event {
+            Some(UaEvent::ReportingSuspended { why }) => why,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_the_oldest_and_says_how_many() {
+        let (tx, mut rx) = event_queue(3);
+        for n in 0..5 {
+            tx.send(suspended(n));
+        }
+        assert!(matches!(
+            rx.try_recv(),
+            Some(UaEvent::EventsDropped { count: 2 })
+        ));
+        assert_eq!(why(rx.try_recv()), "2");
+        assert_eq!(why(rx.try_recv()), "3");
+        tx.send(suspended(5));
+        assert_eq!(why(rx.try_recv()), "4");
+        assert_eq!(why(rx.try_recv()), "5");
+        assert!(rx.try_recv().is_none());
+    }
+
+    #[tokio::test]
+    async fn it_is_a_stream_that_ends_after_the_sender_and_the_rest() {
+        let (tx, mut rx) = event_queue(8);
+        let reader = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while let Some(event) = std::future::poll_fn(|cx| Pin::new(&mut rx).poll_next(cx)).await
+            {
+                seen.push(why(Some(event)));
+            }
+            seen
+        });
+        tokio::task::yield_now().await;
+        tx.send(suspended(1));
+        tx.send(suspended(2));
+        drop(tx);
+        assert_eq!(reader.await.unwrap(), ["1", "2"]);
+    }
+
+    #[test]
+    fn nothing_is_kept_for_a_dropped_receiver() {
+        let (tx, rx) = event_queue(2);
+        drop(rx);
+        tx.send(suspended(1));
+        assert!(lock(&tx.shared).events.is_empty());
     }
 }

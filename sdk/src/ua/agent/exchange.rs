@@ -35,8 +35,16 @@ impl Exchanged {
     }
 
     /// How a failure is described; `None` for a 2xx.
+    /// A 401 / 407 offering only schemes this client lacks is
+    /// [`FailureKind::UnsupportedAuthentication`], not a plain rejection.
     pub(crate) fn failure_kind(&self) -> Option<FailureKind> {
-        FailureKind::of(&self.collector.record().ending)
+        match FailureKind::of(&self.collector.record().ending) {
+            Some(FailureKind::Rejected(status)) => Some(match &self.response {
+                Some(response) => super::auth::rejected(response, status),
+                None => FailureKind::Rejected(status),
+            }),
+            other => other,
+        }
     }
 
     /// The final status, if a final response came.
@@ -132,6 +140,16 @@ pub(crate) fn answer_challenge(
     request: &SipMessage,
     response: &SipMessage,
 ) -> bool {
+    if let Some(unsupported) = super::auth::unsupported(response) {
+        // Sending the request again without credentials would only be
+        // challenged again: fail now, saying what the server wanted.
+        tracing::warn!(
+            offered = %unsupported.offered.join(", "),
+            supported = %super::auth::SUPPORTED_SCHEMES.join(", "),
+            "the server asks for authentication schemes this client does not support; not retrying"
+        );
+        return false;
+    }
     let Some(auth) = auth else {
         tracing::debug!("challenged, and no credentials to answer with");
         return false;

@@ -10,6 +10,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::auth::UnsupportedAuthentication;
 use crate::diag::{Ending, ObservedDiagnostic, TransactionRecord};
 use crate::display::{
     Action, Context, DisplayError, LocaleChain, Localizer, Mode, Placeholders, StringSet, WinError,
@@ -43,6 +44,9 @@ pub enum FailureKind {
     Timeout,
     /// The transport failed (connect refused, reset, TLS, …).
     Transport(TransportFailure),
+    /// A 401 / 407 offered only authentication schemes this client does not
+    /// implement (NTLM, Kerberos, TLS-DSK …); the request was not sent again.
+    UnsupportedAuthentication(UnsupportedAuthentication),
     /// Nothing was sent, or the user agent ended it itself.
     Local(LocalFailure),
 }
@@ -108,14 +112,12 @@ impl Failure {
 }
 
 impl fmt::Display for Failure {
-    /// The user-facing headline when there is one, else a plain description.
+    /// The technical cause first, so that logging the error keeps it: the
+    /// final status and reason, the diagnostics header that decides what the
+    /// user sees (`504 Server time-out, ms-diagnostics 1007 "Temporarily cannot
+    /// route"`), or the transport error and its Windows code; then the string
+    /// the user was shown, which stays whole in [`Failure::display`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(display) = &self.display {
-            let headline = display.headline();
-            if !headline.is_empty() {
-                return f.write_str(headline);
-            }
-        }
         match &self.kind {
             FailureKind::Rejected(status) => {
                 let reason = self
@@ -123,11 +125,54 @@ impl fmt::Display for Failure {
                     .as_ref()
                     .and_then(|r| r.final_response())
                     .map_or("", |r| r.reason_phrase.as_str());
-                write!(f, "rejected with {} {reason}", status.0)
+                write!(f, "{}", status.0)?;
+                if !reason.is_empty() {
+                    write!(f, " {reason}")?;
+                }
             }
-            FailureKind::Timeout => f.write_str("no final response (timeout)"),
-            FailureKind::Transport(failure) => write!(f, "transport failure: {failure}"),
-            FailureKind::Local(local) => write!(f, "{local}"),
+            FailureKind::UnsupportedAuthentication(unsupported) => write!(f, "{unsupported}")?,
+            FailureKind::Timeout => f.write_str("no final response (timeout)")?,
+            FailureKind::Transport(failure) => {
+                write!(f, "transport failure: {failure}")?;
+                if let Some(windows) = self.windows {
+                    write!(f, " (Windows error {windows})")?;
+                }
+            }
+            FailureKind::Local(local) => write!(f, "{local}")?,
+        }
+        if let Some(diagnostic) = self
+            .record
+            .as_ref()
+            .and_then(|r| r.diagnostics_by_priority().next())
+        {
+            f.write_str(", ")?;
+            write_diagnostic(f, diagnostic)?;
+        }
+        if let Some(display) = &self.display {
+            let headline = display.headline();
+            if !headline.is_empty() {
+                write!(f, "; the user sees \"{headline}\"")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `ms-diagnostics 1007 "Temporarily cannot route"`; a value that did not
+/// parse as received (its first 80 characters).
+fn write_diagnostic(f: &mut fmt::Formatter<'_>, diagnostic: &ObservedDiagnostic) -> fmt::Result {
+    write!(f, "{}", diagnostic.kind)?;
+    match &diagnostic.parsed {
+        Ok(header) => {
+            write!(f, " {}", header.error_id)?;
+            if let Some(reason) = &header.reason {
+                write!(f, " \"{reason}\"")?;
+            }
+            Ok(())
+        }
+        Err(_) => {
+            let raw: String = diagnostic.raw.chars().take(80).collect();
+            write!(f, " (unparsed) {raw:?}")
         }
     }
 }

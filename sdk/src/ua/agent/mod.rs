@@ -54,7 +54,9 @@
 //! ua.register().await?;
 //! match ua.call("sip:bob@contoso.com", None, Mode::Voice, Action::Call).await {
 //!     Ok(call) => call.hangup().await?,
-//!     Err(failure) => println!("{failure}"), // e.g. "Operation was unsuccessful."
+//!     // e.g. `504 Server time-out, ms-diagnostics 1007 "Temporarily cannot
+//!     // route"; the user sees "Operation was unsuccessful."`
+//!     Err(failure) => println!("{failure}"),
 //! }
 //! ua.shutdown().await;
 //! while let Some(event) = events.recv().await {
@@ -69,6 +71,7 @@
 // the point, so their size is not worth an indirection the app would see.
 #![allow(clippy::result_large_err)]
 
+mod auth;
 mod builder;
 mod call;
 mod dialog;
@@ -89,9 +92,10 @@ use bytes::Bytes;
 use ezk_sip_auth::{DigestAuthenticator, DigestCredentials};
 use tokio::sync::mpsc;
 
+pub use auth::UnsupportedAuthentication;
 pub use builder::{OutboxLocation, UserAgentBuilder};
 pub use call::{Call, CallCanceller, PendingCall};
-pub use events::{CallEvent, RegistrationState, UaEvent, UaEvents};
+pub use events::{CallEvent, RegistrationState, UaEvent, UaEvents, DEFAULT_EVENT_CAPACITY};
 pub use failure::{Failure, FailureKind, LocalFailure};
 pub use reporter::ClientErrorReport;
 
@@ -174,7 +178,7 @@ pub(crate) struct Inner {
     pub(crate) timers: TimerConfig,
     pub(crate) reporting: bool,
     /// `None` after shutdown, which ends the app's event stream.
-    pub(crate) events: Mutex<Option<mpsc::UnboundedSender<UaEvent>>>,
+    pub(crate) events: Mutex<Option<events::EventSender>>,
     /// `None` when reporting is off, and after shutdown.
     pub(crate) reporter: Mutex<Option<mpsc::UnboundedSender<ReporterCommand>>>,
     pub(crate) registration: tokio::sync::Mutex<Registration>,
@@ -201,7 +205,7 @@ impl Inner {
     pub(crate) fn emit(&self, event: UaEvent) {
         tracing::debug!(?event, "event");
         if let Some(events) = lock(&self.events).as_ref() {
-            let _ = events.send(event);
+            events.send(event);
         }
     }
 

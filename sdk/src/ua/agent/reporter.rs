@@ -44,6 +44,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ezk_sip_auth::DigestAuthenticator;
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 use super::events::UaEvent;
 use super::exchange::{answer_challenge, authorize, now, transact, Exchanged};
@@ -522,15 +523,21 @@ impl Reporter {
         self.in_flight = Some(id);
         let driver = inner.driver.clone();
         let done = self.attempts.clone();
-        tracing::debug!(report_id = %report_id(id), "sending report");
-        tokio::spawn(async move {
-            let result = transact(&driver, request).await;
-            let _ = done.send(Attempted { id, result });
-        });
+        let span = report_span(id);
+        span.in_scope(|| tracing::debug!(cseq = pending.cseq, "sending report"));
+        tokio::spawn(
+            async move {
+                let result = transact(&driver, request).await;
+                let _ = done.send(Attempted { id, result });
+            }
+            .instrument(span),
+        );
     }
 
     async fn on_attempted(&mut self, attempted: Attempted) {
         let Attempted { id, result } = attempted;
+        let span = report_span(id);
+        let _in_report = span.enter();
         self.in_flight = None;
         let now = now();
         let policy = self.config.policy;
@@ -664,7 +671,11 @@ impl Reporter {
     }
 }
 
-/// Why a report was dropped, for people.
+/// The span of one report's attempt and verdict: `ocer.report` with its id.
+fn report_span(id: ReportId) -> tracing::Span {
+    tracing::info_span!("ocer.report", report_id = %report_id(id))
+}
+
 /// `body` re-encoded within `max_body_bytes` by the §2.2.2 cut order, if it
 /// is longer; `Err` says why it cannot be.
 fn cut_to(
@@ -692,6 +703,7 @@ fn cut_to(
     }
 }
 
+/// Why a report was dropped, for people.
 fn discard_reason(reason: DiscardReason, status: Option<StatusCode>) -> String {
     match reason {
         DiscardReason::TooLarge => format!(

@@ -577,6 +577,7 @@ impl Connections {
                 }
             }
         };
+        crate::ua::wire::sent(&flow, &bytes);
         let what = if message.is_request() {
             Outgoing::Request
         } else {

@@ -202,6 +202,7 @@ impl State {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::Message { flow, message } => {
+                crate::ua::wire::received(&flow, &message);
                 if message.is_request() {
                     self.on_request(flow, message);
                 } else {

@@ -21,6 +21,8 @@ pub(super) struct Client {
     pub(super) txn: ClientTransaction,
     pub(super) flow: Flow,
     pub(super) events: mpsc::UnboundedSender<TransactionEvent>,
+    /// `sip.transaction` (method, Call-ID, branch): entered while it runs.
+    pub(super) span: tracing::Span,
 }
 
 /// A running server transaction.
@@ -139,6 +141,7 @@ impl State {
             }
         };
         let key = txn.key().clone();
+        let span = crate::ua::wire::transaction_span(txn.request(), &key.branch);
         if self.clients.contains_key(&key) {
             // 128 random bits make this a bug, not bad luck.
             tracing::error!(branch = %key.branch, "duplicate branch; request refused");
@@ -147,8 +150,15 @@ impl State {
             let _ = events.send(TransactionEvent::Terminated);
             return;
         }
-        self.clients
-            .insert(key.clone(), Client { txn, flow, events });
+        self.clients.insert(
+            key.clone(),
+            Client {
+                txn,
+                flow,
+                events,
+                span,
+            },
+        );
         self.drain_client(&key);
     }
 
@@ -158,6 +168,8 @@ impl State {
         let Some(client) = self.clients.get_mut(key) else {
             return;
         };
+        let span = client.span.clone();
+        let _in_transaction = span.enter();
         loop {
             let mut progressed = false;
             while let Some(message) = client.txn.poll_transmit() {

@@ -14,7 +14,7 @@
 //!   unreadable) the transaction it names fails at once. A stream that cannot
 //!   be resynchronised (or announces a body over the limit, which may never
 //!   come) is closed, and every transaction on it fails at once
-//!   with a [`TransportFailure`](crate::sip::TransportFailure) that carries
+//!   with a [`TransportFailure`] that carries
 //!   the OS error code when there is one.
 //! - **Keep-alives.** On TCP and TLS a CRLFCRLF ping (RFC 5626 §4.4.1) goes out
 //!   when the connection has been idle for the configured interval; CRLF

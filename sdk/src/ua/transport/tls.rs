@@ -70,7 +70,7 @@ pub fn client_config_with_roots(roots: RootCertStore) -> Result<ClientConfig, Tl
 
 /// The default client configuration: the system's roots
 /// ([`system_roots`]), or, when the system has none, Mozilla's
-/// ([`webpki_roots`]). Verification is on either way.
+/// ([`mod@webpki_roots`]). Verification is on either way.
 pub fn default_client_config() -> Result<Arc<ClientConfig>, TlsSetupError> {
     let mut roots = system_roots();
     if roots.is_empty() {
