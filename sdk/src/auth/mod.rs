@@ -2,3 +2,4 @@
 //! (sans-IO): NTLM ([MS-NLMP]) and the SIP side of it, [MS-SIPAE].
 
 pub mod ntlm;
+pub mod sipae;
