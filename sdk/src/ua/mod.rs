@@ -17,7 +17,7 @@ pub mod transport;
 
 pub use crate::sip::TimerConfig;
 pub use agent::{
-    windows_error, Call, CallCanceller, CallEvent, ClientErrorReport, Failure, FailureKind,
-    LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
-    UserAgent, UserAgentBuilder,
+    windows_error, AuthMode, Call, CallCanceller, CallEvent, ClientErrorReport, Failure,
+    FailureKind, LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent,
+    UaEvents, UserAgent, UserAgentBuilder,
 };

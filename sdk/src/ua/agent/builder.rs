@@ -40,6 +40,7 @@ pub struct UserAgentBuilder {
     aor: String,
     target: Target,
     credentials: Option<(String, String)>,
+    auth_mode: super::AuthMode,
     display_name: Option<String>,
     transport: TransportConfig,
     string_set: StringSet,
@@ -79,6 +80,7 @@ impl UserAgentBuilder {
             aor,
             target,
             credentials: None,
+            auth_mode: super::AuthMode::Auto,
             display_name: None,
             transport: TransportConfig::default(),
             string_set: StringSet::Lync2010,
@@ -97,10 +99,18 @@ impl UserAgentBuilder {
         }
     }
 
-    /// Digest credentials (RFC 7616 / 8760, `ezk-sip-auth`), for any realm
+    /// Credentials: for digest (RFC 7616 / 8760, `ezk-sip-auth`) and for
+    /// NTLM (`DOMAIN\user` or a UPN user name), for any realm
     /// that challenges. Without them a 401 / 407 is a failure.
     pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
         self.credentials = Some((user.into(), password.into()));
+        self
+    }
+
+    /// Which authentication to use: by default whatever the server offers,
+    /// NTLM (MS-SIPAE) preferred over digest.
+    pub fn auth_mode(mut self, mode: super::AuthMode) -> Self {
+        self.auth_mode = mode;
         self
     }
 
@@ -236,6 +246,7 @@ impl UserAgentBuilder {
             .localizer
             .unwrap_or_else(|| Arc::new(Localizer::new(Isolation::Off)));
         let chain = localizer.negotiate(&self.locales);
+        let login = self.credentials.clone();
         let credentials = self.credentials.map(|(user, password)| {
             let mut credentials = DigestCredentials::new();
             credentials.set_default(DigestUser::new(user, password));
@@ -248,6 +259,9 @@ impl UserAgentBuilder {
             aor: self.aor,
             display_name: self.display_name,
             credentials,
+            login,
+            auth_mode: self.auth_mode,
+            sa: Default::default(),
             presenter: Presenter {
                 localizer,
                 chain,

@@ -69,6 +69,7 @@
 // the point, so their size is not worth an indirection the app would see.
 #![allow(clippy::result_large_err)]
 
+mod auth;
 mod builder;
 mod call;
 mod dialog;
@@ -85,10 +86,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use auth::Auth;
 use bytes::Bytes;
-use ezk_sip_auth::{DigestAuthenticator, DigestCredentials};
+use ezk_sip_auth::DigestCredentials;
 use tokio::sync::mpsc;
 
+pub use auth::AuthMode;
 pub use builder::{OutboxLocation, UserAgentBuilder};
 pub use call::{Call, CallCanceller, PendingCall};
 pub use events::{CallEvent, RegistrationState, UaEvent, UaEvents};
@@ -166,6 +169,11 @@ pub(crate) struct Inner {
     pub(crate) aor: String,
     pub(crate) display_name: Option<String>,
     pub(crate) credentials: Option<DigestCredentials>,
+    /// The user name and password, for NTLM.
+    pub(crate) login: Option<(String, String)>,
+    pub(crate) auth_mode: AuthMode,
+    /// The MS-SIPAE security association with the server.
+    pub(crate) sa: auth::SaSlot,
     pub(crate) presenter: Presenter,
     pub(crate) transport: TransportKind,
     pub(crate) user_agent: Option<String>,
@@ -212,9 +220,16 @@ impl Inner {
     }
 
     /// A fresh authenticator with the credentials (one per request, or per
-    /// registration: a digest answer is for one method and Request-URI).
-    pub(crate) fn new_auth(&self) -> Option<DigestAuthenticator> {
-        self.credentials.clone().map(DigestAuthenticator::new)
+    /// registration: a digest answer is for one method and Request-URI); it
+    /// signs with the user agent's MS-SIPAE security association when there
+    /// is one.
+    pub(crate) fn new_auth(&self) -> Option<Auth> {
+        Some(Auth::new(
+            self.credentials.clone(),
+            self.login.clone(),
+            self.auth_mode,
+            self.sa.clone(),
+        ))
     }
 
     /// The Contact of this user agent: its user at the local address of the

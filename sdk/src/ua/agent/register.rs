@@ -9,7 +9,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use ezk_sip_auth::DigestAuthenticator;
+use super::auth::Auth;
 use ezk_sip_types::{Method, Name};
 use tokio::task::AbortHandle;
 
@@ -34,7 +34,7 @@ pub(crate) struct Registration {
     from_tag: String,
     cseq: u32,
     /// The digest answers of the registrar, reused by refreshes.
-    auth: Option<DigestAuthenticator>,
+    auth: Option<Auth>,
     refresh: Option<AbortHandle>,
 }
 
@@ -182,6 +182,7 @@ async fn send_register(
     };
     let (exchanged, cseq) = transact_authenticated(
         &inner.driver,
+        &inner.sa,
         &mut reg.auth,
         reg.cseq.saturating_add(1),
         |cseq| build(cseq, Some(&contact)),
@@ -250,6 +251,7 @@ fn failed(inner: &Inner, reg: &mut Registration, failure: &Failure) {
     }
     // A new login authenticates anew.
     reg.auth = None;
+    inner.sa.clear();
     inner.emit(UaEvent::Registration(RegistrationState::Failed(
         failure.clone(),
     )));
@@ -295,6 +297,7 @@ pub(crate) async fn unregister(inner: &Arc<Inner>) -> Result<(), Failure> {
     let result = send_register(inner, reg, Duration::ZERO).await;
     reg.registered = false;
     reg.auth = None;
+    inner.sa.clear();
     tracing::info!(aor = %inner.aor, "unregistered: the login session ends");
     inner.to_reporter(ReporterCommand::SessionEnded);
     inner.emit(UaEvent::Registration(RegistrationState::Unregistered));

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::sync::Weak;
 use std::time::{Instant, SystemTime};
 
-use ezk_sip_auth::DigestAuthenticator;
+use super::auth::Auth;
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::UaEvent;
@@ -135,7 +135,7 @@ struct Pending {
     service_call_id: String,
     service_tag: String,
     cseq: u32,
-    auth: Option<DigestAuthenticator>,
+    auth: Option<Auth>,
 }
 
 impl Pending {
@@ -394,13 +394,17 @@ impl Reporter {
                 return;
             }
         };
+        if pending.auth.is_none() {
+            pending.auth = inner.new_auth();
+        }
         authorize(&mut pending.auth, &mut request);
         self.in_flight = Some(id);
         let driver = inner.driver.clone();
+        let sa = inner.sa.clone();
         let done = self.attempts.clone();
         tracing::debug!(report_id = %report_id(id), "sending report");
         tokio::spawn(async move {
-            let result = transact(&driver, request).await;
+            let result = transact(&driver, &sa, request).await;
             let _ = done.send(Attempted { id, result });
         });
     }
