@@ -234,7 +234,8 @@ class Registrar:
 
     # --- SIP --------------------------------------------------------------
 
-    def respond(self, conn, req_headers, code, reason, extra=(), sa=None, to_tag=True, body=b""):
+    def respond(self, conn, req_headers, code, reason, extra=(), sa=None, to_tag=True, body=b"",
+                forge=None):
         hs = []
         for name in ("Via", "From", "To", "Call-ID", "CSeq"):
             for n, v in req_headers:
@@ -243,8 +244,11 @@ class Registrar:
                         v += ";tag=ocerpool1"
                     hs.append((name, v))
         hs.extend(extra)
-        if sa is not None and sa.established and code != 100:
-            hs.append(("Authentication-Info", self.sign_response(sa, hs, code)))
+        if sa is not None and sa.established and code != 100 and forge != "unsigned":
+            info = self.sign_response(sa, hs, code)
+            if forge == "bad-signature":
+                info = re.sub(r'rspauth="(..)', lambda m: 'rspauth="%02x' % (int(m.group(1), 16) ^ 1), info)
+            hs.append(("Authentication-Info", info))
         hs.append(("Content-Length", str(len(body))))
         out = "SIP/2.0 %d %s\r\n" % (code, reason) + "".join("%s: %s\r\n" % h for h in hs) + "\r\n"
         conn.sendall(out.encode("utf-8") + body)
@@ -331,6 +335,12 @@ class Registrar:
             return self.respond(conn, headers, 200, "OK", [("Contact", extra_contact)], sa=sa)
         if method == "INVITE":
             self.respond(conn, headers, 100, "Trying", sa=sa, to_tag=False)
+            if self.args.forge_invite_answers:
+                # Two 200 OKs the client must refuse: one unsigned, one
+                # with a wrong rspauth. Only the signed 504 counts.
+                for forge in ("unsigned", "bad-signature"):
+                    self.log(event="forged", kind=forge)
+                    self.respond(conn, headers, 200, "OK", sa=sa, forge=forge)
             self.respond(conn, headers, 101, "Progress Report", [(
                 "ms-diagnostics",
                 '12006;reason="Trying next hop";source="%s";appName="OutboundRouting"' % TARGET)], sa=sa)
@@ -383,6 +393,7 @@ def main():
     p.add_argument("--expires", type=int, default=3600)
     p.add_argument("--run-limit", type=float, default=60.0)
     p.add_argument("--check-tamper", action="store_true")
+    p.add_argument("--forge-invite-answers", action="store_true")
     args = p.parse_args()
     registrar = Registrar(args, Log(args.log))
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -42,6 +42,9 @@ pub struct LyncPeerConfig {
     pub run_limit: Duration,
     /// Also check a tampered copy and a replay of every signed request.
     pub check_tamper: bool,
+    /// Answer an INVITE with an unsigned and a badly signed 200 OK before
+    /// the signed 504, which the client must refuse.
+    pub forge_invite_answers: bool,
 }
 
 impl Default for LyncPeerConfig {
@@ -53,6 +56,7 @@ impl Default for LyncPeerConfig {
             expires: 3600,
             run_limit: Duration::from_secs(60),
             check_tamper: true,
+            forge_invite_answers: false,
         }
     }
 }
@@ -99,6 +103,9 @@ impl LyncPeer {
             .args(["--run-limit", &config.run_limit.as_secs().to_string()]);
         if config.check_tamper {
             command.arg("--check-tamper");
+        }
+        if config.forge_invite_answers {
+            command.arg("--forge-invite-answers");
         }
         let mut child = command
             .stdin(Stdio::piped())

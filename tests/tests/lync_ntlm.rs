@@ -29,19 +29,23 @@ use sipp_agent_common::{
 
 /// The peer, stunnel in front of it for TLS, and how to reach them.
 struct Pool {
-    /// Declared first: stunnel goes before the peer.
-    stunnel: Option<Stunnel>,
+    /// Declared first: stunnel goes before the peer (kept for its drop).
+    _stunnel: Option<Stunnel>,
     peer: LyncPeer,
     target: Target,
     tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 fn pool(tls: bool) -> Pool {
-    let peer = LyncPeer::start(&LyncPeerConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    pool_with(tls, LyncPeerConfig::default())
+}
+
+fn pool_with(tls: bool, config: LyncPeerConfig) -> Pool {
+    let peer = LyncPeer::start(&config).unwrap_or_else(|e| panic!("{e}"));
     if !tls {
         return Pool {
             target: Target::new(TransportKind::Tcp, peer.addr()),
-            stunnel: None,
+            _stunnel: None,
             peer,
             tls: None,
         };
@@ -58,7 +62,7 @@ fn pool(tls: bool) -> Pool {
     .unwrap_or_else(|e| panic!("{e}"));
     Pool {
         target: Target::new(TransportKind::Tls, stunnel.addr()).with_server_name("localhost"),
-        stunnel: Some(stunnel),
+        _stunnel: Some(stunnel),
         peer,
         tls: Some(trusting(&ca)),
     }
@@ -97,8 +101,8 @@ async fn signs_in_and_reports(tls: bool) {
     )
     .await
     .expect("the call resolves")
-    .err()
-    .expect("the 4.1 call fails");
+    .map(|_| ())
+    .expect_err("the 4.1 call fails");
     assert_eq!(
         failure.kind,
         FailureKind::Rejected(StatusCode(504)),
@@ -203,4 +207,44 @@ async fn ntlm_wrong_password_fails_the_sign_in() {
         0,
         "{all}"
     );
+}
+
+/// After the security association, responses that are unsigned or badly
+/// signed are refused: two forged 200 OKs to the INVITE do not establish a
+/// call; the signed 504 ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ntlm_unsigned_or_forged_responses_are_refused() {
+    let pool = pool_with(
+        false,
+        LyncPeerConfig {
+            forge_invite_answers: true,
+            ..LyncPeerConfig::default()
+        },
+    );
+    let (ua, mut events) = agent(&pool, "secret", AuthMode::Ntlm).await;
+    tokio::time::timeout(STEP, ua.register())
+        .await
+        .expect("register resolves")
+        .unwrap_or_else(|f| panic!("sign-in failed: {f}"));
+    let result = tokio::time::timeout(
+        STEP,
+        ua.call(BOB, Some(sdp_offer()), Mode::Voice, Action::Call),
+    )
+    .await
+    .expect("the call resolves");
+    let failure = match result {
+        Ok(_) => panic!("a forged 200 OK established the call"),
+        Err(failure) => failure,
+    };
+    assert_eq!(
+        failure.kind,
+        FailureKind::Rejected(StatusCode(504)),
+        "{failure:?}"
+    );
+    tokio::time::timeout(STEP, ua.shutdown())
+        .await
+        .expect("shutdown");
+    events.drain().await;
+    let v = pool.peer.verdicts();
+    assert_eq!(count(&v, r#""event": "forged""#), 2, "{}", v.join("\n"));
 }

@@ -240,6 +240,11 @@ impl UserAgentBuilder {
         let mut config = DriverConfig::new(self.target.clone());
         config.timers = self.timers;
         config.transport = self.transport;
+        let sa = super::auth::SaSlot::default();
+        let filter_sa = sa.clone();
+        config.response_filter = Some(crate::ua::driver::ResponseFilter(Arc::new(
+            move |response| super::exchange::accepted(&filter_sa, response),
+        )));
         let (driver, incoming_requests) = Driver::start(config).await?;
 
         let localizer = self
@@ -261,7 +266,7 @@ impl UserAgentBuilder {
             credentials,
             login,
             auth_mode: self.auth_mode,
-            sa: Default::default(),
+            sa,
             presenter: Presenter {
                 localizer,
                 chain,

@@ -22,8 +22,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::dialog::Dialog;
 use super::events::UaEvent;
 use super::exchange::{
-    accepted, answer_challenge, authorize, collector_for, is_challenge, next_response, now,
-    refused, transact_authenticated, End,
+    answer_challenge, authorize, collector_for, is_challenge, next_response, now, refused,
+    transact_authenticated, End,
 };
 use super::failure::{Failure, FailureKind, LocalFailure};
 use super::request::{name_addr, new_call_id, new_tag, parse_uri, user_of, RequestSpec};
@@ -203,11 +203,10 @@ async fn bye(
 ) -> Result<Option<(Failure, End)>, LocalFailure> {
     let mut auth = inner.new_auth();
     let first = dialog.next_cseq();
-    let (exchanged, last) =
-        transact_authenticated(&inner.driver, &inner.sa, &mut auth, first, |cseq| {
-            dialog.request(Method::BYE, cseq)
-        })
-        .await?;
+    let (exchanged, last) = transact_authenticated(&inner.driver, &mut auth, first, |cseq| {
+        dialog.request(Method::BYE, cseq)
+    })
+    .await?;
     dialog.sent_cseq(last);
     let Some(kind) = exchanged.end.failure_kind() else {
         return Ok(None);
@@ -409,7 +408,6 @@ impl CallTask {
             };
             tokio::select! {
                 next = next_response(&mut self.stream) => match next {
-                    Ok(response) if !accepted(&self.inner.sa, &response) => {}
                     Ok(response) => {
                         if let Some(result) = self.on_response(response).await {
                             break result;

@@ -98,7 +98,10 @@ pub(crate) async fn next_response(stream: &mut ResponseStream) -> Result<SipMess
 
 /// Whether `response` may be acted on: after the MS-SIPAE security
 /// association, one that is unsigned, badly signed or replayed is refused
-/// (logged and dropped, as a forged message would be).
+/// (logged and dropped, as a forged message would be). The driver calls it
+/// for every response before the transaction layer sees it
+/// ([`ResponseFilter`](crate::ua::driver::ResponseFilter)), so a forged 2xx
+/// cannot end an INVITE transaction.
 pub(crate) fn accepted(sa: &SaSlot, response: &SipMessage) -> bool {
     match sa.verify(response) {
         Ok(()) => true,
@@ -112,14 +115,12 @@ pub(crate) fn accepted(sa: &SaSlot, response: &SipMessage) -> bool {
 /// Runs one transaction to its final response (or its end).
 pub(crate) async fn transact(
     driver: &Driver,
-    sa: &SaSlot,
     request: SipMessage,
 ) -> Result<Exchanged, LocalFailure> {
     let mut collector = collector_for(&request)?;
     let mut stream = driver.send_request(request.clone()).map_err(refused)?;
     loop {
         match next_response(&mut stream).await {
-            Ok(response) if !accepted(sa, &response) => {}
             Ok(response) => {
                 if let Err(error) = collector.observe_response(&response, now()) {
                     tracing::debug!(%error, "response not collected");
@@ -175,7 +176,6 @@ pub(crate) fn answer_challenge(
 /// transaction and the CSeq it used.
 pub(crate) async fn transact_authenticated(
     driver: &Driver,
-    sa: &SaSlot,
     auth: &mut Option<Auth>,
     mut cseq: u32,
     mut build: impl FnMut(u32) -> Result<SipMessage, LocalFailure>,
@@ -184,7 +184,7 @@ pub(crate) async fn transact_authenticated(
     loop {
         let mut request = build(cseq)?;
         authorize(auth, &mut request);
-        let exchanged = transact(driver, sa, request).await?;
+        let exchanged = transact(driver, request).await?;
         if let (End::Final(response), Some(auth)) = (&exchanged.end, auth.as_mut()) {
             if is_challenge(response) {
                 if let Some(how) = auth.answer_challenge(&exchanged.request, response) {

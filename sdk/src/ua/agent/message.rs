@@ -27,7 +27,7 @@ pub(crate) async fn send(inner: &Arc<Inner>, target: &str, text: &str) -> Result
     let to = name_addr(None, target);
     let body = Bytes::copy_from_slice(text.as_bytes());
     let mut auth = inner.new_auth();
-    let (exchanged, _) = transact_authenticated(&inner.driver, &inner.sa, &mut auth, 1, |cseq| {
+    let (exchanged, _) = transact_authenticated(&inner.driver, &mut auth, 1, |cseq| {
         RequestSpec {
             method: Method::MESSAGE,
             uri: target,

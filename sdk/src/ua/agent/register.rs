@@ -182,7 +182,6 @@ async fn send_register(
     };
     let (exchanged, cseq) = transact_authenticated(
         &inner.driver,
-        &inner.sa,
         &mut reg.auth,
         reg.cseq.saturating_add(1),
         |cseq| build(cseq, Some(&contact)),

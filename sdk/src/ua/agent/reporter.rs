@@ -400,11 +400,10 @@ impl Reporter {
         authorize(&mut pending.auth, &mut request);
         self.in_flight = Some(id);
         let driver = inner.driver.clone();
-        let sa = inner.sa.clone();
         let done = self.attempts.clone();
         tracing::debug!(report_id = %report_id(id), "sending report");
         tokio::spawn(async move {
-            let result = transact(&driver, &sa, request).await;
+            let result = transact(&driver, request).await;
             let _ = done.send(Attempted { id, result });
         });
     }

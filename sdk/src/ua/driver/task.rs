@@ -94,6 +94,7 @@ pub(super) async fn spawn(
         target,
         timers,
         transport,
+        response_filter,
     } = config;
     let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
     let tls = match target.kind {
@@ -124,6 +125,7 @@ pub(super) async fn spawn(
             events_tx,
         },
         timers,
+        response_filter,
         clients: HashMap::new(),
         servers: HashMap::new(),
         incoming: HashMap::new(),
@@ -346,6 +348,7 @@ struct Unanswered {
 struct State {
     net: Net,
     timers: TimerConfig,
+    response_filter: Option<super::ResponseFilter>,
     clients: HashMap<TransactionKey, Client>,
     servers: HashMap<TransactionKey, Server>,
     incoming: HashMap<u64, Unanswered>,
@@ -685,6 +688,12 @@ impl State {
     }
 
     fn on_response(&mut self, response: SipMessage) {
+        if let Some(filter) = &self.response_filter {
+            if !(filter.0)(&response) {
+                tracing::debug!(status = ?response.status(), "response refused by the filter");
+                return;
+            }
+        }
         let Some(key) = TransactionKey::of(&response) else {
             tracing::debug!("response without branch or CSeq dropped");
             return;
