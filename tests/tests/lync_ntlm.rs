@@ -140,6 +140,17 @@ async fn signs_in_and_reports(tls: bool) {
         );
     }
     assert!(count(&v, r#""expires": "0""#) >= 1, "the unregister\n{all}");
+    // RFC 5627 / MS-SIPAE 4.1: the REGISTER asked for a GRUU, and the
+    // SERVICE of MS-OCER 4.1 uses it as Contact, with the epid on From.
+    assert!(count(&v, r#""supported": "gruu-10""#) >= 1, "{all}");
+    assert!(
+        count(
+            &v,
+            r#""event": "service", "content_type": "application/msrtc-reporterror+xml", "contact": "<sip:alice@contoso.com;opaque=user:epid:"#
+        ) == 1,
+        "{all}"
+    );
+    assert!(count(&v, ";epid=") >= 1, "{all}");
     // The report reached the service, signed.
     assert!(count(&v, "application/msrtc-reporterror+xml") >= 1, "{all}");
     assert!(count(&v, r#"responseCode=\"504\""#) >= 1, "{all}");

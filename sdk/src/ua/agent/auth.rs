@@ -92,6 +92,23 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
+/// A `+sip.instance` UUID (RFC 4122 version 4, from OS randomness), in the
+/// upper-case form Lync writes.
+pub(crate) fn new_instance_id() -> String {
+    let mut b: [u8; 16] = random_bytes();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02X}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 /// Now as a Windows FILETIME (100 ns ticks since 1601-01-01).
 fn filetime_now() -> u64 {
     const UNIX_TO_1601: u64 = 11_644_473_600;

@@ -274,13 +274,13 @@ pub(crate) async fn start(
     action: Action,
 ) -> Result<PendingCall, Failure> {
     parse_uri(target).map_err(Failure::local)?;
-    let contact = inner.contact().await;
+    // RFC 5627 §4.2: the GRUU is the Contact of dialogs when there is one.
+    let contact = inner.contact().await.map(|c| match inner.gruu() {
+        Some(gruu) => format!("<{gruu}>"),
+        None => c,
+    });
     let call_id = new_call_id();
-    let from = format!(
-        "{};tag={}",
-        name_addr(inner.display_name.as_deref(), &inner.aor),
-        new_tag()
-    );
+    let from = inner.from_header(&new_tag());
     let to = name_addr(None, target);
     let invite = Invite {
         target: target.to_owned(),

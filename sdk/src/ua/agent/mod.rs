@@ -174,6 +174,14 @@ pub(crate) struct Inner {
     pub(crate) auth_mode: AuthMode,
     /// The MS-SIPAE security association with the server.
     pub(crate) sa: auth::SaSlot,
+    /// This endpoint's id, the `epid` on From (MS-SIPAE / MS-SIPRE: the
+    /// server finds the endpoint's SA and registration by it).
+    pub(crate) epid: String,
+    /// The `+sip.instance` of the registered Contact (RFC 5626 / 5627).
+    pub(crate) instance: String,
+    /// The public GRUU the registrar gave (RFC 5627 `pub-gruu`), while
+    /// registered.
+    pub(crate) gruu: Mutex<Option<String>>,
     pub(crate) presenter: Presenter,
     pub(crate) transport: TransportKind,
     pub(crate) user_agent: Option<String>,
@@ -230,6 +238,20 @@ impl Inner {
             self.auth_mode,
             self.sa.clone(),
         ))
+    }
+
+    /// From for a new request: the name-addr, `tag` and this endpoint's `epid`.
+    pub(crate) fn from_header(&self, tag: &str) -> String {
+        format!(
+            "{};tag={tag};epid={}",
+            request::name_addr(self.display_name.as_deref(), &self.aor),
+            self.epid
+        )
+    }
+
+    /// The GRUU the registrar gave, if any.
+    pub(crate) fn gruu(&self) -> Option<String> {
+        lock(&self.gruu).clone()
     }
 
     /// The Contact of this user agent: its user at the local address of the

@@ -377,13 +377,15 @@ impl Reporter {
         let Some(pending) = self.reports.get_mut(&id) else {
             return;
         };
+        let gruu = inner.gruu();
         let parts = ServiceParts {
             aor: &inner.aor,
             call_id: &pending.service_call_id,
             from_tag: &pending.service_tag,
             cseq: pending.cseq,
-            epid: None,
-            contact: None,
+            // MS-OCER §4.1's SERVICE: epid on From, the GRUU as Contact.
+            epid: Some(&inner.epid),
+            contact: gruu.as_deref(),
             user_agent: inner.user_agent.as_deref(),
         };
         let mut request = match service_request(&parts, body) {
