@@ -10,6 +10,7 @@
 //!   display strings from a directory.
 
 mod agent;
+pub mod discovery;
 pub mod driver;
 pub mod locales;
 pub mod outbox;
