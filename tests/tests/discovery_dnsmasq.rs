@@ -75,10 +75,11 @@ async fn lync_srv_records_in_order_then_the_a_fallback() {
         "--host-record=sip.contoso.test,127.0.0.14",
     ]);
     let resolver = resolver(Some(dns.addr)).expect("a resolver");
-    let targets = tokio::time::timeout(Duration::from_secs(30), discover(&resolver, "contoso.test"))
-        .await
-        .expect("discovery ends")
-        .expect("targets");
+    let targets =
+        tokio::time::timeout(Duration::from_secs(30), discover(&resolver, "contoso.test"))
+            .await
+            .expect("discovery ends")
+            .expect("targets");
     assert_eq!(
         targets,
         vec![
@@ -103,6 +104,9 @@ async fn a_domain_without_records_says_what_was_asked() {
         panic!("{error}");
     };
     assert_eq!(failures.len(), 5, "{failures:?}");
-    assert!(failures[0].contains("_sipinternaltls._tcp.empty.test"), "{failures:?}");
+    assert!(
+        failures[0].contains("_sipinternaltls._tcp.empty.test"),
+        "{failures:?}"
+    );
     assert!(failures[4].contains("sip.empty.test"), "{failures:?}");
 }
