@@ -280,7 +280,7 @@ pub(crate) async fn start(
         None => c,
     });
     let call_id = new_call_id();
-    let from = inner.from_header(&new_tag());
+    let from = inner.new_from(&new_tag());
     let to = name_addr(None, target);
     let invite = Invite {
         target: target.to_owned(),

@@ -241,7 +241,7 @@ impl Inner {
     }
 
     /// From for a new request: the name-addr, `tag` and this endpoint's `epid`.
-    pub(crate) fn from_header(&self, tag: &str) -> String {
+    pub(crate) fn new_from(&self, tag: &str) -> String {
         format!(
             "{};tag={tag};epid={}",
             request::name_addr(self.display_name.as_deref(), &self.aor),

@@ -150,7 +150,7 @@ async fn send_register(
         reg.auth = inner.new_auth();
     }
     let uri = registrar_uri(&inner.aor);
-    let from = inner.from_header(&reg.from_tag);
+    let from = inner.new_from(&reg.from_tag);
     let to = name_addr(None, &inner.aor);
     // RFC 5627 §4.1: `gruu` in Supported and a +sip.instance on the Contact
     // ask for a GRUU (Lync 2010 writes `gruu-10`, MS-SIPAE §4.1).
