@@ -21,13 +21,24 @@ struct Dnsmasq {
 }
 
 impl Dnsmasq {
+    /// Starts dnsmasq on a free port and waits until it holds that port
+    /// (a port taken in between, or a slow start, gets a new try).
     fn start(records: &[&str]) -> Self {
+        for _ in 0..5 {
+            if let Some(started) = Self::try_start(records) {
+                return started;
+            }
+        }
+        panic!("dnsmasq did not start (scripts/install-test-deps installs it)");
+    }
+
+    fn try_start(records: &[&str]) -> Option<Self> {
         // A free port: bound and released (dnsmasq binds it just after).
         let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
             .and_then(|s| s.local_addr())
             .expect("a free UDP port")
             .port();
-        let child = Command::new("timeout")
+        let mut child = Command::new("timeout")
             .args(["-s", "KILL", "60", "dnsmasq"])
             .args([
                 "--keep-in-foreground",
@@ -46,8 +57,20 @@ impl Dnsmasq {
             .spawn()
             .unwrap_or_else(|e| panic!("dnsmasq (scripts/install-test-deps installs it): {e}"));
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        std::thread::sleep(Duration::from_millis(300));
-        Self { child, addr }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if child.try_wait().ok().flatten().is_some() {
+                return None;
+            }
+            // Ready once the port is dnsmasq's: binding it fails.
+            if UdpSocket::bind(addr).is_err() {
+                return Some(Self { child, addr });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
     }
 }
 
