@@ -9,13 +9,15 @@ use std::time::Duration;
 
 use ocer::display::{Action, LanguageIdentifier, Mode, StringSet};
 use ocer::ua::transport::TransportKind;
+use ocer::ua::AuthMode;
 
 /// `--help`.
 pub(crate) const USAGE: &str = "\
 usage: softphone                       the demo: an embedded server on loopback, MS-OCER §4.1
        softphone --demo [--transport tcp|udp] [--set SET] [--locale TAG]...
-       softphone --server HOST:PORT --transport udp|tcp|tls --user sip:USER@DOMAIN
-                 [--password SECRET] [--auth-user NAME] [--tls-ca FILE] [--tls-name NAME]
+       softphone [--server HOST:PORT --transport udp|tcp|tls] --user sip:USER@DOMAIN
+                 [--password SECRET] [--auth-user NAME] [--auth ntlm|digest]
+                 [--tls-ca FILE] [--tls-name NAME]
                  [--set SET] [--locale TAG]... [--no-report] [--json] [COMMAND]
        any of them with --trace: every SIP message sent and received on stderr
 
@@ -35,11 +37,17 @@ commands:
   quit                                  (interactive) unregister and exit
 
 options:
-  --server HOST:PORT     the registrar / proxy (a Lync or Skype for Business pool)
-  --transport T          udp, tcp or tls
+  --server HOST:PORT     the registrar / proxy (a Lync or Skype for Business pool);
+                         without it the pool is found by DNS from the AOR's domain
+                         (_sipinternaltls._tcp, _sipinternal._tcp, _sip._tls SRV,
+                         then sipinternal. / sip. hosts)
+  --transport T          udp, tcp or tls (with --server)
   --user AOR             your address of record, sip:alice@contoso.com
-  --password SECRET      digest password; --auth-user NAME if the user name is not
-                         the AOR's user part
+  --password SECRET      password (else the OCER_PASSWORD environment variable);
+                         --auth-user NAME if the user name is not the AOR's user
+                         part (DOMAIN\\user for NTLM)
+  --auth ntlm|digest     force one scheme (default: what the server offers, NTLM
+                         preferred)
   --tls-ca FILE          PEM file of the CA certificates to trust (default: the
                          system's roots); --tls-name NAME: the certificate name
                          to expect (default: HOST)
@@ -90,10 +98,13 @@ impl Default for DemoArgs {
 /// Talking to a real server.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ServerArgs {
-    /// `HOST:PORT`, resolved when the softphone starts.
-    pub(crate) server: String,
-    /// The transport.
+    /// `HOST:PORT`, resolved when the softphone starts; `None`: discovered
+    /// by DNS from the AOR's domain.
+    pub(crate) server: Option<String>,
+    /// The transport (with `server`; a discovered target has its own).
     pub(crate) transport: TransportKind,
+    /// Which authentication scheme.
+    pub(crate) auth: AuthMode,
     /// The address of record.
     pub(crate) user: String,
     /// The digest user name (default: the AOR's user part).
@@ -127,10 +138,8 @@ impl ServerArgs {
 
     /// The host part of `--server`: the TLS name to expect by default.
     pub(crate) fn server_host(&self) -> &str {
-        let host = self
-            .server
-            .rsplit_once(':')
-            .map_or(&*self.server, |(h, _)| h);
+        let server = self.server.as_deref().unwrap_or_default();
+        let host = server.rsplit_once(':').map_or(server, |(h, _)| h);
         host.trim_start_matches('[').trim_end_matches(']')
     }
 }
@@ -212,6 +221,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
     let mut user = None;
     let mut auth_user = None;
     let mut password = None;
+    let mut auth = AuthMode::Auto;
     let mut tls_ca = None;
     let mut tls_name = None;
     let mut set = None;
@@ -234,6 +244,14 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
             "--user" => user = Some(parse_aor(&value("--user")?)?),
             "--auth-user" => auth_user = Some(value("--auth-user")?),
             "--password" => password = Some(value("--password")?),
+            "--auth" => {
+                auth = match value("--auth")?.as_str() {
+                    "ntlm" => AuthMode::Ntlm,
+                    "digest" => AuthMode::Digest,
+                    "auto" => AuthMode::Auto,
+                    other => return Err(format!("--auth takes ntlm, digest or auto, not {other}")),
+                }
+            }
             "--tls-ca" => tls_ca = Some(PathBuf::from(value("--tls-ca")?)),
             "--tls-name" => tls_name = Some(value("--tls-name")?),
             "--set" => set = Some(parse_set(&value("--set")?)?),
@@ -289,8 +307,9 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
             locales,
         }));
     }
-    let server = server.ok_or("--server HOST:PORT is needed (or no arguments for the demo)")?;
-    check_host_port(&server)?;
+    if let Some(server) = &server {
+        check_host_port(server)?;
+    }
     let command = if command_words.is_empty() {
         None
     } else {
@@ -307,9 +326,18 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
     if tls_ca.is_some() && transport != Some(TransportKind::Tls) {
         return Err("--tls-ca needs --transport tls".into());
     }
+    let transport = match (&server, transport) {
+        (Some(_), None) => return Err("--transport udp|tcp|tls is needed with --server".into()),
+        (None, Some(_)) => {
+            return Err("--transport goes with --server (a discovered pool has its own)".into())
+        }
+        (_, Some(t)) => t,
+        (None, None) => TransportKind::Tls,
+    };
     Ok(Invocation::Server(ServerArgs {
         server,
-        transport: transport.ok_or("--transport udp|tcp|tls is needed")?,
+        transport,
+        auth,
         user: user.ok_or("--user sip:USER@DOMAIN is needed")?,
         auth_user,
         password,
@@ -536,7 +564,13 @@ mod tests {
     #[test]
     fn the_server_options_and_their_defaults() {
         let s = server(BASE);
-        assert_eq!(s.server, "pool.contoso.com:5061");
+        assert_eq!(s.server.as_deref(), Some("pool.contoso.com:5061"));
+        assert_eq!(s.auth, AuthMode::Auto);
+        assert_eq!(server(&format!("{BASE} --auth ntlm")).auth, AuthMode::Ntlm);
+        // Without --server the pool is discovered; --transport goes with it.
+        let discovered = server("--user sip:alice@contoso.com --auth digest");
+        assert_eq!(discovered.server, None);
+        assert_eq!(discovered.auth, AuthMode::Digest);
         assert_eq!(s.server_host(), "pool.contoso.com");
         assert_eq!(s.transport, TransportKind::Tls);
         assert_eq!(s.auth_user(), "alice");
@@ -616,7 +650,15 @@ mod tests {
             ("--server", "--server needs a value"),
             (
                 "--transport tcp --user sip:a@b",
-                "--server HOST:PORT is needed",
+                "--transport goes with --server",
+            ),
+            (
+                "--server h:5060 --user sip:a@b",
+                "--transport udp|tcp|tls is needed with --server",
+            ),
+            (
+                "--user sip:a@b --auth kerberos",
+                "--auth takes ntlm, digest or auto",
             ),
             (
                 "--server host --transport tcp --user sip:a@b",

@@ -52,7 +52,9 @@ pub(crate) async fn run_with(
     };
     out.say(format!(
         "{} over {} to {}; {HELP}",
-        args.user, args.transport, args.server
+        args.user,
+        args.transport,
+        args.server.as_deref().unwrap_or("the pool found by DNS")
     ));
     let mut lines = input.lines();
     let mut input_open = true;

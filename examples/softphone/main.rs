@@ -236,8 +236,9 @@ mod tests {
 
     fn server_args(server: &DemoServer, command: Command) -> ServerArgs {
         ServerArgs {
-            server: server.tcp_addr().to_string(),
+            server: Some(server.tcp_addr().to_string()),
             transport: TransportKind::Tcp,
+            auth: ocer::ua::AuthMode::Auto,
             user: "sip:alice@contoso.com".into(),
             auth_user: None,
             password: Some(Account::default().password),

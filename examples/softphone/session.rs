@@ -43,9 +43,13 @@ pub(crate) enum SetupError {
     Start(String),
 }
 
-/// Resolves `--server`, loads `--tls-ca`, and starts the user agent.
+/// Resolves `--server` (or discovers the pool by DNS from the AOR's
+/// domain), loads `--tls-ca`, and starts the user agent.
 pub(crate) async fn start(args: &ServerArgs) -> Result<(UserAgent, UaEvents), SetupError> {
-    let addr = resolve(&args.server).await.map_err(SetupError::Start)?;
+    let Some(server) = &args.server else {
+        return start_at(args, discovered(&args.user).await?).await;
+    };
+    let addr = resolve(server).await.map_err(SetupError::Start)?;
     let mut target = Target::new(args.transport, addr);
     if args.transport == TransportKind::Tls {
         let name = args
@@ -56,14 +60,40 @@ pub(crate) async fn start(args: &ServerArgs) -> Result<(UserAgent, UaEvents), Se
             target = target.with_server_name(name);
         }
     }
+    start_at(args, target).await
+}
+
+/// The first target discovery finds for the AOR's domain (RFC 3263 with
+/// Lync's records, `ocer::ua::discovery`).
+async fn discovered(aor: &str) -> Result<Target, SetupError> {
+    let domain = aor.rsplit_once('@').map_or(aor, |(_, d)| d);
+    let domain = domain.split(';').next().unwrap_or(domain);
+    let resolver =
+        ocer::ua::discovery::resolver(None).map_err(|e| SetupError::Start(e.to_string()))?;
+    let targets = ocer::ua::discovery::discover(&resolver, domain)
+        .await
+        .map_err(|e| SetupError::Start(e.to_string()))?;
+    targets
+        .into_iter()
+        .next()
+        .ok_or_else(|| SetupError::Start(format!("no SIP server found for {domain}")))
+}
+
+async fn start_at(args: &ServerArgs, target: Target) -> Result<(UserAgent, UaEvents), SetupError> {
     let mut builder = UserAgent::builder(args.user.clone(), target)
+        .auth_mode(args.auth)
         .string_set(args.set)
         .reporting(args.report);
     if !args.locales.is_empty() {
         builder = builder.locales(args.locales.clone());
     }
-    if let Some(password) = &args.password {
-        builder = builder.credentials(args.auth_user(), password.clone());
+    // --password, else OCER_PASSWORD (kept out of the process list).
+    let password = args
+        .password
+        .clone()
+        .or_else(|| std::env::var("OCER_PASSWORD").ok());
+    if let Some(password) = password {
+        builder = builder.credentials(args.auth_user(), password);
     }
     if let Some(path) = &args.tls_ca {
         builder = builder.tls_config(tls_config(path).map_err(SetupError::Argument)?);

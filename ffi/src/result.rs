@@ -107,7 +107,7 @@ pub enum ocer_result {
     /// tokio runtime, which it would stall.
     OCER_RESULT_UA_IN_RUNTIME = 1010,
     /// The server asked for authentication schemes this client does not
-    /// implement (only NTLM, Kerberos or TLS-DSK offered); the request was
+    /// implement (only Kerberos or TLS-DSK offered); the request was
     /// not sent again. The failure's detail names the schemes.
     OCER_RESULT_UA_UNSUPPORTED_AUTH = 1011,
     /// `ocer_ua_report_client_error`: the ErrorId is not a client error the

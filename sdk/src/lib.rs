@@ -195,6 +195,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auth;
 pub mod diag;
 pub mod display;
 pub mod report;

@@ -17,6 +17,7 @@
 //! SIPp comes from the Debian package `sip-tester`, stunnel from `stunnel4`;
 //! `scripts/install-test-deps` installs both.
 
+pub mod lync_peer;
 pub mod message_log;
 pub mod sipp;
 pub mod stunnel;

@@ -180,12 +180,12 @@ async fn a_wrong_password_is_refused_over_tls() {
     a_wrong_password_is_refused(Wire::Tls).await;
 }
 
-const NTLM_ONLY: &str = include_str!("../sipp/agent_register_ntlm_only.xml");
+const KERBEROS_ONLY: &str = include_str!("../sipp/agent_register_kerberos_only.xml");
 
-/// A pool offering only NTLM and Kerberos: the REGISTER is not sent again
+/// A pool offering only Kerberos and TLS-DSK: the REGISTER is not sent again
 /// blind; the failure names the schemes, and the log says why (issue 16).
-async fn a_pool_offering_only_ntlm_and_kerberos_is_not_retried(wire: Wire) {
-    let server = Server::start("agent_register_ntlm_only", NTLM_ONLY, wire);
+async fn a_pool_offering_only_kerberos_and_tls_dsk_is_not_retried(wire: Wire) {
+    let server = Server::start("agent_register_kerberos_only", KERBEROS_ONLY, wire);
     let (ua, events) = server.agent(|b| b.credentials("alice", "secret")).await;
     let result = tokio::time::timeout(STEP, ua.register())
         .await
@@ -194,17 +194,17 @@ async fn a_pool_offering_only_ntlm_and_kerberos_is_not_retried(wire: Wire) {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (logs, events) = server.finish(ua, events).await;
     let failure = match result {
-        Ok(()) => panic!("registered without NTLM\n{logs}"),
+        Ok(()) => panic!("registered without Kerberos\n{logs}"),
         Err(failure) => failure,
     };
     let FailureKind::UnsupportedAuthentication(unsupported) = &failure.kind else {
         panic!("not an unsupported-authentication failure: {failure:?}");
     };
-    assert_eq!(unsupported.offered, ["NTLM", "Kerberos"], "{failure}");
+    assert_eq!(unsupported.offered, ["Kerberos", "TLS-DSK"], "{failure}");
     assert!(
         failure
             .to_string()
-            .starts_with("401 Unauthorized: the server offers only NTLM, Kerberos authentication"),
+            .starts_with("401 Unauthorized: the server offers only Kerberos, TLS-DSK authentication"),
         "{failure}"
     );
     assert!(
@@ -224,11 +224,11 @@ async fn a_pool_offering_only_ntlm_and_kerberos_is_not_retried(wire: Wire) {
 }
 
 #[tokio::test]
-async fn a_pool_offering_only_ntlm_and_kerberos_is_not_retried_over_udp() {
-    a_pool_offering_only_ntlm_and_kerberos_is_not_retried(Wire::Udp).await;
+async fn a_pool_offering_only_kerberos_and_tls_dsk_is_not_retried_over_udp() {
+    a_pool_offering_only_kerberos_and_tls_dsk_is_not_retried(Wire::Udp).await;
 }
 
 #[tokio::test]
-async fn a_pool_offering_only_ntlm_and_kerberos_is_not_retried_over_tls() {
-    a_pool_offering_only_ntlm_and_kerberos_is_not_retried(Wire::Tls).await;
+async fn a_pool_offering_only_kerberos_and_tls_dsk_is_not_retried_over_tls() {
+    a_pool_offering_only_kerberos_and_tls_dsk_is_not_retried(Wire::Tls).await;
 }

@@ -109,6 +109,21 @@ pub struct DriverConfig {
     pub timers: TimerConfig,
     /// Transport settings: limits, keep-alive, TLS.
     pub transport: TransportConfig,
+    /// Checks every response before its transaction sees it; a refused one
+    /// is dropped as if never received (MS-SIPAE: after the security
+    /// association, an unsigned or badly signed response must not end a
+    /// transaction).
+    pub response_filter: Option<ResponseFilter>,
+}
+
+/// A check on every response before the transaction layer: `false` drops it.
+#[derive(Clone)]
+pub struct ResponseFilter(pub std::sync::Arc<dyn Fn(&SipMessage) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for ResponseFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResponseFilter")
+    }
 }
 
 impl DriverConfig {
@@ -118,6 +133,7 @@ impl DriverConfig {
             target,
             timers: TimerConfig::default(),
             transport: TransportConfig::default(),
+            response_filter: None,
         }
     }
 }

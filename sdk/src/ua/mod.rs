@@ -10,6 +10,7 @@
 //!   display strings from a directory.
 
 mod agent;
+pub mod discovery;
 pub mod driver;
 pub mod locales;
 pub mod outbox;
@@ -18,7 +19,7 @@ pub mod wire;
 
 pub use crate::sip::TimerConfig;
 pub use agent::{
-    Call, CallCanceller, CallEvent, ClientErrorReport, Failure, FailureKind, LocalFailure,
-    OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
+    AuthMode, Call, CallCanceller, CallEvent, ClientErrorReport, Failure, FailureKind,
+    LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
     UnsupportedAuthentication, UserAgent, UserAgentBuilder, DEFAULT_EVENT_CAPACITY,
 };

@@ -225,6 +225,14 @@ pub struct Events {
 }
 
 impl Events {
+    /// Watches `events`.
+    pub fn new(events: UaEvents) -> Self {
+        Self {
+            events,
+            seen: Vec::new(),
+        }
+    }
+
     /// Reads events until `pick` returns `Some`, within [`STEP`].
     pub async fn wait_for<T>(
         &mut self,
@@ -263,7 +271,7 @@ impl Events {
     }
 
     /// Reads what is left after shutdown, until the stream ends.
-    async fn drain(&mut self) {
+    pub async fn drain(&mut self) {
         while let Ok(Some(event)) = tokio::time::timeout(STEP, self.events.recv()).await {
             self.seen.push(event);
         }

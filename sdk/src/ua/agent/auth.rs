@@ -1,161 +1,270 @@
-//! Which authentication schemes a 401 / 407 offers, and whether the user
-//! agent can answer any of them.
+//! How the user agent answers challenges and signs: digest (RFC 7616 /
+//! 8760, `ezk-sip-auth`) or MS-SIPAE NTLM (`crate::auth`), NTLM preferred
+//! when the server offers both (Lync Server 2010 and later refuse digest).
 //!
-//! Lync and Skype for Business pools often offer only NTLM, Kerberos or
-//! TLS-DSK. A challenge with none of [`SUPPORTED_SCHEMES`] is not answered
-//! (sending the same request again without credentials only earns the same
-//! 401); the operation fails with [`FailureKind::UnsupportedAuthentication`]
-//! naming what the server offered. Supporting a scheme is adding it to
-//! [`SUPPORTED_SCHEMES`] (and answering it in `exchange`): its challenges
-//! then leave this path.
+//! The MS-SIPAE security association belongs to the user agent (one per
+//! server), set up by whichever request is challenged first (REGISTER, in
+//! practice) and then used to sign every request and check every response.
 
-use ezk_sip_types::header::typed::AuthChallenge;
-use ezk_sip_types::Name;
+use std::sync::{Arc, Mutex};
 
-use super::failure::FailureKind;
-use crate::sip::{SipMessage, StatusCode};
+use ezk_sip_auth::{
+    ClientAuthenticator, DigestAuthenticator, DigestCredentials, RequestParts, ResponseParts,
+};
+use ezk_sip_types::msg::MessageLine;
 
-/// The schemes the user agent answers, compared case-insensitively
-/// (RFC 3261 §25.1: `auth-scheme` is a token; RFC 7235 §2.1: case-insensitive).
-pub(crate) const SUPPORTED_SCHEMES: &[&str] = &["Digest"];
+use super::lock;
+use crate::auth::ntlm::{ClientSecrets, NtlmCredentials};
+use crate::auth::sipae::{self, NtlmProvider, SecurityAssociation, SipaeError};
+use crate::sip::SipMessage;
 
-/// A challenge the user agent cannot answer: none of the schemes the server
-/// offered is one it implements.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{} {}: the server offers only {} authentication, which this client does not support (it supports {})",
-    status.0,
-    if status.0 == 407 { "Proxy Authentication Required" } else { "Unauthorized" },
-    offered.join(", "),
-    SUPPORTED_SCHEMES.join(", ")
-)]
-#[non_exhaustive]
-pub struct UnsupportedAuthentication {
-    /// 401 or 407.
-    pub status: StatusCode,
-    /// The schemes offered, as the server spelled them, in the order of its
-    /// `WWW-Authenticate` / `Proxy-Authenticate` headers, each once.
-    pub offered: Vec<String>,
+/// Which authentication the user agent uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Whatever the server offers, NTLM (MS-SIPAE) preferred over digest.
+    #[default]
+    Auto,
+    /// MS-SIPAE NTLM only.
+    Ntlm,
+    /// Digest only.
+    Digest,
 }
 
-impl UnsupportedAuthentication {
-    /// What Lync 2010 tells the user when it cannot sign in with what the
-    /// server asks for. MS-OCER has no sign-in strings (Appendix D covers
-    /// calls, IM, meetings and sharing); this is Lync 2010's own sign-in
-    /// error text, in en-US only.
-    pub const LYNC_2010_SIGN_IN: &'static str = "Cannot sign in. You may have entered your sign-in address, user name, or password incorrectly, or the authentication mode may be incorrect. If the problem persists, contact your support team.";
-}
+/// The user agent's MS-SIPAE security association, shared by every request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SaSlot(Arc<Mutex<Option<SecurityAssociation>>>);
 
-/// The auth schemes of `response`'s challenges (`WWW-Authenticate` on a
-/// 401, `Proxy-Authenticate` on a 407; a header may hold several), each once,
-/// as spelled first.
-pub(crate) fn offered_schemes(response: &SipMessage) -> Vec<String> {
-    let mut offered: Vec<String> = Vec::new();
-    let mut add = |scheme: &str| {
-        if !scheme.is_empty() && !offered.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
-            offered.push(scheme.to_owned());
+impl SaSlot {
+    /// Forgets the SA (a new login authenticates anew).
+    pub(crate) fn clear(&self) {
+        *lock(&self.0) = None;
+    }
+
+    /// Checks `response` against the SA: once it is established every
+    /// response but `100 Trying` and a challenge (401/407: the server cannot
+    /// sign for an SA it refuses) must be signed.
+    pub(crate) fn verify(&self, response: &SipMessage) -> Result<(), SipaeError> {
+        if matches!(response.status().map(|s| s.0), Some(401 | 407)) {
+            return Ok(());
         }
-    };
-    for name in [Name::WWW_AUTHENTICATE, Name::PROXY_AUTHENTICATE] {
-        match response.headers.try_get::<Vec<AuthChallenge>>(name.clone()) {
-            Some(Ok(challenges)) => {
-                for challenge in &challenges {
-                    match challenge {
-                        AuthChallenge::Digest(_) => add("Digest"),
-                        AuthChallenge::Other(auth) => add(&auth.scheme),
+        match lock(&self.0).as_mut() {
+            Some(sa) => sa.verify_response(response),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How a challenge was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answered {
+    /// With digest credentials.
+    Digest,
+    /// A new MS-SIPAE SA was started (its first token goes next).
+    SaStarted,
+    /// The server's token was taken in (the next request carries ours).
+    SaContinued,
+}
+
+/// The authentication state of one request (and its retries).
+pub(crate) struct Auth {
+    digest_credentials: Option<DigestCredentials>,
+    digest: Option<DigestAuthenticator>,
+    login: Option<(String, String)>,
+    mode: AuthMode,
+    sa: SaSlot,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    if let Err(error) = getrandom::getrandom(&mut out) {
+        // Without OS randomness NTLM must not run on predictable values;
+        // the all-zero key then makes the server refuse the sign-in.
+        tracing::error!(%error, "no OS randomness for NTLM");
+    }
+    out
+}
+
+/// A `+sip.instance` UUID (RFC 4122 version 4, from OS randomness), in the
+/// upper-case form Lync writes.
+pub(crate) fn new_instance_id() -> String {
+    let mut b: [u8; 16] = random_bytes();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02X}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Now as a Windows FILETIME (100 ns ticks since 1601-01-01).
+fn filetime_now() -> u64 {
+    const UNIX_TO_1601: u64 = 11_644_473_600;
+    let since_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (since_unix.as_secs() + UNIX_TO_1601) * 10_000_000 + u64::from(since_unix.subsec_nanos() / 100)
+}
+
+impl Auth {
+    pub(crate) fn new(
+        digest_credentials: Option<DigestCredentials>,
+        login: Option<(String, String)>,
+        mode: AuthMode,
+        sa: SaSlot,
+    ) -> Self {
+        Self {
+            digest_credentials,
+            digest: None,
+            login,
+            mode,
+            sa,
+        }
+    }
+
+    /// The SA this request is checked against.
+    pub(crate) fn sa(&self) -> &SaSlot {
+        &self.sa
+    }
+
+    /// Adds credentials to `request`: the SA's token or signature when there
+    /// is an SA, else the cached digest answer.
+    pub(crate) fn authorize(&mut self, request: &mut SipMessage) {
+        let mut guard = lock(&self.sa.0);
+        if let Some(sa) = guard.as_mut() {
+            let crand = u32::from_le_bytes(random_bytes::<4>());
+            match sa.authorize(request, crand) {
+                Ok((name, value)) => {
+                    request.headers.remove(&name);
+                    request.headers.insert(name, value);
+                }
+                Err(error) => tracing::warn!(%error, "request not signed"),
+            }
+            return;
+        }
+        drop(guard);
+        if let Some(digest) = self.digest.as_mut() {
+            digest.authorize_request(&mut request.headers);
+        }
+    }
+
+    /// Takes in the challenge `response` to `request`; `Some` if the request
+    /// can be sent again with credentials.
+    pub(crate) fn answer_challenge(
+        &mut self,
+        request: &SipMessage,
+        response: &SipMessage,
+    ) -> Option<Answered> {
+        if let Some(unsupported) = super::schemes::unsupported(response) {
+            // Sending the request again without credentials would only be
+            // challenged again: fail now, saying what the server wanted.
+            tracing::warn!(
+                offered = %unsupported.offered.join(", "),
+                supported = %super::schemes::SUPPORTED_SCHEMES.join(", "),
+                "the server asks for authentication schemes this client does not support; not retrying"
+            );
+            return None;
+        }
+        if self.mode != AuthMode::Digest {
+            if let Some(answered) = self.answer_sipae(response) {
+                return Some(answered);
+            }
+        }
+        if self.mode != AuthMode::Ntlm {
+            return self.answer_digest(request, response);
+        }
+        tracing::warn!("challenged without an NTLM offer, and only NTLM is allowed");
+        None
+    }
+
+    fn answer_sipae(&mut self, response: &SipMessage) -> Option<Answered> {
+        let offers = sipae::challenges(response);
+        let (challenger, offer) = offers.iter().find(|(_, o)| o.is("NTLM"))?;
+        let mut guard = lock(&self.sa.0);
+        if let Some(sa) = guard.as_mut() {
+            if sa.continues(offer) {
+                return match sa.on_challenge(offer) {
+                    Ok(()) => Some(Answered::SaContinued),
+                    Err(error) => {
+                        tracing::warn!(%error, "NTLM challenge not answered");
+                        *guard = None;
+                        None
                     }
-                }
+                };
             }
-            // A value the typed parser refuses still names its scheme first.
-            Some(Err(_)) => {
-                for value in response.header_values(&name) {
-                    add(value
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .trim_end_matches(','));
-                }
+        }
+        let Some((user, password)) = &self.login else {
+            tracing::debug!("NTLM offered, and no credentials to answer with");
+            return None;
+        };
+        let provider = NtlmProvider::new(
+            NtlmCredentials::from_login(user, password),
+            ClientSecrets {
+                client_challenge: random_bytes(),
+                random_session_key: random_bytes(),
+                filetime: filetime_now(),
+            },
+            "",
+        );
+        match SecurityAssociation::start(Box::new(provider), *challenger, offer) {
+            Ok(sa) => {
+                *guard = Some(sa);
+                Some(Answered::SaStarted)
             }
-            None => {}
+            Err(error) => {
+                tracing::warn!(%error, "NTLM offer not taken");
+                *guard = None;
+                None
+            }
         }
     }
-    offered
-}
 
-/// `Some` when `response` is a 401 / 407 whose challenges name schemes and
-/// none of them is one the user agent answers.
-pub(crate) fn unsupported(response: &SipMessage) -> Option<UnsupportedAuthentication> {
-    let status = response.status().filter(|s| matches!(s.0, 401 | 407))?;
-    let offered = offered_schemes(response);
-    let answerable = offered
-        .iter()
-        .any(|s| SUPPORTED_SCHEMES.iter().any(|x| x.eq_ignore_ascii_case(s)));
-    if offered.is_empty() || answerable {
-        return None;
-    }
-    Some(UnsupportedAuthentication { status, offered })
-}
-
-/// The failure kind of a final response: [`FailureKind::UnsupportedAuthentication`]
-/// for a challenge nobody here can answer, else `Rejected`.
-pub(crate) fn rejected(response: &SipMessage, status: StatusCode) -> FailureKind {
-    match unsupported(response) {
-        Some(unsupported) => FailureKind::UnsupportedAuthentication(unsupported),
-        None => FailureKind::Rejected(status),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use super::*;
-    use crate::sip::FramingLimits;
-
-    fn response(headers: &str) -> SipMessage {
-        let text = format!(
-            "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK1\r\n\
-             From: <sip:alice@contoso.com>;tag=a\r\nTo: <sip:alice@contoso.com>;tag=b\r\n\
-             Call-ID: c1\r\nCSeq: 1 REGISTER\r\n{headers}Content-Length: 0\r\n\r\n"
+    fn answer_digest(&mut self, request: &SipMessage, response: &SipMessage) -> Option<Answered> {
+        if self.digest.is_none() {
+            self.digest = self
+                .digest_credentials
+                .clone()
+                .map(DigestAuthenticator::new);
+        }
+        let Some(auth) = self.digest.as_mut() else {
+            tracing::debug!("challenged, and no credentials to answer with");
+            return None;
+        };
+        let (MessageLine::Request(request_line), MessageLine::Response(status_line)) =
+            (&request.line, &response.line)
+        else {
+            return None;
+        };
+        let result = auth.handle_rejection(
+            RequestParts {
+                line: request_line,
+                headers: &request.headers,
+                body: &request.body,
+            },
+            ResponseParts {
+                line: status_line,
+                headers: &response.headers,
+                body: &response.body,
+            },
         );
-        SipMessage::parse(text.as_bytes(), &FramingLimits::default()).unwrap()
-    }
-
-    #[test]
-    fn ntlm_and_kerberos_only_is_unsupported_and_named() {
-        let r = response(
-            "WWW-Authenticate: NTLM realm=\"SIP Communications Service\", targetname=\"pool.contoso.com\", version=4\r\n\
-             WWW-Authenticate: Kerberos realm=\"SIP Communications Service\", targetname=\"sip/pool.contoso.com\", version=4\r\n\
-             WWW-Authenticate: ntlm realm=\"again\"\r\n",
-        );
-        let unsupported = unsupported(&r).expect("nothing to answer with");
-        assert_eq!(unsupported.offered, ["NTLM", "Kerberos"]);
-        assert_eq!(unsupported.status, StatusCode(401));
-        let text = unsupported.to_string();
-        assert!(
-            text.starts_with("401 Unauthorized: the server offers only NTLM, Kerberos"),
-            "{text}"
-        );
-        assert!(matches!(
-            rejected(&r, StatusCode(401)),
-            FailureKind::UnsupportedAuthentication(_)
-        ));
-    }
-
-    #[test]
-    fn a_digest_challenge_among_others_is_answerable() {
-        let r = response(
-            "WWW-Authenticate: NTLM realm=\"x\"\r\nWWW-Authenticate: digest realm=\"contoso.com\", nonce=\"n\"\r\n",
-        );
-        assert_eq!(unsupported(&r), None);
-        assert_eq!(
-            rejected(&r, StatusCode(401)),
-            FailureKind::Rejected(StatusCode(401))
-        );
-    }
-
-    #[test]
-    fn a_challenge_without_schemes_is_left_to_the_digest_path() {
-        assert_eq!(unsupported(&response("")), None);
+        match result {
+            Ok(()) => Some(Answered::Digest),
+            Err(error) => {
+                tracing::warn!(%error, "digest challenge not answered");
+                None
+            }
+        }
     }
 }

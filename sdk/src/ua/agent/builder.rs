@@ -40,6 +40,7 @@ pub struct UserAgentBuilder {
     aor: String,
     target: Target,
     credentials: Option<(String, String)>,
+    auth_mode: super::AuthMode,
     display_name: Option<String>,
     transport: TransportConfig,
     string_set: StringSet,
@@ -81,6 +82,7 @@ impl UserAgentBuilder {
             aor,
             target,
             credentials: None,
+            auth_mode: super::AuthMode::Auto,
             display_name: None,
             transport: TransportConfig::default(),
             string_set: StringSet::Lync2010,
@@ -109,10 +111,18 @@ impl UserAgentBuilder {
         self
     }
 
-    /// Digest credentials (RFC 7616 / 8760, `ezk-sip-auth`), for any realm
+    /// Credentials: for digest (RFC 7616 / 8760, `ezk-sip-auth`) and for
+    /// NTLM (`DOMAIN\user` or a UPN user name), for any realm
     /// that challenges. Without them a 401 / 407 is a failure.
     pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
         self.credentials = Some((user.into(), password.into()));
+        self
+    }
+
+    /// Which authentication to use: by default whatever the server offers,
+    /// NTLM (MS-SIPAE) preferred over digest.
+    pub fn auth_mode(mut self, mode: super::AuthMode) -> Self {
+        self.auth_mode = mode;
         self
     }
 
@@ -258,12 +268,18 @@ impl UserAgentBuilder {
         let mut config = DriverConfig::new(self.target.clone());
         config.timers = self.timers;
         config.transport = self.transport;
+        let sa = super::auth::SaSlot::default();
+        let filter_sa = sa.clone();
+        config.response_filter = Some(crate::ua::driver::ResponseFilter(Arc::new(
+            move |response| super::exchange::accepted(&filter_sa, response),
+        )));
         let (driver, incoming_requests) = Driver::start(config).await?;
 
         let localizer = self
             .localizer
             .unwrap_or_else(|| Arc::new(Localizer::new(Isolation::Off)));
         let chain = localizer.negotiate(&self.locales);
+        let login = self.credentials.clone();
         let credentials = self.credentials.map(|(user, password)| {
             let mut credentials = DigestCredentials::new();
             credentials.set_default(DigestUser::new(user, password));
@@ -276,6 +292,15 @@ impl UserAgentBuilder {
             aor: self.aor,
             display_name: self.display_name,
             credentials,
+            login,
+            auth_mode: self.auth_mode,
+            sa,
+            epid: format!(
+                "{:010x}",
+                crate::ua::transport::random_u64() & 0xFF_FFFF_FFFF
+            ),
+            instance: super::auth::new_instance_id(),
+            gruu: Mutex::new(None),
             presenter: Presenter {
                 localizer,
                 chain,

@@ -21,8 +21,8 @@
 
 use std::sync::{Arc, Mutex, Weak};
 
+use super::auth::Auth;
 use bytes::Bytes;
-use ezk_sip_auth::DigestAuthenticator;
 use ezk_sip_types::{Method, Name};
 use tokio::sync::{mpsc, oneshot};
 
@@ -306,13 +306,13 @@ pub(crate) async fn start(
     action: Action,
 ) -> Result<PendingCall, Failure> {
     parse_uri(target).map_err(Failure::local)?;
-    let contact = inner.contact().await;
+    // RFC 5627 §4.2: the GRUU is the Contact of dialogs when there is one.
+    let contact = inner.contact().await.map(|c| match inner.gruu() {
+        Some(gruu) => format!("<{gruu}>"),
+        None => c,
+    });
     let call_id = new_call_id();
-    let from = format!(
-        "{};tag={}",
-        name_addr(inner.display_name.as_deref(), &inner.aor),
-        new_tag()
-    );
+    let from = inner.new_from(&new_tag());
     let to = name_addr(None, target);
     let invite = Invite {
         target: target.to_owned(),
@@ -419,7 +419,7 @@ struct CallTask {
     cseq: u32,
     stream: ResponseStream,
     collector: Collector,
-    auth: Option<DigestAuthenticator>,
+    auth: Option<Auth>,
     challenged: bool,
     cancel_requested: bool,
     cancel_sent: bool,

@@ -1,10 +1,10 @@
 //! One request and its responses: the transaction runs in the driver, every
-//! response goes through a [`Collector`] in arrival order, and a digest
-//! challenge (401 / 407) is answered once with the credentials.
+//! response goes through a [`Collector`] in arrival order, and a challenge
+//! (401 / 407) is answered with the credentials ([`Auth`]: digest, or the
+//! MS-SIPAE NTLM handshake); once an MS-SIPAE security association is up,
+//! responses it does not sign are refused before anything sees them.
 
-use ezk_sip_auth::{ClientAuthenticator, DigestAuthenticator, RequestParts, ResponseParts};
-use ezk_sip_types::msg::MessageLine;
-
+use super::auth::{Answered, Auth, SaSlot};
 use super::failure::{FailureKind, LocalFailure};
 use crate::diag::{Collector, CollectorLimits, TransactionRecord};
 use crate::sip::{
@@ -40,7 +40,7 @@ impl Exchanged {
     pub(crate) fn failure_kind(&self) -> Option<FailureKind> {
         match FailureKind::of(&self.collector.record().ending) {
             Some(FailureKind::Rejected(status)) => Some(match &self.response {
-                Some(response) => super::auth::rejected(response, status),
+                Some(response) => super::schemes::rejected(response, status),
                 None => FailureKind::Rejected(status),
             }),
             other => other,
@@ -95,6 +95,22 @@ pub(crate) async fn next_response(
     }
 }
 
+/// Whether `response` may be acted on: after the MS-SIPAE security
+/// association, one that is unsigned, badly signed or replayed is refused
+/// (logged and dropped, as a forged message would be). The driver calls it
+/// for every response before the transaction layer sees it
+/// ([`ResponseFilter`](crate::ua::driver::ResponseFilter)), so a forged 2xx
+/// cannot end an INVITE transaction.
+pub(crate) fn accepted(sa: &SaSlot, response: &SipMessage) -> bool {
+    match sa.verify(response) {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(%error, status = ?response.status(), "response refused");
+            false
+        }
+    }
+}
+
 /// Runs one transaction to its final response (or its end).
 pub(crate) async fn transact(
     driver: &Driver,
@@ -126,82 +142,55 @@ pub(crate) fn is_challenge(response: &SipMessage) -> bool {
     matches!(response.status(), Some(StatusCode(401 | 407)))
 }
 
-/// Adds the cached credentials of `auth` to `request`.
-pub(crate) fn authorize(auth: &mut Option<DigestAuthenticator>, request: &mut SipMessage) {
+/// Adds the credentials (or the MS-SIPAE signature) of `auth` to `request`.
+pub(crate) fn authorize(auth: &mut Option<Auth>, request: &mut SipMessage) {
     if let Some(auth) = auth {
-        auth.authorize_request(&mut request.headers);
+        auth.authorize(request);
     }
 }
 
 /// Takes in the challenge `response` to `request`; `true` if the request
 /// can be sent again with credentials.
 pub(crate) fn answer_challenge(
-    auth: &mut Option<DigestAuthenticator>,
+    auth: &mut Option<Auth>,
     request: &SipMessage,
     response: &SipMessage,
 ) -> bool {
-    if let Some(unsupported) = super::auth::unsupported(response) {
-        // Sending the request again without credentials would only be
-        // challenged again: fail now, saying what the server wanted.
-        tracing::warn!(
-            offered = %unsupported.offered.join(", "),
-            supported = %super::auth::SUPPORTED_SCHEMES.join(", "),
-            "the server asks for authentication schemes this client does not support; not retrying"
-        );
-        return false;
-    }
-    let Some(auth) = auth else {
-        tracing::debug!("challenged, and no credentials to answer with");
-        return false;
-    };
-    let (MessageLine::Request(request_line), MessageLine::Response(status_line)) =
-        (&request.line, &response.line)
-    else {
-        return false;
-    };
-    let result = auth.handle_rejection(
-        RequestParts {
-            line: request_line,
-            headers: &request.headers,
-            body: &request.body,
-        },
-        ResponseParts {
-            line: status_line,
-            headers: &response.headers,
-            body: &response.body,
-        },
-    );
-    match result {
-        Ok(()) => true,
-        Err(error) => {
-            tracing::warn!(%error, "digest challenge not answered");
-            false
-        }
-    }
+    auth.as_mut()
+        .and_then(|auth| auth.answer_challenge(request, response))
+        .is_some()
 }
 
-/// Runs a request built by `build(cseq)` starting at `cseq`; a 401/407 is
-/// answered once with the credentials in `auth` (a new transaction, CSeq one
-/// higher). Returns the last transaction and the CSeq it used.
+/// Runs a request built by `build(cseq)` starting at `cseq`, each retry a
+/// new transaction with CSeq one higher. A digest challenge is answered
+/// once; the MS-SIPAE handshake takes two rounds (the offer, then the
+/// server's NTLM CHALLENGE), each at most once, so a refused AUTHENTICATE
+/// (a wrong password: the offer again) ends here. Returns the last
+/// transaction and the CSeq it used.
 pub(crate) async fn transact_authenticated(
     driver: &Driver,
-    auth: &mut Option<DigestAuthenticator>,
+    auth: &mut Option<Auth>,
     mut cseq: u32,
     mut build: impl FnMut(u32) -> Result<SipMessage, LocalFailure>,
 ) -> Result<(Exchanged, u32), LocalFailure> {
-    let mut challenged = false;
+    let mut answered: Vec<Answered> = Vec::new();
     loop {
         let mut request = build(cseq)?;
         authorize(auth, &mut request);
         let exchanged = transact(driver, request).await?;
-        if let Some(response) = &exchanged.response {
-            if is_challenge(response)
-                && !challenged
-                && answer_challenge(auth, &exchanged.request, response)
-            {
-                challenged = true;
-                cseq = cseq.saturating_add(1);
-                continue;
+        if let (Some(response), Some(auth)) = (&exchanged.response, auth.as_mut()) {
+            if is_challenge(response) {
+                if let Some(how) = auth.answer_challenge(&exchanged.request, response) {
+                    if !answered.contains(&how) {
+                        answered.push(how);
+                        cseq = cseq.saturating_add(1);
+                        continue;
+                    }
+                    tracing::warn!(?how, "challenged again: credentials refused");
+                    if how == Answered::SaStarted {
+                        auth.sa().clear();
+                    }
+                }
             }
         }
         return Ok((exchanged, cseq));

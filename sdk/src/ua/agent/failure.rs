@@ -10,7 +10,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::auth::UnsupportedAuthentication;
+use super::schemes::UnsupportedAuthentication;
 use crate::diag::{Ending, ObservedDiagnostic, TransactionRecord};
 use crate::display::{
     Action, Context, DisplayError, LocaleChain, Localizer, Mode, Placeholders, StringSet, WinError,

@@ -19,11 +19,7 @@ pub(crate) const TEXT_PLAIN_UTF8: &str = "text/plain; charset=UTF-8";
 pub(crate) async fn send(inner: &Arc<Inner>, target: &str, text: &str) -> Result<(), Failure> {
     parse_uri(target).map_err(Failure::local)?;
     let call_id = new_call_id();
-    let from = format!(
-        "{};tag={}",
-        name_addr(inner.display_name.as_deref(), &inner.aor),
-        new_tag()
-    );
+    let from = inner.new_from(&new_tag());
     let to = name_addr(None, target);
     let body = Bytes::copy_from_slice(text.as_bytes());
     let mut auth = inner.new_auth();

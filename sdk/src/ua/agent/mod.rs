@@ -82,17 +82,20 @@ mod incoming;
 mod message;
 mod register;
 mod reporter;
+mod schemes;
 mod request;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use auth::Auth;
 use bytes::Bytes;
-use ezk_sip_auth::{DigestAuthenticator, DigestCredentials};
+use ezk_sip_auth::DigestCredentials;
 use tokio::sync::mpsc;
 
-pub use auth::UnsupportedAuthentication;
+pub use auth::AuthMode;
+pub use schemes::UnsupportedAuthentication;
 pub use builder::{OutboxLocation, UserAgentBuilder};
 pub use call::{Call, CallCanceller, PendingCall};
 pub use events::{CallEvent, RegistrationState, UaEvent, UaEvents, DEFAULT_EVENT_CAPACITY};
@@ -169,6 +172,19 @@ pub(crate) struct Inner {
     pub(crate) aor: String,
     pub(crate) display_name: Option<String>,
     pub(crate) credentials: Option<DigestCredentials>,
+    /// The user name and password, for NTLM.
+    pub(crate) login: Option<(String, String)>,
+    pub(crate) auth_mode: AuthMode,
+    /// The MS-SIPAE security association with the server.
+    pub(crate) sa: auth::SaSlot,
+    /// This endpoint's id, the `epid` on From (MS-SIPAE / MS-SIPRE: the
+    /// server finds the endpoint's SA and registration by it).
+    pub(crate) epid: String,
+    /// The `+sip.instance` of the registered Contact (RFC 5626 / 5627).
+    pub(crate) instance: String,
+    /// The public GRUU the registrar gave (RFC 5627 `pub-gruu`), while
+    /// registered.
+    pub(crate) gruu: Mutex<Option<String>>,
     pub(crate) presenter: Presenter,
     pub(crate) transport: TransportKind,
     pub(crate) user_agent: Option<String>,
@@ -217,9 +233,30 @@ impl Inner {
     }
 
     /// A fresh authenticator with the credentials (one per request, or per
-    /// registration: a digest answer is for one method and Request-URI).
-    pub(crate) fn new_auth(&self) -> Option<DigestAuthenticator> {
-        self.credentials.clone().map(DigestAuthenticator::new)
+    /// registration: a digest answer is for one method and Request-URI); it
+    /// signs with the user agent's MS-SIPAE security association when there
+    /// is one.
+    pub(crate) fn new_auth(&self) -> Option<Auth> {
+        Some(Auth::new(
+            self.credentials.clone(),
+            self.login.clone(),
+            self.auth_mode,
+            self.sa.clone(),
+        ))
+    }
+
+    /// From for a new request: the name-addr, `tag` and this endpoint's `epid`.
+    pub(crate) fn new_from(&self, tag: &str) -> String {
+        format!(
+            "{};tag={tag};epid={}",
+            request::name_addr(self.display_name.as_deref(), &self.aor),
+            self.epid
+        )
+    }
+
+    /// The GRUU the registrar gave, if any.
+    pub(crate) fn gruu(&self) -> Option<String> {
+        lock(&self.gruu).clone()
     }
 
     /// The Contact of this user agent: its user at the local address of the

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use ezk_sip_auth::DigestAuthenticator;
+use super::auth::Auth;
 use ezk_sip_types::{Method, Name};
 use tokio::task::AbortHandle;
 
@@ -34,7 +34,7 @@ pub(crate) struct Registration {
     from_tag: String,
     cseq: u32,
     /// The digest answers of the registrar, reused by refreshes.
-    auth: Option<DigestAuthenticator>,
+    auth: Option<Auth>,
     refresh: Option<AbortHandle>,
 }
 
@@ -102,6 +102,19 @@ fn granted(response: &SipMessage, contact: &str, asked: Duration) -> Duration {
         .map_or(asked, Duration::from_secs)
 }
 
+/// The public GRUU (RFC 5627 §5.1 `gruu` parameter) the registrar gave our
+/// Contact in a 2xx.
+fn gruu_in(response: &SipMessage, contact: &str) -> Option<String> {
+    let ours = uri_in(contact);
+    response
+        .header_values(&Name::CONTACT)
+        .flat_map(split_values)
+        .find(|value| uri_in(value).eq_ignore_ascii_case(ours))
+        .and_then(|value| header_param(value, "gruu"))
+        .filter(|gruu| crate::ua::agent::request::parse_uri(gruu).is_ok())
+        .map(str::to_owned)
+}
+
 /// Why a REGISTER failed, and how its transaction ended (to report it once
 /// the login session has ended: a report made while the session is still
 /// on would be sent in it).
@@ -135,13 +148,14 @@ async fn send_register(
         reg.auth = inner.new_auth();
     }
     let uri = registrar_uri(&inner.aor);
-    let from = format!(
-        "{};tag={}",
-        name_addr(inner.display_name.as_deref(), &inner.aor),
-        reg.from_tag
-    );
+    let from = inner.new_from(&reg.from_tag);
     let to = name_addr(None, &inner.aor);
-    let extra = [(Name::EXPIRES, expires.as_secs().to_string())];
+    // RFC 5627 §4.1: `gruu` in Supported and a +sip.instance on the Contact
+    // ask for a GRUU (Lync 2010 writes `gruu-10`, MS-SIPAE §4.1).
+    let extra = [
+        (Name::EXPIRES, expires.as_secs().to_string()),
+        (Name::SUPPORTED, "gruu-10".to_owned()),
+    ];
     let call_id = reg.call_id.clone();
     let build = |cseq, contact: Option<&str>| {
         RequestSpec {
@@ -161,7 +175,7 @@ async fn send_register(
         .build()
     };
     let contact = match contact {
-        Ok(contact) => contact,
+        Ok(contact) => format!("{contact};+sip.instance=\"<urn:uuid:{}>\"", inner.instance),
         Err(NoContact::ShutDown) => return Err(Refused::local(LocalFailure::ShutDown)),
         Err(NoContact::Transport(failure)) => {
             let request = build(reg.cseq.saturating_add(1), None).map_err(Refused::local)?;
@@ -185,7 +199,14 @@ async fn send_register(
     .map_err(Refused::local)?;
     reg.cseq = cseq;
     match (&exchanged.response, exchanged.failure_kind()) {
-        (Some(response), None) => Ok(granted(response, &contact, expires)),
+        (Some(response), None) => {
+            *super::lock(&inner.gruu) = if expires.is_zero() {
+                None
+            } else {
+                gruu_in(response, &contact)
+            };
+            Ok(granted(response, &contact, expires))
+        }
         (_, kind) => {
             let kind = kind.unwrap_or(super::failure::FailureKind::Timeout);
             let record = exchanged.record();
@@ -242,6 +263,8 @@ fn failed(inner: &Inner, reg: &mut Registration, failure: &Failure) {
     }
     // A new login authenticates anew.
     reg.auth = None;
+    inner.sa.clear();
+    *super::lock(&inner.gruu) = None;
     inner.emit(UaEvent::Registration(RegistrationState::Failed(
         failure.clone(),
     )));
@@ -287,6 +310,7 @@ pub(crate) async fn unregister(inner: &Arc<Inner>) -> Result<(), Failure> {
     let result = send_register(inner, reg, Duration::ZERO).await;
     reg.registered = false;
     reg.auth = None;
+    inner.sa.clear();
     tracing::info!(aor = %inner.aor, "unregistered: the login session ends");
     inner.to_reporter(ReporterCommand::SessionEnded);
     inner.emit(UaEvent::Registration(RegistrationState::Unregistered));

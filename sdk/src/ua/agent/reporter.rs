@@ -42,7 +42,7 @@ use std::collections::BTreeMap;
 use std::sync::Weak;
 use std::time::{Duration, Instant, SystemTime};
 
-use ezk_sip_auth::DigestAuthenticator;
+use super::auth::Auth;
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
@@ -176,7 +176,7 @@ struct Pending {
     service_call_id: String,
     service_tag: String,
     cseq: u32,
-    auth: Option<DigestAuthenticator>,
+    auth: Option<Auth>,
     /// The most body bytes that fit one UDP datagram beside the SERVICE's
     /// headers, once a send was refused as too large for one.
     datagram_body: Option<usize>,
@@ -501,13 +501,15 @@ impl Reporter {
         let Some(pending) = self.reports.get_mut(&id) else {
             return;
         };
+        let gruu = inner.gruu();
         let parts = ServiceParts {
             aor: &inner.aor,
             call_id: &pending.service_call_id,
             from_tag: &pending.service_tag,
             cseq: pending.cseq,
-            epid: None,
-            contact: None,
+            // MS-OCER §4.1's SERVICE: epid on From, the GRUU as Contact.
+            epid: Some(&inner.epid),
+            contact: gruu.as_deref(),
             user_agent: inner.user_agent.as_deref(),
         };
         let mut request = match service_request(&parts, body) {
@@ -519,6 +521,9 @@ impl Reporter {
                 return;
             }
         };
+        if pending.auth.is_none() {
+            pending.auth = inner.new_auth();
+        }
         authorize(&mut pending.auth, &mut request);
         self.in_flight = Some(id);
         let driver = inner.driver.clone();

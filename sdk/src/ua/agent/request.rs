@@ -170,18 +170,38 @@ pub(crate) fn split_values(value: &str) -> Vec<&str> {
 }
 
 /// The value of parameter `name` in a header value's parameters (after the
-/// URI), e.g. `expires` of `<sip:a@b>;expires=3600`.
+/// URI), e.g. `expires` of `<sip:a@b>;expires=3600`. The URI ends at the
+/// first `>` after `<`, and parameters split at `;` outside quotes, so a
+/// quoted value such as `+sip.instance="<urn:uuid:…>"` or
+/// `gruu="sip:a@b;opaque=…;gruu"` neither ends the URI nor splits.
 pub(crate) fn header_param<'a>(value: &'a str, name: &str) -> Option<&'a str> {
-    let params = match value.rfind('>') {
-        Some(end) => value.get(end + 1..)?,
-        None => value.split_once(';').map(|(_, p)| p)?,
+    let params = match (value.find('<'), value.find('>')) {
+        (Some(start), Some(end)) if start < end => value.get(end + 1..)?,
+        _ => value.split_once(';').map(|(_, p)| p)?,
     };
-    params.split(';').find_map(|param| {
-        let (key, val) = param.split_once('=')?;
-        key.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| val.trim().trim_matches('"'))
-    })
+    let mut quoted = false;
+    let mut start = 0;
+    let mut found = None;
+    for (i, c) in params
+        .char_indices()
+        .chain(std::iter::once((params.len(), ';')))
+    {
+        match c {
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                let param = params.get(start..i).unwrap_or("");
+                start = i + 1;
+                if let Some((key, val)) = param.split_once('=') {
+                    if key.trim().eq_ignore_ascii_case(name) {
+                        found = Some(val.trim().trim_matches('"'));
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -227,6 +247,15 @@ mod tests {
             Some("60")
         );
         assert_eq!(header_param("<sip:a@b;expires=1>", "expires"), None);
+        // RFC 5627: a Contact with +sip.instance and a pub-gruu.
+        let contact = "<sip:alice@127.0.0.1:5061;transport=tls>;expires=900;\
+                       +sip.instance=\"<urn:uuid:4233FD41-093B-5FD6-B5D2-651ED55969E6>\";\
+                       gruu=\"sip:alice@contoso.com;opaque=user:epid:Qz;gruu\"";
+        assert_eq!(header_param(contact, "expires"), Some("900"));
+        assert_eq!(
+            header_param(contact, "gruu"),
+            Some("sip:alice@contoso.com;opaque=user:epid:Qz;gruu")
+        );
         assert_eq!(new_call_id().len(), 32);
         assert_eq!(new_tag().len(), 10);
     }

@@ -93,6 +93,7 @@ pub(super) async fn spawn(
         target,
         timers,
         transport,
+        response_filter,
     } = config;
     let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
     let net = Connections::new(target, &transport, events_tx)?;
@@ -101,6 +102,7 @@ pub(super) async fn spawn(
     let state = State {
         net,
         timers,
+        response_filter,
         clients: HashMap::new(),
         servers: HashMap::new(),
         incoming: HashMap::new(),
@@ -124,6 +126,8 @@ pub(super) struct PendingRequest {
 pub(super) struct State {
     pub(super) net: Connections,
     pub(super) timers: TimerConfig,
+    /// Checks every response before the transaction layer (MS-SIPAE).
+    pub(super) response_filter: Option<super::ResponseFilter>,
     pub(super) clients: HashMap<TransactionKey, Client>,
     pub(super) servers: HashMap<TransactionKey, Server>,
     pub(super) incoming: HashMap<u64, Unanswered>,

@@ -208,6 +208,12 @@ impl State {
     }
 
     pub(super) fn on_response(&mut self, response: SipMessage) {
+        if let Some(filter) = &self.response_filter {
+            if !(filter.0)(&response) {
+                tracing::debug!(status = ?response.status(), "response refused by the filter");
+                return;
+            }
+        }
         let Some(key) = TransactionKey::of(&response) else {
             tracing::debug!("response without branch or CSeq dropped");
             return;

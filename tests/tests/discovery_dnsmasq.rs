@@ -1,0 +1,135 @@
+//! Interop: pool discovery (`ocer::ua::discovery`, RFC 3263 with Lync's SRV
+//! records) against dnsmasq (Debian package `dnsmasq-base`) serving a test
+//! zone on loopback: SRV priority and order, TLS targets named by their SRV
+//! host, the A-record fallback, and a domain with nothing.
+//!
+//! Needs `dnsmasq`: run `scripts/install-test-deps`.
+
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use ocer::ua::discovery::{discover, resolver, DiscoveryError};
+use ocer::ua::transport::{Target, TransportKind};
+
+/// dnsmasq in the foreground on 127.0.0.1; killed and reaped on drop.
+struct Dnsmasq {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Dnsmasq {
+    /// Starts dnsmasq on a free port and waits until it holds that port
+    /// (a port taken in between, or a slow start, gets a new try).
+    fn start(records: &[&str]) -> Self {
+        for _ in 0..5 {
+            if let Some(started) = Self::try_start(records) {
+                return started;
+            }
+        }
+        panic!("dnsmasq did not start (scripts/install-test-deps installs it)");
+    }
+
+    fn try_start(records: &[&str]) -> Option<Self> {
+        // A free port: bound and released (dnsmasq binds it just after).
+        let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|s| s.local_addr())
+            .expect("a free UDP port")
+            .port();
+        let mut child = Command::new("timeout")
+            .args(["-s", "KILL", "60", "dnsmasq"])
+            .args([
+                "--keep-in-foreground",
+                "--no-resolv",
+                "--no-hosts",
+                "--conf-file=/dev/null",
+                "--listen-address=127.0.0.1",
+                "--bind-interfaces",
+                "--user=root",
+                "--log-facility=-",
+            ])
+            .arg(format!("--port={port}"))
+            .args(records)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("dnsmasq (scripts/install-test-deps installs it): {e}"));
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if child.try_wait().ok().flatten().is_some() {
+                return None;
+            }
+            // Ready once the port is dnsmasq's: binding it fails.
+            if UdpSocket::bind(addr).is_err() {
+                return Some(Self { child, addr });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+}
+
+impl Drop for Dnsmasq {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tls(addr: &str, host: &str) -> Target {
+    Target::new(TransportKind::Tls, addr.parse().expect("addr")).with_server_name(host)
+}
+
+#[tokio::test]
+async fn lync_srv_records_in_order_then_the_a_fallback() {
+    let dns = Dnsmasq::start(&[
+        // Two pools for _sipinternaltls: priority 10 before 20.
+        "--srv-host=_sipinternaltls._tcp.contoso.test,pool2.contoso.test,5062,20,0",
+        "--srv-host=_sipinternaltls._tcp.contoso.test,pool1.contoso.test,5061,10,50",
+        "--srv-host=_sipinternal._tcp.contoso.test,pool3.contoso.test,5060,0,0",
+        "--host-record=pool1.contoso.test,127.0.0.11",
+        "--host-record=pool2.contoso.test,127.0.0.12",
+        "--host-record=pool3.contoso.test,127.0.0.13",
+        "--host-record=sip.contoso.test,127.0.0.14",
+    ]);
+    let resolver = resolver(Some(dns.addr)).expect("a resolver");
+    let targets =
+        tokio::time::timeout(Duration::from_secs(30), discover(&resolver, "contoso.test"))
+            .await
+            .expect("discovery ends")
+            .expect("targets");
+    assert_eq!(
+        targets,
+        vec![
+            tls("127.0.0.11:5061", "pool1.contoso.test"),
+            tls("127.0.0.12:5062", "pool2.contoso.test"),
+            Target::new(TransportKind::Tcp, "127.0.0.13:5060".parse().expect("addr"))
+                .with_server_name("pool3.contoso.test"),
+            tls("127.0.0.14:5061", "sip.contoso.test"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_domain_without_records_says_what_was_asked() {
+    let dns = Dnsmasq::start(&["--host-record=unrelated.contoso.test,127.0.0.20"]);
+    let resolver = resolver(Some(dns.addr)).expect("a resolver");
+    let error = tokio::time::timeout(Duration::from_secs(30), discover(&resolver, "empty.test"))
+        .await
+        .expect("discovery ends")
+        .expect_err("nothing found");
+    let DiscoveryError::NotFound { failures, .. } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(failures.len(), 5, "{failures:?}");
+    assert!(
+        failures[0].contains("_sipinternaltls._tcp.empty.test"),
+        "{failures:?}"
+    );
+    assert!(failures[4].contains("sip.empty.test"), "{failures:?}");
+}
