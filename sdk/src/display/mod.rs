@@ -10,7 +10,12 @@
 //!   [`std::io::Error`] so a Linux or macOS client shows what Windows would;
 //! - [`Localizer`]: the Fluent strings (en-US built in, more from the host),
 //!   locale negotiation, per-message fallback; its result is a
-//!   [`DisplayError`], also as UCWA-shaped JSON.
+//!   [`DisplayError`], also as UCWA-shaped JSON;
+//! - look-ups for what other Microsoft clients show an administrator, each a
+//!   data file traced to its seed: [`PhoneEditionStatus`] (the Phone Edition's
+//!   `(0x2ee2/0x0)` pair), [`EasStatus`] (Exchange ActiveSync status codes per
+//!   command) and [`UcwaError`] (UCWA 2.0 error bodies in JSON or XML, which
+//!   also reads a [`DisplayError`]'s JSON back).
 //!
 //! ```
 //! use ocer::display::{Action, Cause, Context, Isolation, Localizer, Mode, Placeholders, StringSet};
@@ -29,11 +34,14 @@
 //! directory is in `ua::locales`.
 
 mod context;
+mod eas;
 mod error;
 mod ids;
 mod index;
 mod localizer;
+mod phone;
 mod priority;
+mod ucwa;
 mod windows;
 
 pub use context::{Action, Context, Mode, StringSet, UnknownName};
@@ -46,4 +54,7 @@ pub use localizer::{
 };
 pub use priority::{causes, resolve, Resolution};
 pub use unic_langid::LanguageIdentifier;
-pub use windows::{windows_errors, WinError, WinErrorInfo};
+pub use windows::{windows_errors, WinError, WinErrorFamily, WinErrorInfo};
+pub use eas::{eas_status, eas_statuses, EasStatus};
+pub use phone::{phone_edition_rows, PhoneEditionRow, PhoneEditionStatus, PhoneField, PhoneStatusError};
+pub use ucwa::{ucwa_errors, UcwaError, UcwaErrorInfo, UcwaFormat, UcwaParseError};
