@@ -448,4 +448,33 @@ mod tests {
         assert_eq!(WinError::parse("0x2745"), Some(WinError(10053)));
         assert_eq!(WinError::parse("10054"), Some(WinError::WSAECONNRESET));
     }
+
+    #[test]
+    fn an_answered_challenge_is_not_the_failure() {
+        // INVITE → 407, INVITE (CSeq 2) → 100, 101, 504: the user saw the 504.
+        let flow = crate::trace::tests::challenged_flow();
+        let trace = flow[..6].concat();
+        let a = resolve_args(&["--resolve", "--set", "lync2010", "--mode", "voice"]);
+        let out = resolve(&a, trace.as_bytes()).unwrap();
+        assert!(
+            out.contains("note: CSeq 1 INVITE was a 407 challenge, answered: the transaction is the retry"),
+            "{out}"
+        );
+        assert!(out.contains("(Call-ID f5290007af32443f8a82daa76c934880, CSeq 2)"), "{out}");
+        assert!(out.contains("responses 100, 101, 504\n"), "{out}");
+        assert!(out.contains("shown     Operation was unsuccessful."), "{out}");
+        // A challenge nobody answered is the failure.
+        let out = resolve(&a, flow[..2].concat().as_bytes()).unwrap();
+        assert!(out.contains("responses 407\n"), "{out}");
+    }
+
+    #[test]
+    fn en_xa_strings_with_locale() {
+        let cli = cli(&["--resolve", "--set", "lync2010", "--mode", "voice", "--locale", "en-XA"]).unwrap();
+        let a = crate::resolve_args(&cli).unwrap();
+        let trace = [INVITE, TRYING, PROGRESS, TIMEOUT].concat();
+        let out = resolve(&a, trace.as_bytes()).unwrap();
+        assert!(out.contains("shown     [ǾǾƥḗḗřȧȧŧīīǿǿƞ ẇȧȧş ŭŭƞşŭŭƈƈḗḗşşƒŭŭŀ.]"), "{out}");
+        assert!(out.contains("(en-XA, handled)"), "{out}");
+    }
 }

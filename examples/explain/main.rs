@@ -191,8 +191,12 @@ fn write_out(text: &str, notes: &str) -> ExitCode {
     if !notes.is_empty() {
         let _ = std::io::stderr().write_all(notes.as_bytes());
     }
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    write_to(&mut std::io::stdout().lock(), text)
+}
+
+/// [`write_out`] into any writer.
+fn write_to(out: &mut impl std::io::Write, text: &str) -> ExitCode {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
@@ -909,5 +913,22 @@ mod tests {
     fn completions_are_generated() {
         let out = run_text(&["--completions", "bash"]);
         assert!(out.contains("--eas-command"), "{}", &out[..200.min(out.len())]);
+    }
+
+    #[test]
+    fn a_closed_pipe_ends_quietly() {
+        struct Closed;
+        impl std::io::Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        assert_eq!(write_to(&mut Closed, "x"), ExitCode::SUCCESS);
+        let mut buf = Vec::new();
+        assert_eq!(write_to(&mut buf, "x"), ExitCode::SUCCESS);
+        assert_eq!(buf, b"x");
     }
 }

@@ -553,3 +553,194 @@ pub(crate) fn explain_trace(bytes: &[u8], args: &TraceArgs<'_>) -> Result<(Strin
     let json = json!({"kind": "trace", "messages": count, "notes": notes, "transactions": items});
     Ok((text, json))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use ocer::display::Isolation;
+
+    const INVITE: &str = include_str!("../../sdk/tests/fixtures/ms-ocer-4.1/invite.sip");
+    const TRYING: &str = include_str!("../../sdk/tests/fixtures/ms-ocer-4.1/100.sip");
+    const PROGRESS: &str = include_str!("../../sdk/tests/fixtures/ms-ocer-4.1/101.sip");
+    const TIMEOUT: &str = include_str!("../../sdk/tests/fixtures/ms-ocer-4.1/504.sip");
+
+    /// The spec's 4.1 flow after a 407 challenge: INVITE CSeq 1 → 407, then
+    /// the same INVITE as CSeq 2 → 100, 101, 504; and the SERVICE that reports it.
+    pub(crate) fn challenged_flow() -> Vec<String> {
+        let challenge = TIMEOUT
+            .replace("504 Server time-out", "407 Proxy Authentication Required")
+            .lines()
+            .filter(|l| !l.to_ascii_lowercase().starts_with("ms-diagnostics"))
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        let retry = |m: &str| m.replace("CSeq: 1 INVITE", "CSeq: 2 INVITE");
+        let service_body = {
+            let trace = [retry(INVITE), retry(TRYING), retry(PROGRESS), retry(TIMEOUT)].concat();
+            let args = crate::report::ReportArgs {
+                aor: None,
+                unanswered: ocer::report::Unanswered::Timeout,
+            };
+            crate::report::report(&args, trace.as_bytes()).unwrap().0
+        };
+        let service = format!(
+            "SERVICE sip:alice@contoso.com SIP/2.0\r\nVia: SIP/2.0/TLS 192.168.66.91:49541;branch=z9hG4bKsvc\r\n\
+             From: <sip:alice@contoso.com>;tag=aa\r\nTo: <sip:alice@contoso.com>\r\nCall-ID: svc1\r\nCSeq: 1 SERVICE\r\n\
+             Content-Type: application/msrtc-reporterror+xml\r\nContent-Length: {}\r\n\r\n{service_body}",
+            service_body.len()
+        );
+        let service_ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS 192.168.66.91:49541;branch=z9hG4bKsvc\r\n\
+             From: <sip:alice@contoso.com>;tag=aa\r\nTo: <sip:alice@contoso.com>;tag=bb\r\nCall-ID: svc1\r\nCSeq: 1 SERVICE\r\n\
+             Content-Length: 0\r\n\r\n"
+            .to_owned();
+        let challenge = format!("{}\r\n", challenge.trim_end_matches(['\r', '\n']));
+        let challenge = if challenge.contains("\r\n\r\n") { challenge } else { format!("{challenge}\r\n") };
+        vec![
+            INVITE.to_owned(),
+            challenge,
+            retry(INVITE),
+            retry(TRYING),
+            retry(PROGRESS),
+            retry(TIMEOUT),
+            service,
+            service_ok,
+        ]
+    }
+
+    fn explain(bytes: &[u8]) -> (String, Value) {
+        let localizer = Localizer::new(Isolation::Off);
+        let chain = localizer.negotiate(&[]);
+        let args = TraceArgs {
+            set: StringSet::Lync2010,
+            mode: None,
+            localizer: &localizer,
+            chain: &chain,
+        };
+        explain_trace(bytes, &args).unwrap()
+    }
+
+    fn assert_flow(text: &str, json: &Value) {
+        assert!(text.starts_with("8 messages, 3 transactions\n"), "{text}");
+        assert!(text.contains("#1 INVITE (Call-ID f5290007af32443f8a82daa76c934880, CSeq 1)"), "{text}");
+        assert!(text.contains("user saw  nothing: a 407 digest challenge, answered by the next request"), "{text}");
+        assert!(text.contains("#2 INVITE (Call-ID f5290007af32443f8a82daa76c934880, CSeq 2)"), "{text}");
+        assert!(text.contains("  responses 100, 101, 504\n"), "{text}");
+        assert!(text.contains("  ms-diagnostics 1007 \"Temporarily cannot route\""), "{text}");
+        assert!(text.contains("  ms-diagnostics 12006 \"Trying next hop\""), "{text}");
+        assert!(text.contains("  user saw  Operation was unsuccessful.\n"), "{text}");
+        assert!(text.contains("  reported  responseCode 504 with 1 diagHeader(s), in the SERVICE at"), "{text}");
+        assert!(text.contains("#3 SERVICE (Call-ID svc1, CSeq 1)"), "{text}");
+        let t = &json["transactions"];
+        assert_eq!(t[0]["answeredChallenge"], true);
+        assert_eq!(t[1]["shown"]["subcode"], "504");
+        assert_eq!(t[1]["reported"][0]["responseCode"], 504);
+        assert_eq!(t[2]["shown"], Value::Null);
+    }
+
+    #[test]
+    fn a_sngrep_style_text_capture_decodes_every_transaction() {
+        let mut capture = String::new();
+        for (i, m) in challenged_flow().iter().enumerate() {
+            capture.push_str(&format!(
+                "2024/05/02 10:00:0{i}.000000 192.168.66.91:49541 -> 10.0.0.1:5061\n"
+            ));
+            capture.push_str(&m.replace("\r\n", "\n"));
+            capture.push('\n');
+        }
+        let (text, json) = explain(capture.as_bytes());
+        assert_flow(&text, &json);
+    }
+
+    #[test]
+    fn a_lync_server_log_decodes_every_transaction() {
+        let mut capture = String::new();
+        for (i, m) in challenged_flow().iter().enumerate() {
+            capture.push_str(&format!(
+                "TL_INFO(TF_PROTOCOL) [0]1AD8.1BC4::05/02/2024-10:00:0{i}.213.0000c8c5 (SIPStack,SIPAdminLog::TraceProtocolRecord:SIPAdminLog.cpp(125))$$begin_record\n\
+                 Trace-Correlation-Id: 1582395584\nInstance-Id: 000003AF\nDirection: outgoing\nPeer: 10.0.0.1:5061\n\
+                 Message-Type: {}\nStart-Line: ",
+                if m.starts_with("SIP/2.0") { "response" } else { "request" }
+            ));
+            capture.push_str(&m.replace("\r\n", "\n"));
+            capture.push_str("\n$$end_record\n");
+        }
+        let (text, json) = explain(capture.as_bytes());
+        assert_flow(&text, &json);
+    }
+
+    /// Ethernet + IPv4 + UDP/TCP frames around `payload`.
+    fn frame(proto: u8, payload: &[u8], seq: u32) -> Vec<u8> {
+        let l4_len = if proto == 17 { 8 } else { 20 };
+        let total = 20 + l4_len + payload.len();
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0, 0, 64, proto, 0, 0]);
+        f.extend_from_slice(&[192, 168, 66, 91, 10, 0, 0, 1]);
+        f.extend_from_slice(&49541u16.to_be_bytes());
+        f.extend_from_slice(&5060u16.to_be_bytes());
+        if proto == 17 {
+            f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+            f.extend_from_slice(&[0, 0]);
+        } else {
+            f.extend_from_slice(&seq.to_be_bytes());
+            f.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
+        }
+        f.extend_from_slice(payload);
+        f
+    }
+
+    fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
+        use pcap_file::pcap::{PcapPacket, PcapWriter};
+        let mut writer = PcapWriter::new(Vec::new()).unwrap();
+        for (i, f) in frames.iter().enumerate() {
+            let packet = PcapPacket::new(Duration::from_millis(i as u64), f.len() as u32, f);
+            writer.write_packet(&packet).unwrap();
+        }
+        writer.into_writer()
+    }
+
+    #[test]
+    fn a_pcap_over_udp_decodes_every_transaction() {
+        let frames: Vec<Vec<u8>> = challenged_flow()
+            .iter()
+            .map(|m| frame(17, m.as_bytes(), 0))
+            .collect();
+        let bytes = pcap(&frames);
+        assert!(is_pcap(&bytes));
+        let (text, json) = explain(&bytes);
+        assert_flow(&text, &json);
+        assert!(text.contains("packet 3 (UDP 192.168.66.91:49541 -> 10.0.0.1:5060)"), "{text}");
+    }
+
+    #[test]
+    fn a_pcap_over_tcp_reassembles_split_messages() {
+        // The whole stream cut at arbitrary points, one segment each.
+        let stream = challenged_flow().concat().into_bytes();
+        let frames: Vec<Vec<u8>> = stream
+            .chunks(700)
+            .enumerate()
+            .map(|(i, c)| frame(6, c, i as u32))
+            .collect();
+        let (text, json) = explain(&pcap(&frames));
+        assert_flow(&text, &json);
+        // A capture cut inside a message says so.
+        let (text, _) = explain(&pcap(&frames[..frames.len() - 1]));
+        assert!(text.contains("ends inside a message"), "{text}");
+    }
+
+    #[test]
+    fn garbage_is_refused_not_a_panic() {
+        let localizer = Localizer::new(Isolation::Off);
+        let chain = localizer.negotiate(&[]);
+        let args = TraceArgs { set: StringSet::Lync2010, mode: None, localizer: &localizer, chain: &chain };
+        assert!(explain_trace(b"hello", &args).is_err());
+        let mut bad = pcap(&[frame(17, b"x", 0)]);
+        bad.truncate(30);
+        assert!(explain_trace(&bad, &args).is_err(), "a cut pcap record");
+        // Truncated frames and non-IP links are skipped quietly.
+        for n in 0..60 {
+            let f = frame(17, TRYING.as_bytes(), 0);
+            let _ = transport_payload(1, &f[..n.min(f.len())]);
+            let _ = transport_payload(113, &f[..n.min(f.len())]);
+        }
+    }
+}
