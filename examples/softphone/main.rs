@@ -28,12 +28,15 @@ fn main() -> ExitCode {
     let invocation = match cli::parse(&args) {
         Ok(invocation) => invocation,
         Err(message) => {
-            eprintln!("softphone: {message}\n(softphone --help for usage)");
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "softphone: {message}\nsee `softphone --help`");
             return ExitCode::from(2);
         }
     };
-    if invocation == Invocation::Help {
-        println!("{}", cli::USAGE);
+    if let Invocation::Print(text) = &invocation {
+        use std::io::Write as _;
+        // A closed pipe (`softphone --help | head`) is not an error.
+        let _ = std::io::stdout().write_all(text.as_bytes());
         return ExitCode::SUCCESS;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -51,7 +54,7 @@ fn main() -> ExitCode {
 
 async fn run(invocation: Invocation) -> ExitCode {
     match invocation {
-        Invocation::Help => ExitCode::SUCCESS,
+        Invocation::Print(_) => ExitCode::SUCCESS,
         Invocation::Demo(args) => {
             let out = Output::new(Sink::Stdout, false);
             match demo::run(&args, out, demo_server::Pacing::DEMO).await {
@@ -211,6 +214,34 @@ mod tests {
         assert!(!output.contains("lync2010-"), "{output}");
     }
 
+    #[tokio::test]
+    async fn the_demo_speaks_the_en_xa_pseudo_locale_when_asked() {
+        let (out, buffer) = capture(false);
+        let Ok(cli::Invocation::Demo(args)) = cli::parse(&["--locale".to_owned(), "en-XA".to_owned()]) else {
+            panic!("--locale alone is the demo");
+        };
+        let outcome = tokio::time::timeout(LIMIT, demo::run(&args, out, Pacing::FAST))
+            .await
+            .unwrap()
+            .unwrap();
+        let output = text(&buffer);
+        assert!(outcome.ok(), "{output}");
+        // Every string the user sees is the pseudo-locale's: none in English.
+        assert!(
+            output.contains("[user sees] [ǾǾƥḗḗřȧȧŧīīǿǿƞ ẇȧȧş ŭŭƞşŭŭƈƈḗḗşşƒŭŭŀ.]"),
+            "{output}"
+        );
+        assert!(output.contains("(lync2010-sip-504-voice-call, en-XA"), "{output}");
+        assert!(!output.contains("Operation was unsuccessful."), "{output}");
+        assert!(!output.contains("You were removed from the meeting."), "{output}");
+        for line in output.lines().filter(|l| l.trim_start().starts_with("[user sees]")) {
+            assert!(
+                line.contains("[user sees] ["),
+                "a user string that did not go through Fluent: {line}"
+            );
+        }
+    }
+
     fn server_args(server: &DemoServer, command: Command) -> ServerArgs {
         ServerArgs {
             server: server.tcp_addr().to_string(),
@@ -222,6 +253,7 @@ mod tests {
             tls_name: None,
             set: StringSet::Lync2010,
             locales: Vec::new(),
+            locales_dir: None,
             report: true,
             json: true,
             command: Some(command),

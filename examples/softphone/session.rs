@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ocer::display::Mode;
+use ocer::display::{Isolation, Mode};
 use ocer::ua::transport::{tls, Target, TransportKind};
 use ocer::ua::{Failure, UaEvent, UaEvents, UserAgent};
 use rustls::pki_types::pem::PemObject as _;
@@ -62,6 +62,11 @@ pub(crate) async fn start(args: &ServerArgs) -> Result<(UserAgent, UaEvents), Se
     if !args.locales.is_empty() {
         builder = builder.locales(args.locales.clone());
     }
+    // en-XA (shipped) and the app's own locales: every string the user sees
+    // comes from these Fluent files.
+    let localizer = ocer_examples::locales::localizer(args.locales_dir.as_deref(), Isolation::Off)
+        .map_err(SetupError::Argument)?;
+    builder = builder.localizer(Arc::new(localizer));
     if let Some(password) = &args.password {
         builder = builder.credentials(args.auth_user(), password.clone());
     }
