@@ -432,7 +432,10 @@ mod tests {
         let (out, buffer) = capture(true);
         let script: &[u8] =
             b"register\n\ncall sip:bob@contoso.com\nim sip:bob@contoso.com hi there\nbogus\n";
-        let outcome = tokio::time::timeout(LIMIT, interactive::run_with(&args, &out, script))
+        let outcome = tokio::time::timeout(
+            LIMIT,
+            interactive::run_with(&args, &out, script, interactive::QUIT_WAIT),
+        )
             .await
             .expect("the script finishes");
         server.shutdown().await;
@@ -454,5 +457,67 @@ mod tests {
         assert!(events(&lines, "registration")
             .iter()
             .any(|r| r["state"] == "unregistered"));
+    }
+
+    /// Runs `script` in interactive mode against a demo server paced by
+    /// `pacing`; the text output.
+    async fn interactive_text(script: &'static [u8], pacing: Pacing, quit_wait: Duration) -> String {
+        let (server, _wire) = DemoServer::start(Account::default(), pacing).await.unwrap();
+        let mut args = server_args(&server, Command::Register);
+        args.command = None;
+        args.json = false;
+        let (out, buffer) = capture(false);
+        let outcome = tokio::time::timeout(LIMIT, interactive::run_with(&args, &out, script, quit_wait))
+            .await
+            .expect("the script finishes");
+        server.shutdown().await;
+        assert_eq!(outcome, Outcome::Succeeded);
+        text(&buffer)
+    }
+
+    #[tokio::test]
+    async fn interactive_mode_signs_in_first_so_a_first_call_is_reported() {
+        let output = interactive_text(b"call sip:bob@contoso.com\n", Pacing::FAST, interactive::QUIT_WAIT).await;
+        let registered = output.find("registered").unwrap_or_else(|| panic!("{output}"));
+        let call = output.find("call sip:bob@contoso.com").unwrap_or_else(|| panic!("{output}"));
+        assert!(registered < call, "sign-in comes first:\n{output}");
+        assert!(output.contains("[user sees] Operation was unsuccessful."), "{output}");
+        assert!(output.contains("report") && output.contains("sent"), "the failure was reported:\n{output}");
+    }
+
+    #[tokio::test]
+    async fn interactive_commands_run_in_order() {
+        let output = interactive_text(
+            b"im sip:echo@contoso.com first\nim sip:bob@contoso.com second\nim sip:echo@contoso.com third\n",
+            Pacing::FAST,
+            interactive::QUIT_WAIT,
+        )
+        .await;
+        let delivered: Vec<usize> = output.match_indices("[im]        delivered").map(|(i, _)| i).collect();
+        let failed = output.find("This message was not delivered").unwrap_or_else(|| panic!("{output}"));
+        assert_eq!(delivered.len(), 2, "{output}");
+        assert!(delivered[0] < failed && failed < delivered[1], "in order:\n{output}");
+    }
+
+    #[tokio::test]
+    async fn quit_waits_bounded_and_says_what_it_cancelled() {
+        // bob's call rings and is never answered within the test.
+        let ringing = Pacing {
+            progress: Duration::from_millis(20),
+            final_response: Duration::from_secs(120),
+            removal: Duration::from_secs(120),
+        };
+        let output = interactive_text(
+            b"call sip:bob@contoso.com\nim sip:echo@contoso.com later\nquit\n",
+            ringing,
+            Duration::from_millis(800),
+        )
+        .await;
+        assert!(
+            output.contains("cancelled call sip:bob@contoso.com (still running 0.8 s after quit)"),
+            "{output}"
+        );
+        assert!(output.contains("did not run: im"), "{output}");
+        assert!(!output.contains("[im]        delivered"), "{output}");
     }
 }
