@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::cli::{parse_command, Command, ServerArgs};
 use crate::output::{labelled, Output};
-use crate::session::{self, sdp_offer, Outcome};
+use crate::session::{self, sdp_offer, Outcome, ReportWatch};
 
 /// The commands, for `help` and the banner.
 const HELP: &str = "\
@@ -76,8 +76,11 @@ pub(crate) async fn run_with(
     // report of a later failure is sent.
     let mut running = Some(start(&ua, &Command::Register, &mut call, out));
     let mut quitting: Option<Instant> = None;
-    // Reports queued and not yet sent or dropped: quitting waits for them.
-    let mut unsettled: Vec<String> = Vec::new();
+    // Reports of failures not yet sent or dropped: quitting waits for them.
+    let mut unsettled: Vec<ReportWatch> = Vec::new();
+    // The report events so far: a report can be queued (even sent) before
+    // its command's result is seen here, so a new watch replays them.
+    let mut report_events: Vec<UaEvent> = Vec::new();
     loop {
         if running.is_none() {
             match queue.pop_front() {
@@ -97,6 +100,15 @@ pub(crate) async fn run_with(
                 Some(event) => {
                     out.event(&event);
                     track_reports(&event, &mut unsettled);
+                    if matches!(
+                        event,
+                        UaEvent::ReportQueued { .. }
+                            | UaEvent::ReportSent { .. }
+                            | UaEvent::ReportDropped { .. }
+                            | UaEvent::ReportingSuspended { .. }
+                    ) {
+                        report_events.push(event.clone());
+                    }
                     if let (UaEvent::Ended { call_id, .. }, Some(up)) = (&event, &call) {
                         if up.call_id() == call_id {
                             call = None;
@@ -112,6 +124,16 @@ pub(crate) async fn run_with(
                 }
             }, if running.is_some() => {
                 running = None;
+                let failure = match &done {
+                    Done::Call(Err(f)) | Done::Message(Err(f)) | Done::Hangup(Err(f)) => Some(f),
+                    _ => None,
+                };
+                if let Some(record) = failure.and_then(|f| f.record.as_ref()).filter(|_| args.report) {
+                    let mut watch = ReportWatch::new(&record.identity.call_id);
+                    if !report_events.iter().any(|e| watch.settled_by(e)) {
+                        unsettled.push(watch);
+                    }
+                }
                 // What the command's own events say comes before the next
                 // command's first line.
                 session::print_until(&mut events, out, Duration::ZERO, |event| {
@@ -284,16 +306,9 @@ fn start(ua: &UserAgent, command: &Command, call: &mut Option<Call>, out: &Outpu
     }
 }
 
-/// Keeps the ids of reports queued and not yet settled.
-fn track_reports(event: &UaEvent, unsettled: &mut Vec<String>) {
-    match event {
-        UaEvent::ReportQueued { report_id, .. } => unsettled.push(report_id.clone()),
-        UaEvent::ReportSent { report_id } | UaEvent::ReportDropped { report_id, .. } => {
-            unsettled.retain(|id| id != report_id)
-        }
-        UaEvent::ReportingSuspended { .. } => unsettled.clear(),
-        _ => {}
-    }
+/// Forgets the reports `event` settled.
+fn track_reports(event: &UaEvent, unsettled: &mut Vec<ReportWatch>) {
+    unsettled.retain_mut(|watch| !watch.settled_by(event));
 }
 
 /// Updates the call state when a command ends; failures were printed by
