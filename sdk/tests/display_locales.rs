@@ -376,26 +376,24 @@ mod directory {
             Err(LocaleDirError::Io { .. })
         ));
 
-        let root = std::env::temp_dir().join(format!("ocer-locales-{}", std::process::id()));
-        let bad = root.join("not a tag");
-        std::fs::create_dir_all(&bad).unwrap();
-        let result = read_locale_dir(&root);
-        std::fs::remove_dir_all(&root).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        std::fs::create_dir_all(root.join("not a tag")).unwrap();
+        let result = read_locale_dir(root);
         assert!(
             matches!(result, Err(LocaleDirError::NotALocale { .. })),
             "{result:?}"
         );
 
-        let root =
-            std::env::temp_dir().join(format!("ocer-locales-bad-ftl-{}", std::process::id()));
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
         std::fs::create_dir_all(root.join("nl")).unwrap();
         std::fs::write(
             root.join("nl/lync2010.ftl"),
             "lync2010-nope-voice-call = x\n",
         )
         .unwrap();
-        let result = localizer_from_dir(&root, Isolation::Off);
-        std::fs::remove_dir_all(&root).unwrap();
+        let result = localizer_from_dir(root, Isolation::Off);
         assert!(
             matches!(
                 result,
