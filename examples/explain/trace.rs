@@ -429,7 +429,8 @@ pub(crate) fn explain_trace(bytes: &[u8], args: &TraceArgs<'_>) -> Result<(Strin
         }
     }
     let mut text = String::new();
-    let _ = writeln!(text, "{count} messages, {} transactions", transactions.len());
+    let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("{n} {one}") } else { format!("{n} {many}") };
+    let _ = writeln!(text, "{}, {}", plural(count, "message", "messages"), plural(transactions.len(), "transaction", "transactions"));
     for note in &notes {
         let _ = writeln!(text, "note: {note}");
     }
