@@ -5,8 +5,7 @@ use std::fmt::Write as _;
 
 use ocer::diag::TransactionRecord;
 use ocer::display::{
-    causes, Context, DisplayError, Localizer, Placeholders, StringIndex,
-    StringSet, WinError,
+    causes, Context, DisplayError, Localizer, Placeholders, StringIndex, StringSet, WinError,
 };
 use ocer::sip::{frame_stream, Framed, FramingLimits};
 
@@ -105,9 +104,10 @@ pub(crate) fn record_of(trace: &[u8]) -> Result<(TransactionRecord, Vec<String>)
             "CSeq {cseq} {method} was a {} challenge, answered: the transaction is the retry",
             t.final_status().unwrap_or_default()
         ));
-        chosen = match transactions.iter().position(|x| {
-            x.call_id == call_id && x.method == method && x.cseq > cseq
-        }) {
+        chosen = match transactions
+            .iter()
+            .position(|x| x.call_id == call_id && x.method == method && x.cseq > cseq)
+        {
             Some(i) => i,
             None => break,
         };
@@ -259,7 +259,10 @@ mod tests {
                 "Communicator",
             ),
         ] {
-            assert_eq!(cli(&["--dump-strings", name]).unwrap().dump_strings, Some(set));
+            assert_eq!(
+                cli(&["--dump-strings", name]).unwrap().dump_strings,
+                Some(set)
+            );
             let dump = dump_strings(set, &en_us(), &[]);
             let mut lines = dump.lines();
             assert_eq!(
@@ -457,12 +460,20 @@ mod tests {
         let a = resolve_args(&["--resolve", "--set", "lync2010", "--mode", "voice"]);
         let out = resolve(&a, trace.as_bytes()).unwrap();
         assert!(
-            out.contains("note: CSeq 1 INVITE was a 407 challenge, answered: the transaction is the retry"),
+            out.contains(
+                "note: CSeq 1 INVITE was a 407 challenge, answered: the transaction is the retry"
+            ),
             "{out}"
         );
-        assert!(out.contains("(Call-ID f5290007af32443f8a82daa76c934880, CSeq 2)"), "{out}");
+        assert!(
+            out.contains("(Call-ID f5290007af32443f8a82daa76c934880, CSeq 2)"),
+            "{out}"
+        );
         assert!(out.contains("responses 100, 101, 504\n"), "{out}");
-        assert!(out.contains("shown     Operation was unsuccessful."), "{out}");
+        assert!(
+            out.contains("shown     Operation was unsuccessful."),
+            "{out}"
+        );
         // A challenge nobody answered is the failure.
         let out = resolve(&a, flow[..2].concat().as_bytes()).unwrap();
         assert!(out.contains("responses 407\n"), "{out}");
@@ -470,11 +481,23 @@ mod tests {
 
     #[test]
     fn en_xa_strings_with_locale() {
-        let cli = cli(&["--resolve", "--set", "lync2010", "--mode", "voice", "--locale", "en-XA"]).unwrap();
+        let cli = cli(&[
+            "--resolve",
+            "--set",
+            "lync2010",
+            "--mode",
+            "voice",
+            "--locale",
+            "en-XA",
+        ])
+        .unwrap();
         let a = crate::resolve_args(&cli).unwrap();
         let trace = [INVITE, TRYING, PROGRESS, TIMEOUT].concat();
         let out = resolve(&a, trace.as_bytes()).unwrap();
-        assert!(out.contains("shown     [ǾǾƥḗḗřȧȧŧīīǿǿƞ ẇȧȧş ŭŭƞşŭŭƈƈḗḗşşƒŭŭŀ.]"), "{out}");
+        assert!(
+            out.contains("shown     [ǾǾƥḗḗřȧȧŧīīǿǿƞ ẇȧȧş ŭŭƞşŭŭƈƈḗḗşşƒŭŭŀ.]"),
+            "{out}"
+        );
         assert!(out.contains("(en-XA, handled)"), "{out}");
     }
 }

@@ -208,7 +208,11 @@ pub(crate) fn eas(command: &str, input: &str) -> Result<Explained, String> {
     let mut text = String::new();
     match row {
         Some(r) => {
-            let _ = writeln!(text, "Exchange ActiveSync {} status {}", r.command, r.status);
+            let _ = writeln!(
+                text,
+                "Exchange ActiveSync {} status {}",
+                r.command, r.status
+            );
             let _ = writeln!(text, "  meaning  {}", r.meaning);
             let _ = writeln!(text, "  source   seed 003, line {}", r.source_line);
         }

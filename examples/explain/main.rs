@@ -40,7 +40,9 @@ mod report;
 mod trace;
 
 use ocer::diag::{Catalog, DiagnosticsHeader, Direction, ErrorId, HeaderKind, ParamValue};
-use ocer::display::{Action, Context, Isolation, LanguageIdentifier, Localizer, Mode, StringSet, WinError};
+use ocer::display::{
+    Action, Context, Isolation, LanguageIdentifier, Localizer, Mode, StringSet, WinError,
+};
 use ocer::report::Unanswered;
 use ocer::sip::{parse_warning_values, FramingLimits, RetryAfter, SipMessage, StatusCode};
 use serde_json::{json, Value};
@@ -142,7 +144,8 @@ pub(crate) struct Cli {
 }
 
 fn parse_win_error(text: &str) -> Result<WinError, String> {
-    WinError::parse(text).ok_or_else(|| format!("not a Windows error code, name or HRESULT: {text:?}"))
+    WinError::parse(text)
+        .ok_or_else(|| format!("not a Windows error code, name or HRESULT: {text:?}"))
 }
 
 /// What `main` does with the result of a mode.
@@ -162,7 +165,10 @@ fn main() -> ExitCode {
         Ok(Outcome::Out(text)) => write_out(&text, ""),
         Ok(Outcome::OutWithNotes(text, notes)) => write_out(&text, &notes),
         Err(message) => {
-            let _ = writeln!(std::io::stderr(), "explain: {message}\nsee `explain --help`");
+            let _ = writeln!(
+                std::io::stderr(),
+                "explain: {message}\nsee `explain --help`"
+            );
             ExitCode::from(2)
         }
     }
@@ -232,9 +238,18 @@ pub(crate) fn resolve_args(cli: &Cli) -> Result<display::ResolveArgs, String> {
     let placeholders = ocer::display::Placeholders::SPEC;
     Ok(display::ResolveArgs {
         context: Context::new(set, mode, cli.action.unwrap_or(mode.primary_action())),
-        user: cli.user.clone().unwrap_or_else(|| placeholders.user.to_owned()),
-        client: cli.client.clone().unwrap_or_else(|| placeholders.client.to_owned()),
-        feature: cli.feature.clone().unwrap_or_else(|| placeholders.feature.to_owned()),
+        user: cli
+            .user
+            .clone()
+            .unwrap_or_else(|| placeholders.user.to_owned()),
+        client: cli
+            .client
+            .clone()
+            .unwrap_or_else(|| placeholders.client.to_owned()),
+        feature: cli
+            .feature
+            .clone()
+            .unwrap_or_else(|| placeholders.feature.to_owned()),
         windows: cli.windows_error,
         json: cli.json,
         localizer: localizer(cli)?,
@@ -264,7 +279,11 @@ fn run(cli: &Cli) -> Result<Outcome, String> {
             return Err("--dump-strings takes no INPUT".into());
         }
         let localizer = localizer(cli)?;
-        return Ok(Outcome::Out(display::dump_strings(set, &localizer, &cli.locale)));
+        return Ok(Outcome::Out(display::dump_strings(
+            set,
+            &localizer,
+            &cli.locale,
+        )));
     }
     if cli.resolve {
         let args = resolve_args(cli)?;
@@ -300,7 +319,10 @@ fn run(cli: &Cli) -> Result<Outcome, String> {
 fn explain_any(cli: &Cli, bytes: &[u8]) -> Result<(String, Value), String> {
     let text = String::from_utf8_lossy(bytes);
     let starts = text.lines().filter(|l| trace::is_start_line(l)).count()
-        + text.lines().filter(|l| l.starts_with("Start-Line: ")).count();
+        + text
+            .lines()
+            .filter(|l| l.starts_with("Start-Line: "))
+            .count();
     if cli.trace || trace::is_pcap(bytes) || starts > 1 {
         let localizer = localizer(cli)?;
         let chain = localizer.negotiate(&cli.locale);
@@ -427,7 +449,9 @@ fn write_diag(out: &mut String, header: &DiagnosticsHeader) -> Value {
         .iter()
         .map(|p| {
             let v = match &p.value {
-                Some(ParamValue::Quoted(v)) | Some(ParamValue::Token(v)) => Value::from(v.to_string()),
+                Some(ParamValue::Quoted(v)) | Some(ParamValue::Token(v)) => {
+                    Value::from(v.to_string())
+                }
                 None => Value::Null,
             };
             (p.name.to_string(), v)
@@ -611,7 +635,9 @@ fn explain_retry_after(out: &mut String, value: &str) -> Result<Value, String> {
     if let Some(c) = &ra.comment {
         let _ = writeln!(out, "  comment {c:?}");
     }
-    Ok(json!({"kind": "retry-after", "seconds": ra.seconds, "duration": ra.duration, "comment": ra.comment}))
+    Ok(
+        json!({"kind": "retry-after", "seconds": ra.seconds, "duration": ra.duration, "comment": ra.comment}),
+    )
 }
 
 fn explain_message(out: &mut String, text: &str) -> Result<Value, String> {
@@ -815,11 +841,20 @@ mod tests {
     #[test]
     fn seed_000_phone_edition_pairs() {
         let out = run_text(&["(0x2ee2/0x0)"]);
-        assert!(out.contains("WinInet 12002 ERROR_INTERNET_TIMEOUT: a problem contacting"), "{out}");
+        assert!(
+            out.contains("WinInet 12002 ERROR_INTERNET_TIMEOUT: a problem contacting"),
+            "{out}"
+        );
         assert!(out.contains("source   seed 000, line 24"), "{out}");
         let out = run_text(&["(0x80072efd/0x1f4)"]);
-        assert!(out.contains("WinInet 12029 ERROR_INTERNET_CANNOT_CONNECT"), "{out}");
-        assert!(out.contains("HTTP 500 Internal Server Error: the server was contacted"), "{out}");
+        assert!(
+            out.contains("WinInet 12029 ERROR_INTERNET_CANNOT_CONNECT"),
+            "{out}"
+        );
+        assert!(
+            out.contains("HTTP 500 Internal Server Error: the server was contacted"),
+            "{out}"
+        );
         let json: Value = serde_json::from_str(&run_text(&["--json", "(0x00/0)"])).unwrap();
         assert_eq!(json["normal"], true);
         assert!(run(&cli(&["(0xzz/0)"])).is_err());
@@ -828,16 +863,28 @@ mod tests {
     #[test]
     fn windows_codes_show_every_reading() {
         let out = run_text(&["10060"]);
-        assert!(out.contains("reading 1: an ms-diagnostics ErrorId"), "{out}");
+        assert!(
+            out.contains("reading 1: an ms-diagnostics ErrorId"),
+            "{out}"
+        );
         assert!(out.contains("OCS mediation server"), "{out}");
-        assert!(out.contains("reading 2: a Windows error\nWinsock error 10060 (0x274C) WSAETIMEDOUT"), "{out}");
+        assert!(
+            out.contains("reading 2: a Windows error\nWinsock error 10060 (0x274C) WSAETIMEDOUT"),
+            "{out}"
+        );
         for input in ["WSAETIMEDOUT", "0x8007274C", "0x274C"] {
             let out = run_text(&[input]);
-            assert!(out.starts_with("Winsock error 10060 (0x274C) WSAETIMEDOUT"), "{input}: {out}");
+            assert!(
+                out.starts_with("Winsock error 10060 (0x274C) WSAETIMEDOUT"),
+                "{input}: {out}"
+            );
             assert!(out.contains("HRESULT  0x8007274C"), "{out}");
         }
         let out = run_text(&["12029"]);
-        assert!(out.contains("WinInet error 12029 (0x2EFD) ERROR_INTERNET_CANNOT_CONNECT"), "{out}");
+        assert!(
+            out.contains("WinInet error 12029 (0x2EFD) ERROR_INTERNET_CANNOT_CONNECT"),
+            "{out}"
+        );
         let json: Value = serde_json::from_str(&run_text(&["--json", "10060"])).unwrap();
         assert_eq!(json["readings"][0]["kind"], "diagnostics");
         assert_eq!(json["readings"][1]["name"], "WSAETIMEDOUT");
@@ -846,14 +893,24 @@ mod tests {
     #[test]
     fn seed_004_ucwa_bodies_and_display_errors() {
         let out = run_text(&["{\"code\":\"Conflict\",\"subcode\":\"AlreadyExists\",\"message\":\"The requested resource already exists.\"}"]);
-        assert!(out.starts_with("a UCWA 2.0 error body (JSON)\n  code     Conflict\n  subcode  AlreadyExists\n"), "{out}");
+        assert!(
+            out.starts_with(
+                "a UCWA 2.0 error body (JSON)\n  code     Conflict\n  subcode  AlreadyExists\n"
+            ),
+            "{out}"
+        );
         assert!(out.contains("(seed 004, line 61)"), "{out}");
-        let out = run_text(&["<reason code=\"Gone\" subcode=\"Brand-new\"><message>m</message></reason>"]);
+        let out = run_text(&[
+            "<reason code=\"Gone\" subcode=\"Brand-new\"><message>m</message></reason>",
+        ]);
         assert!(out.contains("(XML)"), "{out}");
         assert!(out.contains("unknown subcode: ignore it"), "{out}");
         let out = run_text(&["{\"code\":\"SipStatus\",\"subcode\":\"504\",\"message\":\"Operation was unsuccessful.\",\"debugInfo\":{\"messageId\":\"lync2010-sip-504-voice-call\",\"handled\":true}}"]);
         assert!(out.starts_with("an ocer DisplayError (JSON)"), "{out}");
-        assert!(out.contains("debugInfo messageId = lync2010-sip-504-voice-call"), "{out}");
+        assert!(
+            out.contains("debugInfo messageId = lync2010-sip-504-voice-call"),
+            "{out}"
+        );
         assert!(run(&cli(&["{\"message\":\"no code\"}"])).is_err());
     }
 
@@ -862,7 +919,8 @@ mod tests {
         let out = run_text(&["--eas-command", "Sync", "8"]);
         assert!(out.starts_with("Exchange ActiveSync Sync status 8\n  meaning  Object not found.\n  source   seed 003, line 41\n"), "{out}");
         assert!(out.contains("(for Search: Too Complex)"), "{out}");
-        let json: Value = serde_json::from_str(&run_text(&["--json", "--eas-command", "ping", "7"])).unwrap();
+        let json: Value =
+            serde_json::from_str(&run_text(&["--json", "--eas-command", "ping", "7"])).unwrap();
         assert_eq!(json["command"], "Ping");
         assert!(run(&cli(&["--eas-command", "Provision", "1"])).is_err());
         assert!(run(&cli(&["--eas-command", "Sync", "x"])).is_err());
@@ -871,7 +929,10 @@ mod tests {
     #[test]
     fn warnings_print_as_text_not_debug() {
         let out = run_text(&["Warning: 399 lync.contoso.com:5061 \"Call rejected\""]);
-        assert!(out.starts_with("Warning 399 from lync.contoso.com:5061: \"Call rejected\""), "{out}");
+        assert!(
+            out.starts_with("Warning 399 from lync.contoso.com:5061: \"Call rejected\""),
+            "{out}"
+        );
         assert!(!out.contains("HostPort"), "{out}");
     }
 
@@ -885,7 +946,8 @@ mod tests {
             &["--json", "WSAECONNRESET"],
         ] {
             let out = run_text(args);
-            let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"));
+            let v: Value =
+                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"));
             assert!(v["kind"].is_string(), "{args:?}: {v}");
         }
         let v: Value = serde_json::from_str(&run_text(&["--json", SPEC_504])).unwrap();
@@ -900,19 +962,40 @@ mod tests {
             &["--bogus"],
             &["--aor", "x"],
             &["--dump-strings", "lync2013"],
-            &["--windows-error", "nope", "--resolve", "--set", "lync2010", "--mode", "voice"],
+            &[
+                "--windows-error",
+                "nope",
+                "--resolve",
+                "--set",
+                "lync2010",
+                "--mode",
+                "voice",
+            ],
         ] {
             let args = std::iter::once("explain").chain(bad.iter().copied());
             assert!(Cli::try_parse_from(args).is_err(), "{bad:?}");
         }
-        assert!(run(&cli(&["--resolve", "--set", "lync2010", "--mode", "voice", "a", "b"])).is_err());
+        assert!(run(&cli(&[
+            "--resolve",
+            "--set",
+            "lync2010",
+            "--mode",
+            "voice",
+            "a",
+            "b"
+        ]))
+        .is_err());
         Cli::command().debug_assert();
     }
 
     #[test]
     fn completions_are_generated() {
         let out = run_text(&["--completions", "bash"]);
-        assert!(out.contains("--eas-command"), "{}", &out[..200.min(out.len())]);
+        assert!(
+            out.contains("--eas-command"),
+            "{}",
+            &out[..200.min(out.len())]
+        );
     }
 
     #[test]

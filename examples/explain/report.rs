@@ -54,8 +54,9 @@ mod tests {
 
     fn args(list: &[&str]) -> ReportArgs {
         use clap::Parser as _;
-        let cli = crate::Cli::try_parse_from(std::iter::once("explain").chain(list.iter().copied()))
-            .unwrap();
+        let cli =
+            crate::Cli::try_parse_from(std::iter::once("explain").chain(list.iter().copied()))
+                .unwrap();
         assert!(cli.report);
         crate::report_args(&cli)
     }
@@ -107,7 +108,9 @@ mod tests {
     #[test]
     fn bad_arguments() {
         use clap::Parser as _;
-        let parse = |l: &[&str]| crate::Cli::try_parse_from(std::iter::once("explain").chain(l.iter().copied()));
+        let parse = |l: &[&str]| {
+            crate::Cli::try_parse_from(std::iter::once("explain").chain(l.iter().copied()))
+        };
         assert!(parse(&["--report", "--aor"]).is_err());
         assert!(parse(&["--report", "--bogus"]).is_err());
         assert!(parse(&["--transport-error"]).is_err(), "only with --report");

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use ocer::diag::{Collector, CollectorLimits, DiagnosticsHeader, HeaderKind, TransactionRecord};
-use ocer::display::{Context, DisplayError, Localizer, LocaleChain, Mode, Placeholders, StringSet};
+use ocer::display::{Context, DisplayError, LocaleChain, Localizer, Mode, Placeholders, StringSet};
 use ocer::report::ErrorReport;
 use ocer::sip::{frame_stream, Framed, FramingLimits, RequestIdentity, SipMessage};
 use serde_json::{json, Value};
@@ -60,7 +60,10 @@ impl Transaction {
         &self,
         server_requests: &[Captured],
     ) -> Result<(TransactionRecord, Vec<String>), String> {
-        let request = self.request.as_ref().ok_or("the capture lacks the request")?;
+        let request = self
+            .request
+            .as_ref()
+            .ok_or("the capture lacks the request")?;
         let identity = RequestIdentity::from_request(&request.message)
             .map_err(|e| format!("the request does not identify its transaction: {e}"))?;
         // A capture's own times do not matter; the record needs their order.
@@ -313,14 +316,24 @@ fn transport_payload(link: u32, data: &[u8]) -> Option<(String, Proto, &[u8])> {
             let src = std::net::Ipv4Addr::from(<[u8; 4]>::try_from(ip.get(12..16)?).ok()?);
             let dst = std::net::Ipv4Addr::from(<[u8; 4]>::try_from(ip.get(16..20)?).ok()?);
             let end = total.min(ip.len());
-            (src.to_string(), dst.to_string(), *ip.get(9)?, ip.get(ihl..end)?)
+            (
+                src.to_string(),
+                dst.to_string(),
+                *ip.get(9)?,
+                ip.get(ihl..end)?,
+            )
         }
         6 => {
             let src = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(ip.get(8..24)?).ok()?);
             let dst = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(ip.get(24..40)?).ok()?);
             let len = usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]));
             let end = (40 + len).min(ip.len());
-            (format!("[{src}]"), format!("[{dst}]"), *ip.get(6)?, ip.get(40..end)?)
+            (
+                format!("[{src}]"),
+                format!("[{dst}]"),
+                *ip.get(6)?,
+                ip.get(40..end)?,
+            )
         }
         _ => return None,
     };
@@ -344,7 +357,9 @@ pub(crate) fn transactions(messages: Vec<Captured>) -> (Vec<Transaction>, Vec<St
     let mut notes = Vec::new();
     for captured in messages {
         let m = &captured.message;
-        let call_id = m.header_value(&"Call-ID".into()).or_else(|| m.header_value(&"i".into()));
+        let call_id = m
+            .header_value(&"Call-ID".into())
+            .or_else(|| m.header_value(&"i".into()));
         let cseq = m.header_value(&"CSeq".into());
         let (Some(call_id), Some(cseq)) = (call_id, cseq) else {
             notes.push(format!("{}: no Call-ID or CSeq; skipped", captured.at));
@@ -420,7 +435,10 @@ pub(crate) fn explain_trace(bytes: &[u8], args: &TraceArgs<'_>) -> Result<(Strin
             let is_report = r
                 .message
                 .header_value(&"Content-Type".into())
-                .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/msrtc-reporterror+xml"));
+                .is_some_and(|c| {
+                    c.trim()
+                        .eq_ignore_ascii_case("application/msrtc-reporterror+xml")
+                });
             if is_report {
                 if let Ok(doc) = ErrorReport::parse(&r.message.body) {
                     reports.push((r.at.clone(), doc));
@@ -429,8 +447,19 @@ pub(crate) fn explain_trace(bytes: &[u8], args: &TraceArgs<'_>) -> Result<(Strin
         }
     }
     let mut text = String::new();
-    let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("{n} {one}") } else { format!("{n} {many}") };
-    let _ = writeln!(text, "{}, {}", plural(count, "message", "messages"), plural(transactions.len(), "transaction", "transactions"));
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let _ = writeln!(
+        text,
+        "{}, {}",
+        plural(count, "message", "messages"),
+        plural(transactions.len(), "transaction", "transactions")
+    );
     for note in &notes {
         let _ = writeln!(text, "note: {note}");
     }
@@ -450,12 +479,19 @@ pub(crate) fn explain_trace(bytes: &[u8], args: &TraceArgs<'_>) -> Result<(Strin
             t.method,
             t.call_id,
             t.cseq,
-            t.request.as_ref().map(|r| format!(", {}", r.at)).unwrap_or_default()
+            t.request
+                .as_ref()
+                .map(|r| format!(", {}", r.at))
+                .unwrap_or_default()
         );
         let _ = writeln!(
             text,
             "  responses {}",
-            if statuses.is_empty() { "none".into() } else { statuses.join(", ") }
+            if statuses.is_empty() {
+                "none".into()
+            } else {
+                statuses.join(", ")
+            }
         );
         let mut diags = Vec::new();
         for c in t.request.iter().chain(&t.responses) {
@@ -470,7 +506,10 @@ pub(crate) fn explain_trace(bytes: &[u8], args: &TraceArgs<'_>) -> Result<(Strin
                                 text,
                                 "  {name} {}{} ({})",
                                 h.error_id,
-                                h.reason.as_deref().map(|r| format!(" {r:?}")).unwrap_or_default(),
+                                h.reason
+                                    .as_deref()
+                                    .map(|r| format!(" {r:?}"))
+                                    .unwrap_or_default(),
                                 c.at
                             );
                             diags.push(json!({"header": name, "errorId": h.error_id.0, "reason": h.reason.as_deref(), "at": c.at}));
@@ -512,7 +551,8 @@ pub(crate) fn explain_trace(bytes: &[u8], args: &TraceArgs<'_>) -> Result<(Strin
                             shown_json = serde_json::to_value(e).unwrap_or(Value::Null);
                         }
                         None if t.final_status().is_none() => {
-                            let _ = writeln!(text, "  user saw  (no final response in the capture)");
+                            let _ =
+                                writeln!(text, "  user saw  (no final response in the capture)");
                         }
                         None => {
                             let _ = writeln!(text, "  user saw  nothing: it succeeded");
@@ -526,7 +566,9 @@ pub(crate) fn explain_trace(bytes: &[u8], args: &TraceArgs<'_>) -> Result<(Strin
         }
         let reported: Vec<&(String, ErrorReport<'static>)> = reports
             .iter()
-            .filter(|(_, r)| r.call_id == t.call_id && r.request_type.eq_ignore_ascii_case(&t.method))
+            .filter(|(_, r)| {
+                r.call_id == t.call_id && r.request_type.eq_ignore_ascii_case(&t.method)
+            })
             .collect();
         for (at, r) in &reported {
             let _ = writeln!(
@@ -576,7 +618,13 @@ pub(crate) mod tests {
             .join("\r\n");
         let retry = |m: &str| m.replace("CSeq: 1 INVITE", "CSeq: 2 INVITE");
         let service_body = {
-            let trace = [retry(INVITE), retry(TRYING), retry(PROGRESS), retry(TIMEOUT)].concat();
+            let trace = [
+                retry(INVITE),
+                retry(TRYING),
+                retry(PROGRESS),
+                retry(TIMEOUT),
+            ]
+            .concat();
             let args = crate::report::ReportArgs {
                 aor: None,
                 unanswered: ocer::report::Unanswered::Timeout,
@@ -594,7 +642,11 @@ pub(crate) mod tests {
              Content-Length: 0\r\n\r\n"
             .to_owned();
         let challenge = format!("{}\r\n", challenge.trim_end_matches(['\r', '\n']));
-        let challenge = if challenge.contains("\r\n\r\n") { challenge } else { format!("{challenge}\r\n") };
+        let challenge = if challenge.contains("\r\n\r\n") {
+            challenge
+        } else {
+            format!("{challenge}\r\n")
+        };
         vec![
             INVITE.to_owned(),
             challenge,
@@ -621,14 +673,37 @@ pub(crate) mod tests {
 
     fn assert_flow(text: &str, json: &Value) {
         assert!(text.starts_with("8 messages, 3 transactions\n"), "{text}");
-        assert!(text.contains("#1 INVITE (Call-ID f5290007af32443f8a82daa76c934880, CSeq 1)"), "{text}");
-        assert!(text.contains("user saw  nothing: a 407 digest challenge, answered by the next request"), "{text}");
-        assert!(text.contains("#2 INVITE (Call-ID f5290007af32443f8a82daa76c934880, CSeq 2)"), "{text}");
+        assert!(
+            text.contains("#1 INVITE (Call-ID f5290007af32443f8a82daa76c934880, CSeq 1)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "user saw  nothing: a 407 digest challenge, answered by the next request"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("#2 INVITE (Call-ID f5290007af32443f8a82daa76c934880, CSeq 2)"),
+            "{text}"
+        );
         assert!(text.contains("  responses 100, 101, 504\n"), "{text}");
-        assert!(text.contains("  ms-diagnostics 1007 \"Temporarily cannot route\""), "{text}");
-        assert!(text.contains("  ms-diagnostics 12006 \"Trying next hop\""), "{text}");
-        assert!(text.contains("  user saw  Operation was unsuccessful.\n"), "{text}");
-        assert!(text.contains("  reported  responseCode 504 with 1 diagHeader(s), in the SERVICE at"), "{text}");
+        assert!(
+            text.contains("  ms-diagnostics 1007 \"Temporarily cannot route\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("  ms-diagnostics 12006 \"Trying next hop\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("  user saw  Operation was unsuccessful.\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  reported  responseCode 504 with 1 diagHeader(s), in the SERVICE at"),
+            "{text}"
+        );
         assert!(text.contains("#3 SERVICE (Call-ID svc1, CSeq 1)"), "{text}");
         let t = &json["transactions"];
         assert_eq!(t[0]["answeredChallenge"], true);
@@ -674,7 +749,20 @@ pub(crate) mod tests {
         let total = 20 + l4_len + payload.len();
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x08, 0x00]);
-        f.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0, 0, 64, proto, 0, 0]);
+        f.extend_from_slice(&[
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0,
+            0,
+            64,
+            proto,
+            0,
+            0,
+        ]);
         f.extend_from_slice(&[192, 168, 66, 91, 10, 0, 0, 1]);
         f.extend_from_slice(&49541u16.to_be_bytes());
         f.extend_from_slice(&5060u16.to_be_bytes());
@@ -709,7 +797,10 @@ pub(crate) mod tests {
         assert!(is_pcap(&bytes));
         let (text, json) = explain(&bytes);
         assert_flow(&text, &json);
-        assert!(text.contains("packet 3 (UDP 192.168.66.91:49541 -> 10.0.0.1:5060)"), "{text}");
+        assert!(
+            text.contains("packet 3 (UDP 192.168.66.91:49541 -> 10.0.0.1:5060)"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -732,7 +823,12 @@ pub(crate) mod tests {
     fn garbage_is_refused_not_a_panic() {
         let localizer = Localizer::new(Isolation::Off);
         let chain = localizer.negotiate(&[]);
-        let args = TraceArgs { set: StringSet::Lync2010, mode: None, localizer: &localizer, chain: &chain };
+        let args = TraceArgs {
+            set: StringSet::Lync2010,
+            mode: None,
+            localizer: &localizer,
+            chain: &chain,
+        };
         assert!(explain_trace(b"hello", &args).is_err());
         let mut bad = pcap(&[frame(17, b"x", 0)]);
         bad.truncate(30);

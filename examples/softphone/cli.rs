@@ -83,7 +83,12 @@ struct Cli {
     #[arg(long, value_name = "ACTION", requires = "command")]
     action: Option<String>,
     /// How long a one-shot call stays up, in seconds.
-    #[arg(long, value_name = "SECONDS", requires = "command", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        requires = "command",
+        allow_hyphen_values = true
+    )]
     hold: Option<String>,
     /// Print a completion script for this shell.
     #[arg(long, value_name = "SHELL", exclusive = true)]
@@ -236,7 +241,9 @@ impl Command {
 /// Parses the arguments after the program name. Errors are one line.
 pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
     use clap::error::ErrorKind;
-    let cli = match Cli::try_parse_from(std::iter::once("softphone".to_owned()).chain(args.iter().cloned())) {
+    let cli = match Cli::try_parse_from(
+        std::iter::once("softphone".to_owned()).chain(args.iter().cloned()),
+    ) {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             return Ok(Invocation::Print(e.render().to_string()))
@@ -250,7 +257,9 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
     if let Some(shell) = cli.completions {
         let mut out = Vec::new();
         clap_complete::generate(shell, &mut Cli::command(), "softphone", &mut out);
-        return Ok(Invocation::Print(String::from_utf8_lossy(&out).into_owned()));
+        return Ok(Invocation::Print(
+            String::from_utf8_lossy(&out).into_owned(),
+        ));
     }
     let server_only = [
         cli.user.as_ref().map(|_| "--user"),
@@ -296,7 +305,11 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
         None
     } else {
         let mut words = cli.command.clone();
-        for (flag, value) in [("--mode", &cli.mode), ("--action", &cli.action), ("--hold", &cli.hold)] {
+        for (flag, value) in [
+            ("--mode", &cli.mode),
+            ("--action", &cli.action),
+            ("--hold", &cli.hold),
+        ] {
             if let Some(value) = value {
                 words.push(flag.to_owned());
                 words.push(value.clone());
@@ -517,9 +530,16 @@ mod tests {
     #[test]
     fn no_arguments_is_the_demo_and_help_is_help() {
         assert_eq!(parse(&[]), Ok(Invocation::Demo(DemoArgs::default())));
-        assert!(matches!(parse(&args("--help")), Ok(Invocation::Print(h)) if h.contains("--locales-dir")));
-        assert!(matches!(parse(&args(&format!("{BASE} -h"))), Ok(Invocation::Print(_))));
-        assert!(matches!(parse(&args("--completions zsh")), Ok(Invocation::Print(c)) if c.contains("softphone")));
+        assert!(
+            matches!(parse(&args("--help")), Ok(Invocation::Print(h)) if h.contains("--locales-dir"))
+        );
+        assert!(matches!(
+            parse(&args(&format!("{BASE} -h"))),
+            Ok(Invocation::Print(_))
+        ));
+        assert!(
+            matches!(parse(&args("--completions zsh")), Ok(Invocation::Print(c)) if c.contains("softphone"))
+        );
         Cli::command().debug_assert();
         assert_eq!(
             parse(&args(
@@ -740,7 +760,10 @@ mod tests {
                 "interactive command",
             ),
             ("--demo --server h:5060", "--demo takes"),
-            ("--transport tcp --user sip:a@b", "--server HOST:PORT is needed"),
+            (
+                "--transport tcp --user sip:a@b",
+                "--server HOST:PORT is needed",
+            ),
             ("--demo --transport tls", "not tls"),
             ("--demo call sip:b@c", "--demo takes"),
         ];

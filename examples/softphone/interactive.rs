@@ -221,7 +221,10 @@ pub(crate) async fn run_with(
         if !unsettled.is_empty() {
             out.say(labelled(
                 "quit",
-                &format!("{} report(s) not sent yet; they stay in the outbox", unsettled.len()),
+                &format!(
+                    "{} report(s) not sent yet; they stay in the outbox",
+                    unsettled.len()
+                ),
             ));
         }
     }
@@ -253,7 +256,9 @@ fn start(ua: &UserAgent, command: &Command, call: &mut Option<Call>, out: &Outpu
             let (target, text) = (target.clone(), text.clone());
             Running {
                 label: format!("im {target}"),
-                future: Box::pin(async move { Done::Message(ua.send_message(&target, &text).await) }),
+                future: Box::pin(
+                    async move { Done::Message(ua.send_message(&target, &text).await) },
+                ),
                 canceller: Arc::default(),
             }
         }

@@ -29,7 +29,10 @@ fn main() -> ExitCode {
         Ok(invocation) => invocation,
         Err(message) => {
             use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "softphone: {message}\nsee `softphone --help`");
+            let _ = writeln!(
+                std::io::stderr(),
+                "softphone: {message}\nsee `softphone --help`"
+            );
             return ExitCode::from(2);
         }
     };
@@ -217,7 +220,9 @@ mod tests {
     #[tokio::test]
     async fn the_demo_speaks_the_en_xa_pseudo_locale_when_asked() {
         let (out, buffer) = capture(false);
-        let Ok(cli::Invocation::Demo(args)) = cli::parse(&["--locale".to_owned(), "en-XA".to_owned()]) else {
+        let Ok(cli::Invocation::Demo(args)) =
+            cli::parse(&["--locale".to_owned(), "en-XA".to_owned()])
+        else {
             panic!("--locale alone is the demo");
         };
         let outcome = tokio::time::timeout(LIMIT, demo::run(&args, out, Pacing::FAST))
@@ -231,10 +236,19 @@ mod tests {
             output.contains("[user sees] [ǾǾƥḗḗřȧȧŧīīǿǿƞ ẇȧȧş ŭŭƞşŭŭƈƈḗḗşşƒŭŭŀ.]"),
             "{output}"
         );
-        assert!(output.contains("(lync2010-sip-504-voice-call, en-XA"), "{output}");
+        assert!(
+            output.contains("(lync2010-sip-504-voice-call, en-XA"),
+            "{output}"
+        );
         assert!(!output.contains("Operation was unsuccessful."), "{output}");
-        assert!(!output.contains("You were removed from the meeting."), "{output}");
-        for line in output.lines().filter(|l| l.trim_start().starts_with("[user sees]")) {
+        assert!(
+            !output.contains("You were removed from the meeting."),
+            "{output}"
+        );
+        for line in output
+            .lines()
+            .filter(|l| l.trim_start().starts_with("[user sees]"))
+        {
             assert!(
                 line.contains("[user sees] ["),
                 "a user string that did not go through Fluent: {line}"
@@ -436,8 +450,8 @@ mod tests {
             LIMIT,
             interactive::run_with(&args, &out, script, interactive::QUIT_WAIT),
         )
-            .await
-            .expect("the script finishes");
+        .await
+        .expect("the script finishes");
         server.shutdown().await;
         assert_eq!(outcome, Outcome::Succeeded);
         let lines: Vec<Value> = text(&buffer)
@@ -461,15 +475,20 @@ mod tests {
 
     /// Runs `script` in interactive mode against a demo server paced by
     /// `pacing`; the text output.
-    async fn interactive_text(script: &'static [u8], pacing: Pacing, quit_wait: Duration) -> String {
+    async fn interactive_text(
+        script: &'static [u8],
+        pacing: Pacing,
+        quit_wait: Duration,
+    ) -> String {
         let (server, _wire) = DemoServer::start(Account::default(), pacing).await.unwrap();
         let mut args = server_args(&server, Command::Register);
         args.command = None;
         args.json = false;
         let (out, buffer) = capture(false);
-        let outcome = tokio::time::timeout(LIMIT, interactive::run_with(&args, &out, script, quit_wait))
-            .await
-            .expect("the script finishes");
+        let outcome =
+            tokio::time::timeout(LIMIT, interactive::run_with(&args, &out, script, quit_wait))
+                .await
+                .expect("the script finishes");
         server.shutdown().await;
         assert_eq!(outcome, Outcome::Succeeded);
         text(&buffer)
@@ -477,12 +496,27 @@ mod tests {
 
     #[tokio::test]
     async fn interactive_mode_signs_in_first_so_a_first_call_is_reported() {
-        let output = interactive_text(b"call sip:bob@contoso.com\n", Pacing::FAST, interactive::QUIT_WAIT).await;
-        let registered = output.find("registered").unwrap_or_else(|| panic!("{output}"));
-        let call = output.find("call sip:bob@contoso.com").unwrap_or_else(|| panic!("{output}"));
+        let output = interactive_text(
+            b"call sip:bob@contoso.com\n",
+            Pacing::FAST,
+            interactive::QUIT_WAIT,
+        )
+        .await;
+        let registered = output
+            .find("registered")
+            .unwrap_or_else(|| panic!("{output}"));
+        let call = output
+            .find("call sip:bob@contoso.com")
+            .unwrap_or_else(|| panic!("{output}"));
         assert!(registered < call, "sign-in comes first:\n{output}");
-        assert!(output.contains("[user sees] Operation was unsuccessful."), "{output}");
-        assert!(output.contains("report") && output.contains("sent"), "the failure was reported:\n{output}");
+        assert!(
+            output.contains("[user sees] Operation was unsuccessful."),
+            "{output}"
+        );
+        assert!(
+            output.contains("report") && output.contains("sent"),
+            "the failure was reported:\n{output}"
+        );
     }
 
     #[tokio::test]
@@ -493,10 +527,18 @@ mod tests {
             interactive::QUIT_WAIT,
         )
         .await;
-        let delivered: Vec<usize> = output.match_indices("[im]        delivered").map(|(i, _)| i).collect();
-        let failed = output.find("This message was not delivered").unwrap_or_else(|| panic!("{output}"));
+        let delivered: Vec<usize> = output
+            .match_indices("[im]        delivered")
+            .map(|(i, _)| i)
+            .collect();
+        let failed = output
+            .find("This message was not delivered")
+            .unwrap_or_else(|| panic!("{output}"));
         assert_eq!(delivered.len(), 2, "{output}");
-        assert!(delivered[0] < failed && failed < delivered[1], "in order:\n{output}");
+        assert!(
+            delivered[0] < failed && failed < delivered[1],
+            "in order:\n{output}"
+        );
     }
 
     #[tokio::test]

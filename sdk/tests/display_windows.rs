@@ -59,7 +59,8 @@ fn rows_citing_a_seed_match_its_text() {
         let Some(line) = row.source_line else {
             // Documented by Windows' own headers (winerror.h, wininet.h), not a seed.
             assert!(
-                row.source.starts_with("Windows Sockets") || row.source.starts_with("WinInet error codes (wininet.h"),
+                row.source.starts_with("Windows Sockets")
+                    || row.source.starts_with("WinInet error codes (wininet.h"),
                 "{row:?}"
             );
             continue;
@@ -117,5 +118,8 @@ fn the_catalogue_covers_the_socket_errors_a_client_meets_and_the_wininet_codes()
         .iter()
         .filter(|r| (12_000..13_000).contains(&r.code.0))
         .count();
-    assert_eq!(wininet, 80, "the WinInet codes of wininet.h that clients meet");
+    assert_eq!(
+        wininet, 80,
+        "the WinInet codes of wininet.h that clients meet"
+    );
 }

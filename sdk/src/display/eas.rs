@@ -84,14 +84,29 @@ mod tests {
         assert_eq!(rows.len(), eas_statuses().len());
         assert_eq!(
             EasStatus::commands(),
-            ["Sync", "Search", "FolderSync", "Ping", "MeetingResponse", "GetItemEstimate", "MoveItems"]
+            [
+                "Sync",
+                "Search",
+                "FolderSync",
+                "Ping",
+                "MeetingResponse",
+                "GetItemEstimate",
+                "MoveItems"
+            ]
         );
         for c in EasStatus::commands() {
-            let mut statuses: Vec<u16> =
-                rows.iter().filter(|r| r.command == c).map(|r| r.status).collect();
+            let mut statuses: Vec<u16> = rows
+                .iter()
+                .filter(|r| r.command == c)
+                .map(|r| r.status)
+                .collect();
             let n = statuses.len() as u16;
             statuses.sort_unstable();
-            assert_eq!(statuses, (1..=n).collect::<Vec<_>>(), "{c}: 1..n, each once");
+            assert_eq!(
+                statuses,
+                (1..=n).collect::<Vec<_>>(),
+                "{c}: 1..n, each once"
+            );
         }
     }
 

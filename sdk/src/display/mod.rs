@@ -45,6 +45,7 @@ mod ucwa;
 mod windows;
 
 pub use context::{Action, Context, Mode, StringSet, UnknownName};
+pub use eas::{eas_status, eas_statuses, EasStatus};
 pub use error::DisplayError;
 pub use ids::{Category, Cause, CauseOrigin, MessageKey};
 pub use index::StringIndex;
@@ -52,9 +53,10 @@ pub use localizer::{
     en_us_langid, Isolation, LocaleChain, LocaleError, LocaleSource, Localizer, Placeholders,
     Rendered,
 };
+pub use phone::{
+    phone_edition_rows, PhoneEditionRow, PhoneEditionStatus, PhoneField, PhoneStatusError,
+};
 pub use priority::{causes, resolve, Resolution};
+pub use ucwa::{ucwa_errors, UcwaError, UcwaErrorInfo, UcwaFormat, UcwaParseError};
 pub use unic_langid::LanguageIdentifier;
 pub use windows::{windows_errors, WinError, WinErrorFamily, WinErrorInfo};
-pub use eas::{eas_status, eas_statuses, EasStatus};
-pub use phone::{phone_edition_rows, PhoneEditionRow, PhoneEditionStatus, PhoneField, PhoneStatusError};
-pub use ucwa::{ucwa_errors, UcwaError, UcwaErrorInfo, UcwaFormat, UcwaParseError};

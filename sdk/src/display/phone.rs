@@ -179,8 +179,6 @@ fn parse_rows(text: &'static str) -> Result<Vec<PhoneEditionRow>, String> {
         .collect()
 }
 
-
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,7 +186,11 @@ mod tests {
     #[test]
     fn the_table_parses_and_agrees_with_the_windows_catalogue() {
         let rows = parse_rows(TSV).unwrap();
-        assert_eq!(rows.len(), 14, "seed 000 lists 7 WinInet codes and 7 HTTP statuses");
+        assert_eq!(
+            rows.len(),
+            14,
+            "seed 000 lists 7 WinInet codes and 7 HTTP statuses"
+        );
         for r in rows.iter().filter(|r| r.field == PhoneField::WinInet) {
             let w = WinError(r.code);
             assert_eq!(w.name(), Some(r.name), "{}", r.code);
@@ -211,14 +213,21 @@ mod tests {
         assert_eq!(s.to_string(), "(0x2efd/0x1f4)");
         assert!(PhoneEditionStatus::parse("(0x00/0)").unwrap().is_normal());
         assert_eq!(
-            PhoneEditionStatus::parse("0x191/0x191").unwrap().http_row().unwrap().summary(),
+            PhoneEditionStatus::parse("0x191/0x191")
+                .unwrap()
+                .http_row()
+                .unwrap()
+                .summary(),
             "The request requires user authentication."
         );
     }
 
     #[test]
     fn bad_pairs_are_refused() {
-        assert_eq!(PhoneEditionStatus::parse("(0x2ee2)"), Err(PhoneStatusError::Shape));
+        assert_eq!(
+            PhoneEditionStatus::parse("(0x2ee2)"),
+            Err(PhoneStatusError::Shape)
+        );
         assert_eq!(
             PhoneEditionStatus::parse("(0xzz/0)"),
             Err(PhoneStatusError::Number("WinInet"))

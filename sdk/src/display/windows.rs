@@ -481,7 +481,10 @@ mod tests {
         }
         assert_eq!(windows_errors().len(), rows.len());
         // The WinInet range beyond seed 000's seven codes (issue 12 item 2).
-        assert_eq!(WinError(12175).name(), Some("ERROR_INTERNET_DECODING_FAILED"));
+        assert_eq!(
+            WinError(12175).name(),
+            Some("ERROR_INTERNET_DECODING_FAILED")
+        );
         assert_eq!(WinError(12038).family(), WinErrorFamily::WinInet);
     }
 
@@ -508,7 +511,10 @@ mod tests {
     fn codes_parse_as_people_write_them() {
         assert_eq!(WinError::parse("10060"), Some(WinError::WSAETIMEDOUT));
         assert_eq!(WinError::parse("0x274C"), Some(WinError::WSAETIMEDOUT));
-        assert_eq!(WinError::parse("wsaetimedout"), Some(WinError::WSAETIMEDOUT));
+        assert_eq!(
+            WinError::parse("wsaetimedout"),
+            Some(WinError::WSAETIMEDOUT)
+        );
         assert_eq!(WinError::parse("0x8007274C"), Some(WinError::WSAETIMEDOUT));
         assert_eq!(
             WinError::parse("0x80072EE2"),
