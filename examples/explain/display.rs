@@ -2,142 +2,34 @@
 //! MS-OCER Appendix D / E, and what a user would see for a saved transaction.
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
 
-use ocer::diag::{Collector, CollectorLimits, TransactionRecord};
+use ocer::diag::TransactionRecord;
 use ocer::display::{
-    causes, Action, Context, DisplayError, Isolation, Localizer, Mode, Placeholders, StringIndex,
-    StringSet, WinError,
+    causes, Context, DisplayError, Localizer, Placeholders, StringIndex, StringSet, WinError,
 };
-use ocer::sip::{frame_stream, Framed, FramingLimits, RequestIdentity};
+use ocer::sip::{frame_stream, Framed, FramingLimits};
 
-pub(crate) const USAGE: &str = "\
-       explain --dump-strings lync2010|communicator2007
-       explain --resolve --set SET --mode MODE --action ACTION
-               [--user NAME] [--client NAME] [--feature NAME]
-               [--windows-error CODE] [--json] [TRACE]
+use crate::trace::{transactions, Captured};
 
---dump-strings prints every string of a set as TSV, one row per (category,
-mode, action, code), placeholders shown as the spec writes them.
---resolve reads a saved SIP trace of one transaction (the request, then its
-responses, and any BYE/CANCEL the server sent; as a file or on stdin) and
-prints the string a user would see and why. SET is lync2010 or
-communicator2007 (oc2007); MODE one of im, voice, conference, sharing,
-application-sharing, other; ACTION one of send-message, start-conversation,
-add-participant, call, transfer, add-video, park, join, in-session, share,
-invite-share, answer-share, share-content, any (locales/README.md).
---windows-error takes a decimal or 0x code or a name (WSAECONNABORTED).";
-
-/// What the command line asked for, if it is one of these two commands.
-pub(crate) enum Command {
-    /// `--dump-strings SET`.
-    Dump(StringSet),
-    /// `--resolve ...`.
-    Resolve(ResolveArgs),
-}
-
+/// What `--resolve` was asked for (from the command line, `main.rs`).
 pub(crate) struct ResolveArgs {
-    context: Context,
-    user: String,
-    client: String,
-    feature: String,
-    windows: Option<WinError>,
-    json: bool,
-    /// A file; `None` = stdin.
-    pub(crate) trace: Option<String>,
-}
-
-/// `None` when `args` are for the other uses of `explain`.
-pub(crate) fn parse_args(args: &[String]) -> Option<Result<Command, String>> {
-    match args.first().map(String::as_str) {
-        Some("--dump-strings") => Some(match args {
-            [_, set] => set.parse().map(Command::Dump).map_err(|e| e.to_string()),
-            _ => Err("--dump-strings takes one string set".into()),
-        }),
-        Some("--resolve") => {
-            Some(parse_resolve(args.get(1..).unwrap_or_default()).map(Command::Resolve))
-        }
-        _ => None,
-    }
-}
-
-fn parse_resolve(args: &[String]) -> Result<ResolveArgs, String> {
-    let (mut set, mut mode, mut action) = (None, None, None);
-    let placeholders = Placeholders::SPEC;
-    let mut out = ResolveArgs {
-        context: Context::primary(StringSet::Lync2010, Mode::Other),
-        user: placeholders.user.to_owned(),
-        client: placeholders.client.to_owned(),
-        feature: placeholders.feature.to_owned(),
-        windows: None,
-        json: false,
-        trace: None,
-    };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match arg.as_str() {
-            "--set" => {
-                set = Some(
-                    value("--set")?
-                        .parse::<StringSet>()
-                        .map_err(|e| e.to_string())?,
-                )
-            }
-            "--mode" => {
-                mode = Some(
-                    value("--mode")?
-                        .parse::<Mode>()
-                        .map_err(|e| e.to_string())?,
-                )
-            }
-            "--action" => {
-                action = Some(
-                    value("--action")?
-                        .parse::<Action>()
-                        .map_err(|e| e.to_string())?,
-                )
-            }
-            "--user" => out.user = value("--user")?,
-            "--client" => out.client = value("--client")?,
-            "--feature" => out.feature = value("--feature")?,
-            "--windows-error" => out.windows = Some(parse_win_error(&value("--windows-error")?)?),
-            "--json" => out.json = true,
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
-            file if out.trace.is_none() => out.trace = Some(file.to_owned()),
-            extra => return Err(format!("only one trace file, got also {extra:?}")),
-        }
-    }
-    let set = set.ok_or("--resolve needs --set")?;
-    let mode = mode.ok_or("--resolve needs --mode")?;
-    out.context = Context::new(set, mode, action.unwrap_or(mode.primary_action()));
-    Ok(out)
-}
-
-fn parse_win_error(text: &str) -> Result<WinError, String> {
-    let number = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-        None => text.parse().ok(),
-    };
-    number
-        .map(WinError)
-        .or_else(|| {
-            ocer::display::windows_errors()
-                .iter()
-                .find(|e| e.name.eq_ignore_ascii_case(text))
-                .map(|e| e.code)
-        })
-        .ok_or_else(|| format!("not a Windows error code or name: {text:?}"))
+    pub(crate) context: Context,
+    pub(crate) user: String,
+    pub(crate) client: String,
+    pub(crate) feature: String,
+    pub(crate) windows: Option<WinError>,
+    pub(crate) json: bool,
+    pub(crate) localizer: Localizer,
+    pub(crate) locales: Vec<ocer::display::LanguageIdentifier>,
 }
 
 /// One TSV row per message of `set`, in spec order, after a header row.
-pub(crate) fn dump_strings(set: StringSet) -> String {
-    let localizer = Localizer::new(Isolation::Off);
-    let chain = localizer.negotiate(&[]);
+pub(crate) fn dump_strings(
+    set: StringSet,
+    localizer: &Localizer,
+    locales: &[ocer::display::LanguageIdentifier],
+) -> String {
+    let chain = localizer.negotiate(locales);
     let mut out = String::from("category\tmode\taction\tcode\tmessage\tinfo\tmessage_id\n");
     for key in StringIndex::en_us().messages(set) {
         let Some(shown) = localizer.render(
@@ -162,8 +54,12 @@ pub(crate) fn dump_strings(set: StringSet) -> String {
     out
 }
 
-/// Reads a trace: the first message is the request, the rest its responses
-/// and server requests. Returns the record and notes on skipped messages.
+/// Reads a trace of one transaction: the first message is its request, then
+/// its responses and any request the server sent in the dialog (BYE,
+/// CANCEL). A 401/407 answered by a later request of the same dialog and
+/// method is the digest challenge, not the failure: the record is of the
+/// request that answered it (issue 16). Returns the record and notes on
+/// skipped messages.
 pub(crate) fn record_of(trace: &[u8]) -> Result<(TransactionRecord, Vec<String>), String> {
     // A trace saved from a log may have lost its CRs; SIP needs them.
     let owned;
@@ -178,38 +74,55 @@ pub(crate) fn record_of(trace: &[u8]) -> Result<(TransactionRecord, Vec<String>)
     let limits = FramingLimits::default();
     let mut messages = Vec::new();
     while !rest.iter().all(u8::is_ascii_whitespace) {
+        let n = messages.len() + 1;
         match frame_stream(rest, &limits) {
             Framed::Message { message, consumed } => {
-                messages.push(message);
+                messages.push(Captured {
+                    message,
+                    at: format!("message {n}"),
+                });
                 rest = rest.get(consumed..).unwrap_or_default();
             }
             Framed::KeepAlive { consumed } => rest = rest.get(consumed..).unwrap_or_default(),
-            Framed::Incomplete => return Err(format!("message {} is cut off", messages.len() + 1)),
-            Framed::Error { error, .. } => {
-                return Err(format!("message {}: {error}", messages.len() + 1))
-            }
+            Framed::Incomplete => return Err(format!("message {n} is cut off")),
+            Framed::Error { error, .. } => return Err(format!("message {n}: {error}")),
         }
     }
-    let mut messages = messages.into_iter();
-    let request = messages.next().ok_or("the trace is empty")?;
-    let identity = RequestIdentity::from_request(&request)
-        .map_err(|e| format!("message 1 is not the request: {e}"))?;
-    // A saved trace has no times; the record only needs their order.
-    let start = Instant::now();
-    let mut collector = Collector::new(identity, start, CollectorLimits::default());
-    let mut notes = Vec::new();
-    for (i, message) in messages.enumerate() {
-        let at = start + Duration::from_millis(i as u64 + 1);
-        let result = if message.is_request() {
-            collector.observe_server_request(&message, at)
-        } else {
-            collector.observe_response(&message, at)
+    let first = messages.first().ok_or("the trace is empty")?;
+    if !first.message.is_request() {
+        return Err("message 1 is not the request: it is a response".into());
+    }
+    let (mut transactions, mut notes) = transactions(messages);
+    let mut chosen = 0;
+    while let Some(t) = transactions.get(chosen) {
+        let later = transactions.get(chosen + 1..).unwrap_or_default();
+        if !t.is_answered_challenge(later) {
+            break;
+        }
+        let (call_id, method, cseq) = (t.call_id.clone(), t.method.clone(), t.cseq);
+        notes.push(format!(
+            "CSeq {cseq} {method} was a {} challenge, answered: the transaction is the retry",
+            t.final_status().unwrap_or_default()
+        ));
+        chosen = match transactions
+            .iter()
+            .position(|x| x.call_id == call_id && x.method == method && x.cseq > cseq)
+        {
+            Some(i) => i,
+            None => break,
         };
-        if let Err(e) = result {
-            notes.push(format!("message {} skipped: {e}", i + 2));
-        }
     }
-    Ok((collector.finish(), notes))
+    let t = transactions.remove(chosen);
+    // The server's own requests in this dialog (a BYE with ms-diagnostics).
+    let server_requests: Vec<Captured> = transactions
+        .into_iter()
+        .skip(chosen)
+        .filter(|x| x.call_id == t.call_id && x.method != t.method)
+        .filter_map(|x| x.request)
+        .collect();
+    let (record, skipped) = t.record_with(&server_requests)?;
+    notes.extend(skipped);
+    Ok((record, notes))
 }
 
 /// What `--resolve` prints for a trace.
@@ -226,8 +139,8 @@ pub(crate) fn resolve(args: &ResolveArgs, trace: &[u8]) -> Result<String, String
             None => ocer::diag::Ending::Timeout,
         };
     }
-    let localizer = Localizer::new(Isolation::Off);
-    let chain = localizer.negotiate(&[]);
+    let localizer = &args.localizer;
+    let chain = localizer.negotiate(&args.locales);
     let placeholders = Placeholders {
         user: &args.user,
         client: &args.client,
@@ -278,7 +191,7 @@ pub(crate) fn resolve(args: &ResolveArgs, trace: &[u8]) -> Result<String, String
 /// The priority walk, cause by cause, up to the one shown.
 fn write_walk(out: &mut String, record: &TransactionRecord, args: &ResolveArgs) {
     let Context { set, mode, action } = args.context;
-    let index = StringIndex::en_us();
+    let index = args.localizer.index();
     let mut label = "priority";
     for (cause, origin) in causes(record, args.windows) {
         match index.pick(set, Some(cause), mode, action) {
@@ -350,15 +263,19 @@ mod tests {
     const PROGRESS: &str = include_str!("../../sdk/tests/fixtures/ms-ocer-4.1/101.sip");
     const TIMEOUT: &str = include_str!("../../sdk/tests/fixtures/ms-ocer-4.1/504.sip");
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
+    fn cli(list: &[&str]) -> Result<crate::Cli, clap::Error> {
+        use clap::Parser as _;
+        crate::Cli::try_parse_from(std::iter::once("explain").chain(list.iter().copied()))
     }
 
     fn resolve_args(list: &[&str]) -> ResolveArgs {
-        match parse_args(&args(list)) {
-            Some(Ok(Command::Resolve(a))) => a,
-            _ => panic!("not a resolve command: {list:?}"),
-        }
+        let cli = cli(list).unwrap();
+        assert!(cli.resolve);
+        crate::resolve_args(&cli).unwrap()
+    }
+
+    fn en_us() -> Localizer {
+        Localizer::new(ocer::display::Isolation::Off)
     }
 
     #[test]
@@ -371,12 +288,11 @@ mod tests {
                 "Communicator",
             ),
         ] {
-            let Some(Ok(Command::Dump(parsed))) = parse_args(&args(&["--dump-strings", name]))
-            else {
-                panic!("{name}");
-            };
-            assert_eq!(parsed, set);
-            let dump = dump_strings(set);
+            assert_eq!(
+                cli(&["--dump-strings", name]).unwrap().dump_strings,
+                Some(set)
+            );
+            let dump = dump_strings(set, &en_us(), &[]);
             let mut lines = dump.lines();
             assert_eq!(
                 lines.next(),
@@ -400,17 +316,11 @@ mod tests {
                 assert_eq!(d[5], s[7].replace("<product name>", product), "{}", s[5]);
             }
         }
-        assert!(dump_strings(StringSet::Lync2010).contains("[user name] is in another call."));
-        assert!(dump_strings(StringSet::Lync2010)
-            .contains("reference error identifier [error ID] (source ID 243)"));
-        assert!(matches!(
-            parse_args(&args(&["--dump-strings", "lync2013"])),
-            Some(Err(_))
-        ));
-        assert!(matches!(
-            parse_args(&args(&["--dump-strings"])),
-            Some(Err(_))
-        ));
+        let lync = dump_strings(StringSet::Lync2010, &en_us(), &[]);
+        assert!(lync.contains("[user name] is in another call."));
+        assert!(lync.contains("reference error identifier [error ID] (source ID 243)"));
+        assert!(cli(&["--dump-strings", "lync2013"]).is_err());
+        assert!(cli(&["--dump-strings"]).is_err());
     }
 
     #[test]
@@ -424,9 +334,7 @@ mod tests {
             "voice",
             "--action",
             "call",
-            "t.sip",
         ]);
-        assert_eq!(a.trace.as_deref(), Some("t.sip"));
         let out = resolve(&a, trace.as_bytes()).unwrap();
         assert_eq!(
             out,
@@ -562,10 +470,62 @@ mod tests {
                 "nope",
             ],
         ] {
-            assert!(matches!(parse_args(&args(bad)), Some(Err(_))), "{bad:?}");
+            let refused = match cli(bad) {
+                Err(_) => true,
+                Ok(c) => crate::run(&c).is_err(),
+            };
+            assert!(refused, "{bad:?}");
         }
-        assert!(parse_args(&args(&["486"])).is_none());
-        assert_eq!(parse_win_error("0x2745"), Ok(WinError(10053)));
-        assert_eq!(parse_win_error("10054"), Ok(WinError::WSAECONNRESET));
+        assert_eq!(WinError::parse("0x2745"), Some(WinError(10053)));
+        assert_eq!(WinError::parse("10054"), Some(WinError::WSAECONNRESET));
+    }
+
+    #[test]
+    fn an_answered_challenge_is_not_the_failure() {
+        // INVITE → 407, INVITE (CSeq 2) → 100, 101, 504: the user saw the 504.
+        let flow = crate::trace::tests::challenged_flow();
+        let trace = flow[..6].concat();
+        let a = resolve_args(&["--resolve", "--set", "lync2010", "--mode", "voice"]);
+        let out = resolve(&a, trace.as_bytes()).unwrap();
+        assert!(
+            out.contains(
+                "note: CSeq 1 INVITE was a 407 challenge, answered: the transaction is the retry"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("(Call-ID f5290007af32443f8a82daa76c934880, CSeq 2)"),
+            "{out}"
+        );
+        assert!(out.contains("responses 100, 101, 504\n"), "{out}");
+        assert!(
+            out.contains("shown     Operation was unsuccessful."),
+            "{out}"
+        );
+        // A challenge nobody answered is the failure.
+        let out = resolve(&a, flow[..2].concat().as_bytes()).unwrap();
+        assert!(out.contains("responses 407\n"), "{out}");
+    }
+
+    #[test]
+    fn en_xa_strings_with_locale() {
+        let cli = cli(&[
+            "--resolve",
+            "--set",
+            "lync2010",
+            "--mode",
+            "voice",
+            "--locale",
+            "en-XA",
+        ])
+        .unwrap();
+        let a = crate::resolve_args(&cli).unwrap();
+        let trace = [INVITE, TRYING, PROGRESS, TIMEOUT].concat();
+        let out = resolve(&a, trace.as_bytes()).unwrap();
+        assert!(
+            out.contains("shown     [ǾǾƥḗḗřȧȧŧīīǿǿƞ ẇȧȧş ŭŭƞşŭŭƈƈḗḗşşƒŭŭŀ.]"),
+            "{out}"
+        );
+        assert!(out.contains("(en-XA, handled)"), "{out}");
     }
 }

@@ -9,51 +9,12 @@ use ocer::sip::{TransportFailure, TransportFailureKind};
 
 use crate::display::record_of;
 
-pub(crate) const USAGE: &str = "\
-       explain --report [--aor AOR] [--transport-error] [TRACE]
-
---report reads a saved SIP trace of one failed transaction (the request, then
-its responses; as a file or on stdin) and prints the application/
-msrtc-reporterror+xml body the SDK would send for it, exactly, after the
-§2.2.2 size limits; what the limits cut is said on stderr. AOR is the reporting
-user's address of record (default: the request's From URI). A trace without a
-final response is reported as a timeout, or with --transport-error as a
-transport failure: with the last provisional code it received as responseCode
-(0 if none), and no diagHeader (MS-OCER §2.2.2: the code received).";
-
-/// What `--report` was asked for.
+/// What `--report` was asked for (from the command line, `main.rs`).
 pub(crate) struct ReportArgs {
-    aor: Option<String>,
-    /// How a trace without a final response ended.
-    transport_error: bool,
-    /// A file; `None` = stdin.
-    pub(crate) trace: Option<String>,
-}
-
-/// `None` when `args` are for another use of `explain`.
-pub(crate) fn parse_args(args: &[String]) -> Option<Result<ReportArgs, String>> {
-    if args.first().map(String::as_str) != Some("--report") {
-        return None;
-    }
-    let mut out = ReportArgs {
-        aor: None,
-        transport_error: false,
-        trace: None,
-    };
-    let mut rest = args.iter().skip(1);
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--aor" => match rest.next() {
-                Some(aor) => out.aor = Some(aor.clone()),
-                None => return Some(Err("--aor takes an address of record".into())),
-            },
-            "--transport-error" => out.transport_error = true,
-            flag if flag.starts_with("--") => return Some(Err(format!("unknown option {flag}"))),
-            path if out.trace.is_none() => out.trace = Some(path.to_owned()),
-            _ => return Some(Err("--report takes one trace".into())),
-        }
-    }
-    Some(Ok(out))
+    pub(crate) aor: Option<String>,
+    /// How a trace without a final response ended: a transport failure
+    /// (`--transport-error`), else a timeout.
+    pub(crate) transport_error: bool,
 }
 
 /// The document for `trace`, and notes for stderr.
@@ -99,11 +60,12 @@ mod tests {
     const TIMEOUT: &str = include_str!("../../sdk/tests/fixtures/ms-ocer-4.1/504.sip");
 
     fn args(list: &[&str]) -> ReportArgs {
-        let list: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
-        match parse_args(&list) {
-            Some(Ok(a)) => a,
-            _ => panic!("not a report command: {list:?}"),
-        }
+        use clap::Parser as _;
+        let cli =
+            crate::Cli::try_parse_from(std::iter::once("explain").chain(list.iter().copied()))
+                .unwrap();
+        assert!(cli.report);
+        crate::report_args(&cli)
     }
 
     #[test]
@@ -154,19 +116,12 @@ mod tests {
 
     #[test]
     fn bad_arguments() {
-        let list = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert!(parse_args(&list(&["--resolve"])).is_none());
-        assert!(matches!(
-            parse_args(&list(&["--report", "--aor"])),
-            Some(Err(_))
-        ));
-        assert!(matches!(
-            parse_args(&list(&["--report", "a", "b"])),
-            Some(Err(_))
-        ));
-        assert!(matches!(
-            parse_args(&list(&["--report", "--bogus"])),
-            Some(Err(_))
-        ));
+        use clap::Parser as _;
+        let parse = |l: &[&str]| {
+            crate::Cli::try_parse_from(std::iter::once("explain").chain(l.iter().copied()))
+        };
+        assert!(parse(&["--report", "--aor"]).is_err());
+        assert!(parse(&["--report", "--bogus"]).is_err());
+        assert!(parse(&["--transport-error"]).is_err(), "only with --report");
     }
 }

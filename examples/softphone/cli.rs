@@ -1,29 +1,26 @@
-//! The command line, and the commands the softphone understands both as a
-//! one-shot argument list and as interactive lines.
-//!
-//! Hand-rolled: a dozen options do not need a parser crate, and the errors
-//! can name the spec's ids (`voice`, `call`, `lync2010`) exactly.
+//! The command line (clap, derive), and the commands the softphone
+//! understands both as a one-shot argument list and as interactive lines.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::{CommandFactory as _, Parser};
 use ocer::display::{Action, LanguageIdentifier, Mode, StringSet};
 use ocer::ua::transport::TransportKind;
 use ocer::ua::AuthMode;
 
-/// `--help`.
-pub(crate) const USAGE: &str = "\
-usage: softphone                       the demo: an embedded server on loopback, MS-OCER §4.1
-       softphone --demo [--transport tcp|udp] [--set SET] [--locale TAG]...
-       softphone [--server HOST:PORT --transport udp|tcp|tls] --user sip:USER@DOMAIN
-                 [--password SECRET] [--auth-user NAME] [--auth ntlm|digest]
-                 [--tls-ca FILE] [--tls-name NAME]
-                 [--set SET] [--locale TAG]... [--no-report] [--json] [COMMAND]
-       any of them with --trace: every SIP message sent and received on stderr
-
-With --server and no COMMAND, commands are read from stdin, one per line.
-A COMMAND on the command line runs once (after registering) and sets the
-exit code: 0 when it succeeded, 1 when it failed.
+/// A SIP client for Lync / Skype for Business servers that shows MS-OCER
+/// client error reporting at work. Without --server it runs the demo: an
+/// embedded server on loopback and the spec's 4.1 flow.
+#[derive(Debug, Parser)]
+#[command(
+    name = "softphone",
+    version,
+    after_help = "\
+With --server and no COMMAND, commands are read from stdin, one per line, and
+run in order; the softphone registers first. A COMMAND on the command line
+runs once (after registering) and sets the exit code: 0 when it succeeded,
+1 when it failed. Bad arguments: one line on stderr and exit code 2.
 
 commands:
   register                              register (digest with --password)
@@ -34,40 +31,91 @@ commands:
   join URI [--hold SECONDS]             join a meeting: INVITE to a conference URI
   share URI [--hold SECONDS]            start sharing: INVITE in sharing mode
   hangup                                (interactive) end the established call
-  quit                                  (interactive) unregister and exit
+  quit                                  (interactive) wait for what runs, unregister, exit
 
-options:
-  --server HOST:PORT     the registrar / proxy (a Lync or Skype for Business pool);
-                         without it the pool is found by DNS from the AOR's domain
-                         (_sipinternaltls._tcp, _sipinternal._tcp, _sip._tls SRV,
-                         then sipinternal. / sip. hosts)
-  --transport T          udp, tcp or tls (with --server)
-  --user AOR             your address of record, sip:alice@contoso.com
-  --password SECRET      password (else the OCER_PASSWORD environment variable);
-                         --auth-user NAME if the user name is not the AOR's user
-                         part (DOMAIN\\user for NTLM)
-  --auth ntlm|digest     force one scheme (default: what the server offers, NTLM
-                         preferred)
-  --tls-ca FILE          PEM file of the CA certificates to trust (default: the
-                         system's roots); --tls-name NAME: the certificate name
-                         to expect (default: HOST)
-  --set SET              whose error strings: lync2010 (default) or communicator2007
-  --locale TAG           preferred language, repeatable (default en-US)
-  --no-report            do not send reportError documents (MS-OCER SERVICE)
-  --json                 machine-readable events, one JSON object per line
-  --trace                the SIP trace on stderr (tracing target ocer::wire):
-                         every message sent and received, credentials masked
-  MODE                   im, voice (default), conference, sharing, application-sharing, other
-  ACTION                 send-message, call, join, share, ... (locales/README.md);
-                         default: the mode's primary action
-
-Bad arguments: a message on stderr and exit code 2.";
+MODE: im, voice (default), conference, sharing, application-sharing, other.
+ACTION: send-message, call, join, share, ... (locales/README.md); default: the
+mode's primary action."
+)]
+struct Cli {
+    /// Run the demo (the default without --server).
+    #[arg(long)]
+    demo: bool,
+    /// The registrar / proxy, HOST:PORT (a Lync or Skype for Business pool);
+    /// without it the pool is found by DNS from the AOR's domain
+    /// (_sipinternaltls._tcp, _sipinternal._tcp, _sip._tls SRV, then
+    /// sipinternal. / sip. hosts).
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
+    server: Option<String>,
+    /// udp, tcp or tls (with --server; a discovered pool has its own).
+    #[arg(long, value_name = "T", value_parser = parse_transport)]
+    transport: Option<TransportKind>,
+    /// Your address of record, sip:alice@contoso.com.
+    #[arg(long, value_name = "AOR", value_parser = parse_aor)]
+    user: Option<String>,
+    /// The password (else the OCER_PASSWORD environment variable, which
+    /// stays out of the process list).
+    #[arg(long, value_name = "SECRET")]
+    password: Option<String>,
+    /// The user name, if not the AOR's user part (DOMAIN\\user for NTLM).
+    #[arg(long, value_name = "NAME")]
+    auth_user: Option<String>,
+    /// Force one scheme: ntlm, digest or auto (default: what the server
+    /// offers, NTLM preferred).
+    #[arg(long, value_name = "SCHEME", value_parser = parse_auth)]
+    auth: Option<AuthMode>,
+    /// PEM file of the CA certificates to trust (default: the system's roots).
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// The certificate name to expect (default: HOST).
+    #[arg(long, value_name = "NAME")]
+    tls_name: Option<String>,
+    /// Whose error strings: lync2010 (default) or communicator2007.
+    #[arg(long, value_name = "SET")]
+    set: Option<StringSet>,
+    /// Preferred language, repeatable or comma-separated (default en-US; en-XA is the pseudo-locale).
+    #[arg(long, value_name = "TAG", value_delimiter = ',', value_parser = parse_locale)]
+    locale: Vec<LanguageIdentifier>,
+    /// An app's own locales: DIR/<tag>/lync2010.ftl, communicator2007.ftl.
+    #[arg(long, value_name = "DIR")]
+    locales_dir: Option<PathBuf>,
+    /// Do not send reportError documents (MS-OCER SERVICE).
+    #[arg(long)]
+    no_report: bool,
+    /// Machine-readable events, one JSON object per line.
+    #[arg(long)]
+    json: bool,
+    /// The SIP trace on stderr (tracing target ocer::wire): every message sent
+    /// and received, credentials masked. Goes with any invocation.
+    #[arg(long)]
+    trace: bool,
+    /// The one-shot command's mode.
+    #[arg(long, value_name = "MODE", requires = "command")]
+    mode: Option<String>,
+    /// The one-shot command's action.
+    #[arg(long, value_name = "ACTION", requires = "command")]
+    action: Option<String>,
+    /// How long a one-shot call stays up, in seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        requires = "command",
+        allow_hyphen_values = true
+    )]
+    hold: Option<String>,
+    /// Print a completion script for this shell.
+    #[arg(long, value_name = "SHELL", exclusive = true)]
+    completions: Option<clap_complete::Shell>,
+    /// A one-shot command and its arguments (see below).
+    #[arg(value_name = "COMMAND")]
+    command: Vec<String>,
+}
 
 /// What the command line asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Invocation {
-    /// `--help` / `-h`.
-    Help,
+    /// `--help`, `--version`, `--completions`: this text, on stdout.
+    Print(String),
     /// No arguments, or `--demo`.
     Demo(DemoArgs),
     /// `--server …`.
@@ -83,6 +131,8 @@ pub(crate) struct DemoArgs {
     pub(crate) set: StringSet,
     /// Preferred languages, best first.
     pub(crate) locales: Vec<LanguageIdentifier>,
+    /// An app's own locales.
+    pub(crate) locales_dir: Option<PathBuf>,
 }
 
 impl Default for DemoArgs {
@@ -91,6 +141,7 @@ impl Default for DemoArgs {
             transport: TransportKind::Tcp,
             set: StringSet::Lync2010,
             locales: Vec::new(),
+            locales_dir: None,
         }
     }
 }
@@ -109,7 +160,8 @@ pub(crate) struct ServerArgs {
     pub(crate) user: String,
     /// The digest user name (default: the AOR's user part).
     pub(crate) auth_user: Option<String>,
-    /// The digest password.
+    /// The password given on the command line (`OCER_PASSWORD` is read
+    /// where the user agent is built).
     pub(crate) password: Option<String>,
     /// CA certificates to trust instead of the system's.
     pub(crate) tls_ca: Option<PathBuf>,
@@ -119,6 +171,8 @@ pub(crate) struct ServerArgs {
     pub(crate) set: StringSet,
     /// Preferred languages, best first.
     pub(crate) locales: Vec<LanguageIdentifier>,
+    /// An app's own locales.
+    pub(crate) locales_dir: Option<PathBuf>,
     /// Send reportError documents.
     pub(crate) report: bool,
     /// One JSON object per event instead of text.
@@ -199,154 +253,116 @@ impl Command {
     }
 }
 
-/// Takes `--trace` out of `args` (it goes with any invocation); whether it
-/// was there.
-pub(crate) fn take_trace(args: &mut Vec<String>) -> bool {
-    let before = args.len();
-    args.retain(|a| a != "--trace");
-    args.len() != before
-}
-
-/// Parses the arguments after the program name.
+/// Parses the arguments after the program name. Errors are one line.
 pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
-    if args.is_empty() {
-        return Ok(Invocation::Demo(DemoArgs::default()));
-    }
-    if args.iter().any(|a| a == "-h" || a == "--help") {
-        return Ok(Invocation::Help);
-    }
-    let mut demo = false;
-    let mut server = None;
-    let mut transport = None;
-    let mut user = None;
-    let mut auth_user = None;
-    let mut password = None;
-    let mut auth = AuthMode::Auto;
-    let mut tls_ca = None;
-    let mut tls_name = None;
-    let mut set = None;
-    let mut locales = Vec::new();
-    let mut report = true;
-    let mut json = false;
-    let mut command_words: Vec<String> = Vec::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .filter(|v| !v.starts_with("--"))
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match arg.as_str() {
-            "--demo" => demo = true,
-            "--server" => server = Some(value("--server")?),
-            "--transport" => transport = Some(parse_transport(&value("--transport")?)?),
-            "--user" => user = Some(parse_aor(&value("--user")?)?),
-            "--auth-user" => auth_user = Some(value("--auth-user")?),
-            "--password" => password = Some(value("--password")?),
-            "--auth" => {
-                auth = match value("--auth")?.as_str() {
-                    "ntlm" => AuthMode::Ntlm,
-                    "digest" => AuthMode::Digest,
-                    "auto" => AuthMode::Auto,
-                    other => return Err(format!("--auth takes ntlm, digest or auto, not {other}")),
-                }
-            }
-            "--tls-ca" => tls_ca = Some(PathBuf::from(value("--tls-ca")?)),
-            "--tls-name" => tls_name = Some(value("--tls-name")?),
-            "--set" => set = Some(parse_set(&value("--set")?)?),
-            "--locale" => {
-                for tag in value("--locale")?.split(',') {
-                    locales.push(parse_locale(tag)?);
-                }
-            }
-            "--no-report" => report = false,
-            "--json" => json = true,
-            // The command's own options; checked by `parse_command`.
-            "--mode" | "--action" | "--hold" if !command_words.is_empty() => {
-                command_words.push(arg.clone());
-                command_words.push(value(arg)?);
-            }
-            flag if flag.starts_with("--") && !command_words.is_empty() => {
-                return Err(format!("unknown option {flag}"));
-            }
-            flag if flag.starts_with('-') && flag.len() > 1 && command_words.is_empty() => {
-                return Err(format!("unknown option {flag}"));
-            }
-            word => command_words.push(word.to_owned()),
+    use clap::error::ErrorKind;
+    let cli = match Cli::try_parse_from(
+        std::iter::once("softphone".to_owned()).chain(args.iter().cloned()),
+    ) {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            return Ok(Invocation::Print(e.render().to_string()))
         }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("bad arguments");
+            return Err(first.trim_start_matches("error: ").to_owned());
+        }
+    };
+    if let Some(shell) = cli.completions {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "softphone", &mut out);
+        return Ok(Invocation::Print(
+            String::from_utf8_lossy(&out).into_owned(),
+        ));
     }
-    if demo {
-        if let Some(extra) = [
-            server.as_ref().map(|_| "--server"),
-            user.as_ref().map(|_| "--user"),
-            password.as_ref().map(|_| "--password"),
-            auth_user.as_ref().map(|_| "--auth-user"),
-            tls_ca.as_ref().map(|_| "--tls-ca"),
-            tls_name.as_ref().map(|_| "--tls-name"),
-            (!report).then_some("--no-report"),
-            json.then_some("--json"),
-            command_words.first().map(|_| "a command"),
-        ]
-        .into_iter()
-        .flatten()
-        .next()
+    let server_only = [
+        cli.user.as_ref().map(|_| "--user"),
+        cli.password.as_ref().map(|_| "--password"),
+        cli.auth_user.as_ref().map(|_| "--auth-user"),
+        cli.auth.as_ref().map(|_| "--auth"),
+        cli.tls_ca.as_ref().map(|_| "--tls-ca"),
+        cli.tls_name.as_ref().map(|_| "--tls-name"),
+        cli.no_report.then_some("--no-report"),
+        cli.json.then_some("--json"),
+        cli.command.first().map(|_| "a command"),
+    ];
+    // `--set` / `--locale` / `--transport` alone: the demo in that language.
+    let implied_demo = cli.server.is_none() && server_only.iter().all(Option::is_none);
+    if cli.demo || implied_demo {
+        if let Some(extra) = cli
+            .server
+            .as_ref()
+            .map(|_| "--server")
+            .into_iter()
+            .chain(server_only.into_iter().flatten())
+            .next()
         {
             return Err(format!(
-                "--demo takes --transport, --set and --locale, not {extra}"
+                "--demo takes --transport, --set, --locale and --locales-dir, not {extra}"
             ));
         }
-        let transport = match transport {
+        let transport = match cli.transport {
             None | Some(TransportKind::Tcp) => TransportKind::Tcp,
             Some(TransportKind::Udp) => TransportKind::Udp,
             Some(_) => return Err("the demo server speaks tcp and udp, not tls".into()),
         };
         return Ok(Invocation::Demo(DemoArgs {
             transport,
-            set: set.unwrap_or(StringSet::Lync2010),
-            locales,
+            set: cli.set.unwrap_or(StringSet::Lync2010),
+            locales: cli.locale,
+            locales_dir: cli.locales_dir,
         }));
     }
-    if let Some(server) = &server {
-        check_host_port(server)?;
-    }
-    let command = if command_words.is_empty() {
+    let command = if cli.command.is_empty() {
         None
     } else {
-        match parse_command(&command_words)? {
+        let mut words = cli.command.clone();
+        for (flag, value) in [
+            ("--mode", &cli.mode),
+            ("--action", &cli.action),
+            ("--hold", &cli.hold),
+        ] {
+            if let Some(value) = value {
+                words.push(flag.to_owned());
+                words.push(value.clone());
+            }
+        }
+        match parse_command(&words)? {
             Command::Hangup | Command::Quit | Command::Help => {
                 return Err(format!(
                     "{} is an interactive command; one-shot commands are register, call, im, join, share",
-                    command_words.first().map_or("", String::as_str)
+                    cli.command.first().map_or("", String::as_str)
                 ))
             }
             command => Some(command),
         }
     };
-    if tls_ca.is_some() && transport != Some(TransportKind::Tls) {
+    if cli.tls_ca.is_some() && cli.transport != Some(TransportKind::Tls) {
         return Err("--tls-ca needs --transport tls".into());
     }
-    let transport = match (&server, transport) {
+    let transport = match (&cli.server, cli.transport) {
         (Some(_), None) => return Err("--transport udp|tcp|tls is needed with --server".into()),
         (None, Some(_)) => {
             return Err("--transport goes with --server (a discovered pool has its own)".into())
         }
-        (_, Some(t)) => t,
+        (_, Some(transport)) => transport,
         (None, None) => TransportKind::Tls,
     };
     Ok(Invocation::Server(ServerArgs {
-        server,
+        server: cli.server,
         transport,
-        auth,
-        user: user.ok_or("--user sip:USER@DOMAIN is needed")?,
-        auth_user,
-        password,
-        tls_ca,
-        tls_name,
-        set: set.unwrap_or(StringSet::Lync2010),
-        locales,
-        report,
-        json,
+        auth: cli.auth.unwrap_or_default(),
+        user: cli.user.ok_or("--user sip:USER@DOMAIN is needed")?,
+        auth_user: cli.auth_user,
+        password: cli.password,
+        tls_ca: cli.tls_ca,
+        tls_name: cli.tls_name,
+        set: cli.set.unwrap_or(StringSet::Lync2010),
+        locales: cli.locale,
+        locales_dir: cli.locales_dir,
+        report: !cli.no_report,
+        json: cli.json,
         command,
     }))
 }
@@ -453,6 +469,23 @@ pub(crate) fn parse_command(words: &[String]) -> Result<Command, String> {
     }
 }
 
+fn parse_auth(text: &str) -> Result<AuthMode, String> {
+    match text {
+        "ntlm" => Ok(AuthMode::Ntlm),
+        "digest" => Ok(AuthMode::Digest),
+        "auto" => Ok(AuthMode::Auto),
+        other => Err(format!("--auth takes ntlm, digest or auto, not {other}")),
+    }
+}
+
+/// Takes `--trace` out of `args` before parsing: the trace is installed
+/// before anything else runs, whatever the invocation; whether it was there.
+pub(crate) fn take_trace(args: &mut Vec<String>) -> bool {
+    let before = args.len();
+    args.retain(|a| a != "--trace");
+    args.len() != before
+}
+
 fn parse_transport(text: &str) -> Result<TransportKind, String> {
     match text.to_ascii_lowercase().as_str() {
         "udp" => Ok(TransportKind::Udp),
@@ -460,10 +493,6 @@ fn parse_transport(text: &str) -> Result<TransportKind, String> {
         "tls" => Ok(TransportKind::Tls),
         _ => Err(format!("--transport is udp, tcp or tls, not {text:?}")),
     }
-}
-
-fn parse_set(text: &str) -> Result<StringSet, String> {
-    text.parse::<StringSet>().map_err(|e| e.to_string())
 }
 
 fn parse_locale(tag: &str) -> Result<LanguageIdentifier, String> {
@@ -502,6 +531,10 @@ fn parse_aor(text: &str) -> Result<String, String> {
     Ok(uri)
 }
 
+fn parse_host_port(text: &str) -> Result<String, String> {
+    check_host_port(text).map(|()| text.to_owned())
+}
+
 fn check_host_port(text: &str) -> Result<(), String> {
     let bad = || format!("--server takes HOST:PORT, not {text:?}");
     let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
@@ -531,7 +564,7 @@ mod tests {
         assert!(matches!(parse(&with), Ok(Invocation::Demo(_))));
         let mut without = args("--demo");
         assert!(!take_trace(&mut without));
-        assert!(USAGE.contains("--trace"));
+        assert!(matches!(parse(&args("--help")), Ok(Invocation::Print(h)) if h.contains("--trace")));
     }
 
     fn server(line: &str) -> ServerArgs {
@@ -547,8 +580,17 @@ mod tests {
     #[test]
     fn no_arguments_is_the_demo_and_help_is_help() {
         assert_eq!(parse(&[]), Ok(Invocation::Demo(DemoArgs::default())));
-        assert_eq!(parse(&args("--help")), Ok(Invocation::Help));
-        assert_eq!(parse(&args(&format!("{BASE} -h"))), Ok(Invocation::Help));
+        assert!(
+            matches!(parse(&args("--help")), Ok(Invocation::Print(h)) if h.contains("--locales-dir"))
+        );
+        assert!(matches!(
+            parse(&args(&format!("{BASE} -h"))),
+            Ok(Invocation::Print(_))
+        ));
+        assert!(
+            matches!(parse(&args("--completions zsh")), Ok(Invocation::Print(c)) if c.contains("softphone"))
+        );
+        Cli::command().debug_assert();
         assert_eq!(
             parse(&args(
                 "--demo --transport udp --set communicator2007 --locale fr-FR,de"
@@ -557,8 +599,25 @@ mod tests {
                 transport: TransportKind::Udp,
                 set: StringSet::Communicator2007,
                 locales: vec!["fr-FR".parse().unwrap(), "de".parse().unwrap()],
+                locales_dir: None,
             }))
         );
+    }
+
+    #[test]
+    fn set_and_locale_without_server_imply_the_demo() {
+        assert_eq!(
+            parse(&args("--set communicator2007")),
+            Ok(Invocation::Demo(DemoArgs {
+                set: StringSet::Communicator2007,
+                ..DemoArgs::default()
+            }))
+        );
+        assert!(matches!(
+            parse(&args("--locale en-XA --locales-dir my-locales")),
+            Ok(Invocation::Demo(DemoArgs { locales, locales_dir: Some(_), .. })) if locales.len() == 1
+        ));
+        assert!(parse(&args("--set oc2007 --user sip:a@b")).is_err());
     }
 
     #[test]
@@ -647,14 +706,10 @@ mod tests {
     #[test]
     fn bad_arguments_say_what_is_wrong() {
         let cases = [
-            ("--server", "--server needs a value"),
+            ("--server", "a value is required for '--server"),
             (
                 "--transport tcp --user sip:a@b",
                 "--transport goes with --server",
-            ),
-            (
-                "--server h:5060 --user sip:a@b",
-                "--transport udp|tcp|tls is needed with --server",
             ),
             (
                 "--user sip:a@b --auth kerberos",
@@ -674,7 +729,7 @@ mod tests {
             ),
             (
                 "--server h:5060 --user sip:a@b",
-                "--transport udp|tcp|tls is needed",
+                "--transport udp|tcp|tls is needed with --server",
             ),
             (
                 "--server h:5060 --transport sctp --user sip:a@b",
@@ -706,7 +761,7 @@ mod tests {
             ),
             (
                 "--server h:5060 --transport tcp --user sip:a@b --frobnicate",
-                "unknown option",
+                "unexpected argument '--frobnicate'",
             ),
             (
                 "--server h:5060 --transport tcp --user sip:a@b dial sip:b@c",
@@ -742,7 +797,7 @@ mod tests {
             ),
             (
                 "--server h:5060 --transport tcp --user sip:a@b call sip:b@c --ring",
-                "unknown option",
+                "unexpected argument '--ring'",
             ),
             (
                 "--server h:5060 --transport tcp --user sip:a@b im sip:b@c",
@@ -765,6 +820,10 @@ mod tests {
                 "interactive command",
             ),
             ("--demo --server h:5060", "--demo takes"),
+            (
+                "--transport tcp --user sip:a@b",
+                "--server HOST:PORT is needed",
+            ),
             ("--demo --transport tls", "not tls"),
             ("--demo call sip:b@c", "--demo takes"),
         ];

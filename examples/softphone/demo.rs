@@ -216,6 +216,11 @@ pub(crate) async fn run(args: &DemoArgs, out: Output, pacing: Pacing) -> Result<
     if !args.locales.is_empty() {
         builder = builder.locales(args.locales.clone());
     }
+    let localizer = ocer_examples::locales::localizer(
+        args.locales_dir.as_deref(),
+        ocer::display::Isolation::Off,
+    )?;
+    builder = builder.localizer(std::sync::Arc::new(localizer));
     let (ua, events) = builder
         .build()
         .await

@@ -49,12 +49,18 @@ fn main() -> ExitCode {
     let invocation = match cli::parse(&args) {
         Ok(invocation) => invocation,
         Err(message) => {
-            eprintln!("softphone: {message}\n(softphone --help for usage)");
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "softphone: {message}\nsee `softphone --help`"
+            );
             return ExitCode::from(2);
         }
     };
-    if invocation == Invocation::Help {
-        println!("{}", cli::USAGE);
+    if let Invocation::Print(text) = &invocation {
+        use std::io::Write as _;
+        // A closed pipe (`softphone --help | head`) is not an error.
+        let _ = std::io::stdout().write_all(text.as_bytes());
         return ExitCode::SUCCESS;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -72,7 +78,7 @@ fn main() -> ExitCode {
 
 async fn run(invocation: Invocation) -> ExitCode {
     match invocation {
-        Invocation::Help => ExitCode::SUCCESS,
+        Invocation::Print(_) => ExitCode::SUCCESS,
         Invocation::Demo(args) => {
             let out = Output::new(Sink::Stdout, false);
             match demo::run(&args, out, demo_server::Pacing::DEMO).await {
@@ -234,6 +240,45 @@ mod tests {
         assert!(!output.contains("lync2010-"), "{output}");
     }
 
+    #[tokio::test]
+    async fn the_demo_speaks_the_en_xa_pseudo_locale_when_asked() {
+        let (out, buffer) = capture(false);
+        let Ok(cli::Invocation::Demo(args)) =
+            cli::parse(&["--locale".to_owned(), "en-XA".to_owned()])
+        else {
+            panic!("--locale alone is the demo");
+        };
+        let outcome = tokio::time::timeout(LIMIT, demo::run(&args, out, Pacing::FAST))
+            .await
+            .unwrap()
+            .unwrap();
+        let output = text(&buffer);
+        assert!(outcome.ok(), "{output}");
+        // Every string the user sees is the pseudo-locale's: none in English.
+        assert!(
+            output.contains("[user sees] [ǾǾƥḗḗřȧȧŧīīǿǿƞ ẇȧȧş ŭŭƞşŭŭƈƈḗḗşşƒŭŭŀ.]"),
+            "{output}"
+        );
+        assert!(
+            output.contains("(lync2010-sip-504-voice-call, en-XA"),
+            "{output}"
+        );
+        assert!(!output.contains("Operation was unsuccessful."), "{output}");
+        assert!(
+            !output.contains("You were removed from the meeting."),
+            "{output}"
+        );
+        for line in output
+            .lines()
+            .filter(|l| l.trim_start().starts_with("[user sees]"))
+        {
+            assert!(
+                line.contains("[user sees] ["),
+                "a user string that did not go through Fluent: {line}"
+            );
+        }
+    }
+
     fn server_args(server: &DemoServer, command: Command) -> ServerArgs {
         ServerArgs {
             server: Some(server.tcp_addr().to_string()),
@@ -246,6 +291,7 @@ mod tests {
             tls_name: None,
             set: StringSet::Lync2010,
             locales: Vec::new(),
+            locales_dir: None,
             report: true,
             json: true,
             command: Some(command),
@@ -424,9 +470,12 @@ mod tests {
         let (out, buffer) = capture(true);
         let script: &[u8] =
             b"register\n\ncall sip:bob@contoso.com\nim sip:bob@contoso.com hi there\nbogus\n";
-        let outcome = tokio::time::timeout(LIMIT, interactive::run_with(&args, &out, script))
-            .await
-            .expect("the script finishes");
+        let outcome = tokio::time::timeout(
+            LIMIT,
+            interactive::run_with(&args, &out, script, interactive::QUIT_WAIT),
+        )
+        .await
+        .expect("the script finishes");
         server.shutdown().await;
         assert_eq!(outcome, Outcome::Succeeded);
         let lines: Vec<Value> = text(&buffer)
@@ -446,5 +495,95 @@ mod tests {
         assert!(events(&lines, "registration")
             .iter()
             .any(|r| r["state"] == "unregistered"));
+    }
+
+    /// Runs `script` in interactive mode against a demo server paced by
+    /// `pacing`; the text output.
+    async fn interactive_text(
+        script: &'static [u8],
+        pacing: Pacing,
+        quit_wait: Duration,
+    ) -> String {
+        let (server, _wire) = DemoServer::start(Account::default(), pacing).await.unwrap();
+        let mut args = server_args(&server, Command::Register);
+        args.command = None;
+        args.json = false;
+        let (out, buffer) = capture(false);
+        let outcome =
+            tokio::time::timeout(LIMIT, interactive::run_with(&args, &out, script, quit_wait))
+                .await
+                .expect("the script finishes");
+        server.shutdown().await;
+        assert_eq!(outcome, Outcome::Succeeded);
+        text(&buffer)
+    }
+
+    #[tokio::test]
+    async fn interactive_mode_signs_in_first_so_a_first_call_is_reported() {
+        let output = interactive_text(
+            b"call sip:bob@contoso.com\n",
+            Pacing::FAST,
+            interactive::QUIT_WAIT,
+        )
+        .await;
+        let registered = output
+            .find("registered")
+            .unwrap_or_else(|| panic!("{output}"));
+        let call = output
+            .find("call sip:bob@contoso.com")
+            .unwrap_or_else(|| panic!("{output}"));
+        assert!(registered < call, "sign-in comes first:\n{output}");
+        assert!(
+            output.contains("[user sees] Operation was unsuccessful."),
+            "{output}"
+        );
+        assert!(
+            output.contains("report") && output.contains("sent"),
+            "the failure was reported:\n{output}"
+        );
+    }
+
+    #[tokio::test]
+    async fn interactive_commands_run_in_order() {
+        let output = interactive_text(
+            b"im sip:echo@contoso.com first\nim sip:bob@contoso.com second\nim sip:echo@contoso.com third\n",
+            Pacing::FAST,
+            interactive::QUIT_WAIT,
+        )
+        .await;
+        let delivered: Vec<usize> = output
+            .match_indices("[im]        delivered")
+            .map(|(i, _)| i)
+            .collect();
+        let failed = output
+            .find("This message was not delivered")
+            .unwrap_or_else(|| panic!("{output}"));
+        assert_eq!(delivered.len(), 2, "{output}");
+        assert!(
+            delivered[0] < failed && failed < delivered[1],
+            "in order:\n{output}"
+        );
+    }
+
+    #[tokio::test]
+    async fn quit_waits_bounded_and_says_what_it_cancelled() {
+        // bob's call rings and is never answered within the test.
+        let ringing = Pacing {
+            progress: Duration::from_millis(20),
+            final_response: Duration::from_secs(120),
+            removal: Duration::from_secs(120),
+        };
+        let output = interactive_text(
+            b"call sip:bob@contoso.com\nim sip:echo@contoso.com later\nquit\n",
+            ringing,
+            Duration::from_millis(800),
+        )
+        .await;
+        assert!(
+            output.contains("cancelled call sip:bob@contoso.com (still running 0.8 s after quit)"),
+            "{output}"
+        );
+        assert!(output.contains("did not run: im"), "{output}");
+        assert!(!output.contains("[im]        delivered"), "{output}");
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ocer::display::Mode;
+use ocer::display::{Isolation, Mode};
 use ocer::ua::transport::{tls, Target, TransportKind};
 use ocer::ua::{Failure, UaEvent, UaEvents, UserAgent};
 use rustls::pki_types::pem::PemObject as _;
@@ -87,6 +87,11 @@ async fn start_at(args: &ServerArgs, target: Target) -> Result<(UserAgent, UaEve
     if !args.locales.is_empty() {
         builder = builder.locales(args.locales.clone());
     }
+    // en-XA (shipped) and the app's own locales: every string the user sees
+    // comes from these Fluent files.
+    let localizer = ocer_examples::locales::localizer(args.locales_dir.as_deref(), Isolation::Off)
+        .map_err(SetupError::Argument)?;
+    builder = builder.localizer(Arc::new(localizer));
     // --password, else OCER_PASSWORD (kept out of the process list).
     let password = args
         .password

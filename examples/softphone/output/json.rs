@@ -136,7 +136,9 @@ pub(crate) fn failure(failure: &Failure) -> Value {
 
 /// What the user sees: the SDK's own JSON form.
 pub(crate) fn display(display: &DisplayError) -> Value {
-    serde_json::from_str(&display.to_json()).unwrap_or_else(|_| json!(display.headline()))
+    // DisplayError is `Serialize`: a struct of strings, so this cannot fail;
+    // were it to, the headline still says what the user saw.
+    serde_json::to_value(display).unwrap_or_else(|_| json!(display.headline()))
 }
 
 /// One diagnostics header, raw and parsed.

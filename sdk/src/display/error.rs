@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use serde::Serialize;
+
 use unic_langid::LanguageIdentifier;
 
 use super::context::{Action, Mode, StringSet};
@@ -77,43 +79,65 @@ impl DisplayError {
     /// number in decimal, `message` the [`headline`](DisplayError::headline);
     /// `debugInfo` has the secondary string (when there is a primary one),
     /// the message id, whether a code was handled, where the cause came from,
-    /// the locale and the context.
+    /// the locale and the context. This is the value's [`serde::Serialize`]
+    /// form; [`UcwaError::from_json`](super::UcwaError::from_json) reads it back.
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(256);
-        // Writing to a String cannot fail.
-        let _ = self.write_json(&mut out);
-        out
+        // A struct of strings and booleans always serializes.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// [`DisplayError::to_json`] into any writer.
     pub fn write_json<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
-        out.write_str("{\"code\":")?;
-        json_string(out, self.code())?;
-        write!(out, ",\"subcode\":\"{}\"", self.cause.code())?;
-        out.write_str(",\"message\":")?;
-        json_string(out, self.headline())?;
-        out.write_str(",\"debugInfo\":{")?;
-        if let (Some(_), Some(info)) = (&self.message, &self.info) {
-            out.write_str("\"info\":")?;
-            json_string(out, info)?;
-            out.write_char(',')?;
+        out.write_str(&self.to_json())
+    }
+
+    fn wire(&self) -> Wire<'_> {
+        Wire {
+            code: self.code(),
+            subcode: self.cause.code().to_string(),
+            message: self.headline(),
+            debug_info: WireDebug {
+                info: self.message.as_ref().and(self.info.as_deref()),
+                message_id: self.message_id.id(),
+                handled: !self.is_generic(),
+                origin: self.origin.id(),
+                locale: self.locale.to_string(),
+                set: self.set.id(),
+                mode: self.mode.id(),
+                action: self.action.id(),
+            },
         }
-        out.write_str("\"messageId\":\"")?;
-        self.message_id.write_id(out)?;
-        write!(
-            out,
-            "\",\"handled\":{},\"origin\":\"{}\",\"locale\":",
-            !self.is_generic(),
-            self.origin.id()
-        )?;
-        json_string(out, &self.locale.to_string())?;
-        write!(
-            out,
-            ",\"set\":\"{}\",\"mode\":\"{}\",\"action\":\"{}\"}}}}",
-            self.set.id(),
-            self.mode.id(),
-            self.action.id()
-        )
+    }
+}
+
+/// The serialized shape of a [`DisplayError`]; field order is the JSON's.
+#[derive(Serialize)]
+struct Wire<'a> {
+    code: &'static str,
+    subcode: String,
+    message: &'a str,
+    #[serde(rename = "debugInfo")]
+    debug_info: WireDebug<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireDebug<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<&'a str>,
+    message_id: String,
+    handled: bool,
+    origin: &'static str,
+    locale: String,
+    set: &'static str,
+    mode: &'static str,
+    action: &'static str,
+}
+
+impl Serialize for DisplayError {
+    /// The UCWA error body shape of [`DisplayError::to_json`].
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.wire().serialize(serializer)
     }
 }
 
@@ -126,29 +150,6 @@ impl fmt::Display for DisplayError {
         }
         Ok(())
     }
-}
-
-/// Writes `s` as a JSON string (RFC 8259 §7).
-fn json_string<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
-    out.write_char('"')?;
-    let mut rest = s;
-    while let Some(i) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
-        let (plain, tail) = rest.split_at(i);
-        out.write_str(plain)?;
-        let mut chars = tail.chars();
-        match chars.next() {
-            Some('"') => out.write_str("\\\"")?,
-            Some('\\') => out.write_str("\\\\")?,
-            Some('\n') => out.write_str("\\n")?,
-            Some('\r') => out.write_str("\\r")?,
-            Some('\t') => out.write_str("\\t")?,
-            Some(c) => write!(out, "\\u{:04x}", u32::from(c))?,
-            None => {}
-        }
-        rest = chars.as_str();
-    }
-    out.write_str(rest)?;
-    out.write_char('"')
 }
 
 #[cfg(test)]
@@ -199,8 +200,12 @@ mod tests {
 
     #[test]
     fn json_strings_escape_what_rfc_8259_requires() {
-        let mut out = String::new();
-        json_string(&mut out, "a\"b\\c\td\re\u{7f}é\u{1f}").unwrap();
-        assert_eq!(out, "\"a\\\"b\\\\c\\td\\re\u{7f}é\\u001f\"");
+        let e = sample(Some("a\"b\\c\td\re\u{7f}é\u{1f}"), None);
+        assert!(
+            e.to_json()
+                .contains("\"message\":\"a\\\"b\\\\c\\td\\re\u{7f}é\\u001f\""),
+            "{}",
+            e.to_json()
+        );
     }
 }

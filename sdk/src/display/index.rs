@@ -16,10 +16,10 @@ use super::context::{Action, Mode, StringSet};
 use super::ids::{Category, Cause, MessageKey};
 
 /// `locales/en-US/lync2010.ftl`, embedded.
-pub(crate) const EN_US_LYNC2010: &str = include_str!("../../../locales/en-US/lync2010.ftl");
+pub(crate) const EN_US_LYNC2010: &str = include_str!("../../locales/en-US/lync2010.ftl");
 /// `locales/en-US/communicator2007.ftl`, embedded.
 pub(crate) const EN_US_COMMUNICATOR2007: &str =
-    include_str!("../../../locales/en-US/communicator2007.ftl");
+    include_str!("../../locales/en-US/communicator2007.ftl");
 
 /// The en-US source of a set.
 pub(crate) const fn en_us_source(set: StringSet) -> &'static str {

@@ -344,6 +344,85 @@ fn from_native_os_error(_raw: i32) -> Option<WinError> {
     None
 }
 
+/// Which API a Windows code belongs to, by its range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WinErrorFamily {
+    /// Windows Sockets, 10000–11999 (`WSAE…`, `WSAHOST_NOT_FOUND`, …).
+    Winsock,
+    /// WinInet, 12000–12999 (`ERROR_INTERNET_…`, `ERROR_HTTP_…`).
+    WinInet,
+    /// Any other Win32 code.
+    Win32,
+}
+
+impl WinErrorFamily {
+    /// `Winsock`, `WinInet` or `Win32`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Winsock => "Winsock",
+            Self::WinInet => "WinInet",
+            Self::Win32 => "Win32",
+        }
+    }
+}
+
+/// `FACILITY_WIN32` HRESULTs: severity bit set, facility 7.
+const HRESULT_WIN32_PREFIX: u32 = 0x8007_0000;
+
+impl WinError {
+    /// The API the code belongs to, by range.
+    pub const fn family(self) -> WinErrorFamily {
+        match self.0 {
+            10_000..=11_999 => WinErrorFamily::Winsock,
+            12_000..=12_999 => WinErrorFamily::WinInet,
+            _ => WinErrorFamily::Win32,
+        }
+    }
+
+    /// The code as an HRESULT (`HRESULT_FROM_WIN32`: `0x8007xxxx`); `None` for
+    /// a value that does not fit in 16 bits, which is no Win32 code.
+    pub const fn to_hresult(self) -> Option<u32> {
+        if self.0 <= 0xFFFF {
+            Some(HRESULT_WIN32_PREFIX | self.0)
+        } else {
+            None
+        }
+    }
+
+    /// The Win32 code inside a `FACILITY_WIN32` HRESULT (`0x80072EE2` →
+    /// 12002); `None` for any other HRESULT.
+    pub const fn from_hresult(hresult: u32) -> Option<WinError> {
+        if hresult & 0xFFFF_0000 == HRESULT_WIN32_PREFIX {
+            Some(WinError(hresult & 0xFFFF))
+        } else {
+            None
+        }
+    }
+
+    /// Reads a code as people write it: decimal (`10060`), hexadecimal
+    /// (`0x274C`), a catalogued name (`WSAETIMEDOUT`, any case) or a
+    /// `FACILITY_WIN32` HRESULT (`0x8007274C`, also in decimal or negative
+    /// decimal as a signed 32-bit value prints it).
+    pub fn parse(text: &str) -> Option<WinError> {
+        let text = text.trim();
+        let number = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => text
+                .parse::<u32>()
+                .ok()
+                .or_else(|| text.parse::<i32>().ok().map(|n| n as u32)),
+        };
+        match number {
+            Some(n) if n > 0xFFFF => Self::from_hresult(n),
+            Some(n) => Some(WinError(n)),
+            None => catalogue()
+                .iter()
+                .find(|e| e.name.eq_ignore_ascii_case(text))
+                .map(|e| e.code),
+        }
+    }
+}
+
 impl From<WinError> for u32 {
     fn from(value: WinError) -> Self {
         value.0
@@ -435,17 +514,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_catalogue_parses_and_equals_the_named_constants() {
+    fn the_catalogue_parses_and_holds_every_named_constant() {
         let rows = parse_catalogue(WINDOWS_ERRORS_TSV).unwrap();
-        let codes: Vec<WinError> = rows.iter().map(|r| r.code).collect();
-        assert_eq!(codes, WinError::KNOWN);
+        for known in WinError::KNOWN {
+            assert!(rows.iter().any(|r| r.code == *known), "{known:?}");
+        }
         assert_eq!(windows_errors().len(), rows.len());
+        // The WinInet range beyond seed 000's seven codes (issue 12 item 2).
+        assert_eq!(
+            WinError(12175).name(),
+            Some("ERROR_INTERNET_DECODING_FAILED")
+        );
+        assert_eq!(WinError(12038).family(), WinErrorFamily::WinInet);
     }
 
     #[test]
     fn named_constants_carry_their_catalogue_names() {
-        let catalogue: Vec<&str> = windows_errors().iter().map(|r| r.name).collect();
-        assert_eq!(catalogue, KNOWN_NAMES);
+        for (known, name) in WinError::KNOWN.iter().zip(KNOWN_NAMES) {
+            assert_eq!(known.name(), Some(*name));
+        }
         assert_eq!(WinError::WSAECONNABORTED.name(), Some("WSAECONNABORTED"));
         assert_eq!(
             WinError::WSAHOST_NOT_FOUND.name(),
@@ -458,6 +545,31 @@ mod tests {
         assert_eq!(WinError(10053).to_string(), "10053 (WSAECONNABORTED)");
         assert_eq!(WinError(4242).to_string(), "4242");
         assert_eq!(WinError(4242).info(), None);
+    }
+
+    #[test]
+    fn codes_parse_as_people_write_them() {
+        assert_eq!(WinError::parse("10060"), Some(WinError::WSAETIMEDOUT));
+        assert_eq!(WinError::parse("0x274C"), Some(WinError::WSAETIMEDOUT));
+        assert_eq!(
+            WinError::parse("wsaetimedout"),
+            Some(WinError::WSAETIMEDOUT)
+        );
+        assert_eq!(WinError::parse("0x8007274C"), Some(WinError::WSAETIMEDOUT));
+        assert_eq!(
+            WinError::parse("0x80072EE2"),
+            Some(WinError::ERROR_INTERNET_TIMEOUT)
+        );
+        // -2147012894 is 0x80072EE2 printed as a signed HRESULT.
+        assert_eq!(
+            WinError::parse("-2147012894"),
+            Some(WinError::ERROR_INTERNET_TIMEOUT)
+        );
+        assert_eq!(WinError::parse("0x80040154"), None, "not FACILITY_WIN32");
+        assert_eq!(WinError::parse("nope"), None);
+        assert_eq!(WinError(12029).to_hresult(), Some(0x8007_2EFD));
+        assert_eq!(WinError::WSAETIMEDOUT.family(), WinErrorFamily::Winsock);
+        assert_eq!(WinError(5).family(), WinErrorFamily::Win32);
     }
 
     #[test]

@@ -1,0 +1,1 @@
+../../../locales/en-US/communicator2007.ftl

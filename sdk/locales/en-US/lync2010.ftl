@@ -1,0 +1,1 @@
+../../../locales/en-US/lync2010.ftl
