@@ -617,7 +617,11 @@ mod tests {
             parse(&args("--locale en-XA --locales-dir my-locales")),
             Ok(Invocation::Demo(DemoArgs { locales, locales_dir: Some(_), .. })) if locales.len() == 1
         ));
-        assert!(parse(&args("--set oc2007 --user sip:a@b")).is_err());
+        // With --user it is a sign-in to a pool found by DNS, not the demo.
+        assert!(matches!(
+            parse(&args("--set communicator2007 --user sip:a@b")),
+            Ok(Invocation::Server(ServerArgs { server: None, .. }))
+        ));
     }
 
     #[test]
@@ -820,10 +824,6 @@ mod tests {
                 "interactive command",
             ),
             ("--demo --server h:5060", "--demo takes"),
-            (
-                "--transport tcp --user sip:a@b",
-                "--server HOST:PORT is needed",
-            ),
             ("--demo --transport tls", "not tls"),
             ("--demo call sip:b@c", "--demo takes"),
         ];
