@@ -11,6 +11,7 @@
 
 mod agent;
 pub mod driver;
+pub mod ids;
 pub mod locales;
 pub mod outbox;
 pub mod transport;

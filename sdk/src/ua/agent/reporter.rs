@@ -41,8 +41,8 @@ use crate::report::{
     ServiceParts, SessionGate, SuspendReason, Verdict,
 };
 use crate::sip::StatusCode;
+use crate::ua::ids::random_u64;
 use crate::ua::outbox::{submit, BeforeReport, Outbox, Removal, ReportId, Submitted};
-use crate::ua::transport::random_u64;
 
 /// An error the app detected itself, to report (MS-OCER §7.26).
 #[derive(Debug, Clone, PartialEq, Eq)]
