@@ -58,6 +58,11 @@ pub mod event;
 
 pub mod ua;
 
+// The fuzz target of the C API (tests and cargo-fuzz only; no C symbols).
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzz;
+
 use ptr::ocer_str;
 
 /// The version of the library, e.g. "0.1.0"; static; never freed.

@@ -14,10 +14,10 @@
 //!   parameters (Lync puts `source` last, after vendor parameters);
 //! - a `source` on an `ms-diagnostics-public` header is kept and flagged
 //!   ([`DiagnosticsHeader::source_on_public`]) instead of rejected;
-//! - a line break (CRLF or bare LF) plus the SP/HTAB that follow it counts as
-//!   one SP (RFC 3261 §7.3.1), even without the leading whitespace RFC 3261
-//!   requires on a continuation line, because the spec's examples are
-//!   wrapped that way — also inside quoted strings.
+//! - a line fold counts as one SP, also inside quoted strings, by the one
+//!   rule of `sip::lex`: white space, a line break (CRLF or bare LF) and
+//!   white space, even without the leading whitespace RFC 3261 requires on
+//!   a continuation line, because the spec's examples are wrapped that way.
 //!
 //! Everything else is strict: `reason` / `source` must be quoted-strings, they
 //! may not repeat, and a stray `;` or trailing text is an error with its byte
@@ -44,6 +44,7 @@ use compact_str::ToCompactString;
 
 use super::error_id::parse_digits;
 use super::ErrorId;
+use crate::sip::lex::{fold_end, is_token_byte, lws_end, wsp_run_start};
 
 /// Which of the two diagnostics headers a value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -469,27 +470,6 @@ fn param_name(name: &str) -> CompactString {
     CompactString::from(name)
 }
 
-/// RFC 3261 `token` characters: alphanum / "-" / "." / "!" / "%" / "*" /
-/// "_" / "+" / "`" / "'" / "~". A table, because this is the inner loop.
-static TOKEN: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let c = i as u8;
-        t[i] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-            );
-        i += 1;
-    }
-    t
-};
-
-fn is_token_byte(b: u8) -> bool {
-    TOKEN[usize::from(b)]
-}
-
 /// Length of the run of ASCII letters and digits at `from`, eight bytes per
 /// step (SWAR): parameter names are mostly alphanumeric, and scanning them
 /// byte by byte was a visible part of the parse time.
@@ -607,17 +587,10 @@ impl<'a> Parser<'a> {
         self.s.get(from..to).unwrap_or_default()
     }
 
-    /// SP, HTAB and line breaks (CRLF or bare LF): outside quoted-strings a
-    /// fold is just more whitespace. A lone CR is left for the caller to
-    /// reject.
+    /// Linear white space, folds included (`sip::lex`). A lone CR is left
+    /// for the caller to reject.
     fn skip_lws(&mut self) {
-        while let Some(c) = self.peek() {
-            match c {
-                b' ' | b'\t' | b'\n' => self.pos += 1,
-                b'\r' if self.b.get(self.pos + 1) == Some(&b'\n') => self.pos += 2,
-                _ => break,
-            }
-        }
+        self.pos = lws_end(self.b, self.pos);
     }
 
     // Forced: left to itself the compiler keeps `token` and `special_value`
@@ -790,6 +763,9 @@ impl<'a> Parser<'a> {
         // Bytes the copy drops: each `\` of a quoted-pair, and each fold
         // but the one SP it becomes.
         let mut dropped = 0;
+        // Where the data of the current segment starts: white space before a
+        // fold belongs to the fold, but not an escaped SP.
+        let mut floor = start;
         let mut next = first;
         let close = loop {
             let Some(j) = next else {
@@ -809,17 +785,15 @@ impl<'a> Parser<'a> {
                 (Some(b'\\'), Some(_)) => {
                     next = find_quoted_special(self.b, j + 2);
                     dropped += 1;
+                    floor = j + 2;
                 }
-                (Some(b'\r'), Some(b'\n')) => {
-                    let k = self.fold_end(j + 2);
+                (Some(b'\r' | b'\n'), _) => {
+                    let Some(k) = fold_end(self.b, j) else {
+                        return Err(DiagParseError::InvalidCharacter { at: j });
+                    };
                     next = find_quoted_special(self.b, k);
-                    dropped += k - j - 1;
-                }
-                (Some(b'\r'), _) => return Err(DiagParseError::InvalidCharacter { at: j }),
-                (Some(b'\n'), _) => {
-                    let k = self.fold_end(j + 1);
-                    next = find_quoted_special(self.b, k);
-                    dropped += k - j - 1;
+                    dropped += k - wsp_run_start(self.b, floor, j) - 1;
+                    floor = k;
                 }
                 // Other control characters stop the scan but are data.
                 _ => {
@@ -859,19 +833,17 @@ impl<'a> Parser<'a> {
             .or_else(|| marks.overflowed().then(|| self.next_mark(seg, close))?)
         {
             next += 1;
-            push(self.slice(seg, j));
-            seg = match self.b.get(j) {
+            if self.b.get(j) == Some(&b'\\') {
+                push(self.slice(seg, j));
                 // The escaped character starts the next segment.
-                Some(b'\\') => j + 1,
-                Some(b'\r') => {
-                    push(" ");
-                    self.fold_end(j + 2)
-                }
-                _ => {
-                    push(" ");
-                    self.fold_end(j + 1)
-                }
-            };
+                seg = j + 1;
+                continue;
+            }
+            // White space before the fold is part of it, unless escaped.
+            let floor = if self.after_escape(seg) { seg + 1 } else { seg };
+            push(self.slice(seg, wsp_run_start(self.b, floor, j)));
+            push(" ");
+            seg = fold_end(self.b, j).unwrap_or(j + 1);
         }
         push(self.slice(seg, close));
     }
@@ -883,10 +855,7 @@ impl<'a> Parser<'a> {
         // A segment right after a quoted-pair starts with the escaped byte,
         // which is data whatever it is (even `\` or `"`). Other segments
         // follow the opening quote or a fold's whitespace.
-        let after_escape = seg
-            .checked_sub(1)
-            .is_some_and(|p| self.b.get(p) == Some(&b'\\'));
-        let mut i = if after_escape { seg + 1 } else { seg };
+        let mut i = if self.after_escape(seg) { seg + 1 } else { seg };
         loop {
             let j = find_quoted_special(self.b, i).filter(|&j| j < close)?;
             if matches!(self.b.get(j), Some(b'\\' | b'\r' | b'\n')) {
@@ -896,13 +865,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The end of the SP/HTAB run at `from`, just after a line break.
-    fn fold_end(&self, from: usize) -> usize {
-        let mut k = from;
-        while matches!(self.b.get(k), Some(b' ' | b'\t')) {
-            k += 1;
-        }
-        k
+    /// Whether the segment starting at `seg` of a validated quoted-string
+    /// starts with an escaped character (the byte before it is the `\\` of
+    /// a quoted-pair; other segments follow the opening quote or a fold).
+    fn after_escape(&self, seg: usize) -> bool {
+        seg.checked_sub(1)
+            .is_some_and(|p| self.b.get(p) == Some(&b'\\'))
     }
 }
 
@@ -1291,9 +1259,11 @@ Domain=\"fabrikam.com\";PeerServer=\"sip.fabrikam.com\";source=\"sip.contoso.com
 
     #[test]
     fn fold_inside_quotes_is_one_space() {
-        // Break plus following whitespace is one SP; whitespace before the
-        // break is data.
+        // A fold, white space on both sides of the break, is one SP
+        // (`sip::lex`); an escaped SP before it is data.
         let h = private("1;reason=\"a \r\n \t b\"");
+        assert_eq!(h.reason.as_deref(), Some("a b"));
+        let h = private("1;reason=\"a\\  \n b\"");
         assert_eq!(h.reason.as_deref(), Some("a  b"));
     }
 
@@ -1334,13 +1304,19 @@ Domain=\"fabrikam.com\";PeerServer=\"sip.fabrikam.com\";source=\"sip.contoso.com
     }
 
     /// The content of a quoted-string read one character at a time:
-    /// `\x` is `x`, a line break and the SP/HTAB after it are one SP.
+    /// `\x` is `x`; a line break with the SP/HTAB before it (unescaped) and
+    /// after it is one SP.
     fn reference_unfold(raw: &str) -> String {
         let mut out = String::new();
+        // How much of `out` may not be trimmed: up to the last escaped char.
+        let mut keep = 0;
         let mut chars = raw.chars().peekable();
         while let Some(c) = chars.next() {
             match c {
-                '\\' => out.extend(chars.next()),
+                '\\' => {
+                    out.extend(chars.next());
+                    keep = out.len();
+                }
                 '\r' | '\n' => {
                     if c == '\r' {
                         assert_eq!(chars.next(), Some('\n'));
@@ -1348,7 +1324,11 @@ Domain=\"fabrikam.com\";PeerServer=\"sip.fabrikam.com\";source=\"sip.contoso.com
                     while matches!(chars.peek(), Some(' ' | '\t')) {
                         chars.next();
                     }
+                    while out.len() > keep && out.ends_with([' ', '\t']) {
+                        out.pop();
+                    }
                     out.push(' ');
+                    keep = out.len();
                 }
                 _ => out.push(c),
             }

@@ -354,43 +354,10 @@ fn unfolded(diag: &ObservedDiagnostic) -> Cow<'_, str> {
     unfold(&diag.raw)
 }
 
-/// Replaces each line fold (`*WSP` line break `*WSP`, RFC 3261 §7.3.1 LWS) with
-/// one SP. Borrowed when there is none.
+/// Replaces each line fold with one SP (the rule of `sip::lex`). Borrowed
+/// when there is none.
 pub(crate) fn unfold(raw: &str) -> Cow<'_, str> {
-    let is_break = |b: &u8| matches!(b, b'\r' | b'\n');
-    let Some(first) = raw.bytes().position(|b| is_break(&b)) else {
-        return Cow::Borrowed(raw);
-    };
-    let bytes = raw.as_bytes();
-    let mut out = String::with_capacity(raw.len());
-    let mut kept = 0;
-    let mut at = first;
-    loop {
-        // All indices below sit next to ASCII bytes, so on char boundaries.
-        out.push_str(
-            raw.get(kept..at)
-                .unwrap_or_default()
-                .trim_end_matches([' ', '\t']),
-        );
-        out.push(' ');
-        let mut next = at;
-        while bytes
-            .get(next)
-            .is_some_and(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
-        {
-            next += 1;
-        }
-        kept = next;
-        match bytes
-            .get(next..)
-            .and_then(|rest| rest.iter().position(is_break))
-        {
-            Some(offset) => at = next + offset,
-            None => break,
-        }
-    }
-    out.push_str(raw.get(kept..).unwrap_or_default());
-    Cow::Owned(out)
+    crate::sip::lex::unfold(raw)
 }
 
 /// Why a document was refused by [`ErrorReport::parse`].

@@ -6,7 +6,7 @@
 
 mod framing;
 mod identity;
-mod lex;
+pub(crate) mod lex;
 mod message;
 mod retry_after;
 mod status;

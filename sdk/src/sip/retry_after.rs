@@ -368,7 +368,7 @@ mod tests {
             ("5 (x (y)", 8, R::UnterminatedComment),
             ("5 (x\\", 5, R::UnterminatedComment),
             ("5 (x\\\u{e9})", 5, R::BadEscape),
-            ("5 (x\r\ny)", 4, R::BadChar),
+            ("5 (x\ry)", 4, R::BadChar),
             ("5 (x\u{0})", 4, R::BadChar),
             ("5 (x) (y)", 6, R::Unexpected),
             ("5;", 2, R::BadParam),

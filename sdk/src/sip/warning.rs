@@ -531,7 +531,7 @@ mod tests {
             ("399 h \"x\\", 9, R::UnterminatedText),
             ("399 h \"x\\\u{e9}\"", 9, R::BadEscape),
             ("399 h \"x\\\r\n y\"", 9, R::BadEscape),
-            ("399 h \"x\r\ny\"", 8, R::BadChar),
+            ("399 h \"x\ry\"", 8, R::BadChar),
             ("399 h \"x\u{1}\"", 8, R::BadChar),
             ("399 h:99999 \"x\"", 4, R::BadPort),
             ("399 h: \"x\"", 4, R::BadPort),
@@ -543,7 +543,7 @@ mod tests {
             ("399 h \"x\" y", 10, R::ExpectedComma),
             ("399 h \"x\",", 10, R::ExpectedWarningValue),
             ("399 h \"x\", ,", 11, R::BadCode),
-            ("399 h \"x\"\r\n", 9, R::ExpectedComma),
+            ("399 h \"x\"\r", 9, R::ExpectedComma),
         ];
         for (input, position, reason) in cases {
             let e = err(input);

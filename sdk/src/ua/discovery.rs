@@ -152,7 +152,7 @@ pub async fn discover(
                         })
                         .collect();
                     for record in order_srv(records, |total| {
-                        (super::transport::random_u64() % (u64::from(total) + 1)) as u32
+                        (super::ids::random_u64() % (u64::from(total) + 1)) as u32
                     }) {
                         hosts(
                             resolver,

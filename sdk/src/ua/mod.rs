@@ -12,6 +12,7 @@
 mod agent;
 pub mod discovery;
 pub mod driver;
+pub mod ids;
 pub mod locales;
 pub mod outbox;
 pub mod transport;

@@ -84,7 +84,7 @@ impl std::fmt::Debug for Auth {
 
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
-    if let Err(error) = getrandom::getrandom(&mut out) {
+    if let Err(error) = getrandom::fill(&mut out) {
         // Without OS randomness NTLM must not run on predictable values;
         // the all-zero key then makes the server refuse the sign-in.
         tracing::error!(%error, "no OS randomness for NTLM");

@@ -297,7 +297,7 @@ impl UserAgentBuilder {
             sa,
             epid: format!(
                 "{:010x}",
-                crate::ua::transport::random_u64() & 0xFF_FFFF_FFFF
+                crate::ua::ids::random_u64() & 0xFF_FFFF_FFFF
             ),
             instance: super::auth::new_instance_id(),
             gruu: Mutex::new(None),

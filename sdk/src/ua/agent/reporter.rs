@@ -61,7 +61,7 @@ use crate::sip::{StatusCode, TransportFailureKind};
 use crate::ua::outbox::{
     submit, BeforeReport, NotBefore, Outbox, OutboxError, Removal, ReportId, Submitted,
 };
-use crate::ua::transport::random_u64;
+use crate::ua::ids::random_u64;
 use crate::ua::transport::MAX_DATAGRAM_PAYLOAD;
 
 /// An error the app detected itself, to report (MS-OCER §7.26).

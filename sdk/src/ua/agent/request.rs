@@ -12,7 +12,7 @@ use ezk_sip_types::{Headers, Method, Name};
 
 use super::failure::LocalFailure;
 use crate::sip::SipMessage;
-use crate::ua::transport::random_u64;
+pub(crate) use crate::ua::ids::{new_call_id, new_tag};
 
 /// A request to build. Header values are complete (`<uri>;tag=…`).
 #[derive(Debug, Clone)]
@@ -100,16 +100,6 @@ pub(crate) fn user_part(uri: &str) -> Option<&str> {
     let user = user_of(uri);
     let (name, _) = user.split_once('@')?;
     (!name.is_empty()).then_some(name)
-}
-
-/// A Call-ID as Lync writes them: 32 lowercase hex digits.
-pub(crate) fn new_call_id() -> String {
-    format!("{:016x}{:016x}", random_u64(), random_u64())
-}
-
-/// A From tag: 10 lowercase hex digits, as Lync writes them.
-pub(crate) fn new_tag() -> String {
-    format!("{:010x}", random_u64() & 0xFF_FFFF_FFFF)
 }
 
 /// `"Name" <uri>`, the display name quoted and escaped (RFC 3261 §25.1

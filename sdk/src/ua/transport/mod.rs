@@ -58,7 +58,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use crate::sip::transaction::BRANCH_MAGIC_COOKIE;
 use crate::sip::{FrameError, FramingLimits, Reliability, SipMessage, TransportFailure};
 
 pub(crate) use inspect::MalformedHint;
@@ -295,39 +294,9 @@ impl StreamWriter {
     }
 }
 
-/// A fresh `branch` parameter: the RFC 3261 §8.1.1.7 magic cookie and 128
-/// random bits.
-pub fn new_branch() -> String {
-    format!(
-        "{BRANCH_MAGIC_COOKIE}{:016x}{:016x}",
-        random_u64(),
-        random_u64()
-    )
-}
-
-/// A fresh `tag` parameter (RFC 3261 §19.3: at least 32 random bits): 64.
-pub fn new_tag() -> String {
-    format!("{:016x}", random_u64())
-}
-
-/// 64 unpredictable bits, without another dependency: the standard
-/// library's randomly keyed SipHash (`RandomState`, keys drawn from the OS
-/// once per process) over a process-wide counter and the time. Unique within
-/// the process, unguessable outside it; not for cryptography.
-pub(crate) fn random_u64() -> u64 {
-    use std::collections::hash_map::RandomState;
-    use std::hash::BuildHasher;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
-
-    static KEYS: OnceLock<RandomState> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    KEYS.get_or_init(RandomState::new).hash_one((count, nanos))
-}
+// The one id generator (tags, branches) lives in `ua::ids`; these paths stay
+// for the apps and examples that name them here.
+pub use super::ids::{new_branch, new_tag};
 
 /// The `Via` value a request leaves with (RFC 3261 §18.1.1): this transport,
 /// the local address as sent-by, `rport` (RFC 3581) so the server answers
@@ -339,18 +308,6 @@ pub fn via_value(kind: TransportKind, local: SocketAddr, branch: &str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn branches_are_fresh_and_carry_the_cookie() {
-        let a = new_branch();
-        let b = new_branch();
-        assert_ne!(a, b);
-        assert!(a.starts_with(BRANCH_MAGIC_COOKIE));
-        assert_eq!(a.len(), BRANCH_MAGIC_COOKIE.len() + 32);
-        assert!(a[BRANCH_MAGIC_COOKIE.len()..]
-            .bytes()
-            .all(|c| c.is_ascii_hexdigit()));
-    }
 
     #[test]
     fn via_has_rport_and_branch() {
