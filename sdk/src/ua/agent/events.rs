@@ -213,22 +213,27 @@ impl UaEvent {
 /// after [`shutdown`](super::UserAgent::shutdown).
 #[derive(Debug)]
 pub struct UaEvents {
-    pub(super) events: mpsc::UnboundedReceiver<UaEvent>,
+    /// Boxed: the channel's first block holds 32 events, and a `UaEvent` is
+    /// over 600 bytes, which every idle user agent would pay
+    /// (BENCHMARKS.md, "Scale").
+    pub(super) events: mpsc::UnboundedReceiver<Box<UaEvent>>,
 }
 
 impl UaEvents {
     /// The next event.
     pub async fn recv(&mut self) -> Option<UaEvent> {
-        self.events.recv().await
+        self.events.recv().await.map(|event| *event)
     }
 
     /// The next event if one is waiting.
     pub fn try_recv(&mut self) -> Option<UaEvent> {
-        self.events.try_recv().ok()
+        self.events.try_recv().ok().map(|event| *event)
     }
 
     /// Polls for the next event.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<UaEvent>> {
-        self.events.poll_recv(cx)
+        self.events
+            .poll_recv(cx)
+            .map(|event| event.map(|event| *event))
     }
 }

@@ -173,7 +173,7 @@ pub(crate) struct Inner {
     pub(crate) timers: TimerConfig,
     pub(crate) reporting: bool,
     /// `None` after shutdown, which ends the app's event stream.
-    pub(crate) events: Mutex<Option<mpsc::UnboundedSender<UaEvent>>>,
+    pub(crate) events: Mutex<Option<mpsc::UnboundedSender<Box<UaEvent>>>>,
     /// `None` when reporting is off, and after shutdown.
     pub(crate) reporter: Mutex<Option<mpsc::UnboundedSender<ReporterCommand>>>,
     pub(crate) registration: tokio::sync::Mutex<Registration>,
@@ -200,7 +200,7 @@ impl Inner {
     pub(crate) fn emit(&self, event: UaEvent) {
         tracing::debug!(?event, "event");
         if let Some(events) = lock(&self.events).as_ref() {
-            let _ = events.send(event);
+            let _ = events.send(Box::new(event));
         }
     }
 

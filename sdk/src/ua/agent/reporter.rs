@@ -159,7 +159,9 @@ impl Pending {
     }
 }
 
-/// An attempt's result.
+/// An attempt's result. Sent boxed: the channel's first block holds 32 of
+/// what it carries, and an `Exchanged` is near 1 KiB, which every idle user
+/// agent would pay (BENCHMARKS.md, "Scale").
 struct Attempted {
     id: ReportId,
     result: Result<Exchanged, LocalFailure>,
@@ -175,7 +177,7 @@ struct Reporter {
     registered: bool,
     reports: BTreeMap<ReportId, Pending>,
     in_flight: Option<ReportId>,
-    attempts: mpsc::UnboundedSender<Attempted>,
+    attempts: mpsc::UnboundedSender<Box<Attempted>>,
 }
 
 /// Starts the reporter task.
@@ -208,7 +210,7 @@ impl Reporter {
     async fn run(
         mut self,
         mut commands: mpsc::UnboundedReceiver<ReporterCommand>,
-        mut attempted: mpsc::UnboundedReceiver<Attempted>,
+        mut attempted: mpsc::UnboundedReceiver<Box<Attempted>>,
     ) {
         loop {
             self.start_next().await;
@@ -228,7 +230,7 @@ impl Reporter {
                     Some(command) => self.on_command(command).await,
                     None => return,
                 },
-                Some(done) = attempted.recv() => self.on_attempted(done).await,
+                Some(done) = attempted.recv() => self.on_attempted(*done).await,
                 () = timer => {}
             }
         }
@@ -401,7 +403,7 @@ impl Reporter {
         tracing::debug!(report_id = %report_id(id), "sending report");
         tokio::spawn(async move {
             let result = transact(&driver, request).await;
-            let _ = done.send(Attempted { id, result });
+            let _ = done.send(Box::new(Attempted { id, result }));
         });
     }
 
