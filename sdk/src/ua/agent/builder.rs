@@ -1,7 +1,7 @@
 //! Configuring and starting a [`UserAgent`]: [`UserAgentBuilder`].
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use ezk_sip_auth::{DigestCredentials, DigestUser};
@@ -161,7 +161,8 @@ impl UserAgentBuilder {
 
     /// The localizer, with the locales the app ships
     /// ([`ua::locales`](crate::ua::locales)); default en-US only, without
-    /// bidi isolation marks.
+    /// bidi isolation marks, one for the whole process: its Fluent bundles
+    /// are read-only, so every user agent built without this shares them.
     pub fn localizer(mut self, localizer: Arc<Localizer>) -> Self {
         self.localizer = Some(localizer);
         self
@@ -275,9 +276,7 @@ impl UserAgentBuilder {
         )));
         let (driver, incoming_requests) = Driver::start(config).await?;
 
-        let localizer = self
-            .localizer
-            .unwrap_or_else(|| Arc::new(Localizer::new(Isolation::Off)));
+        let localizer = self.localizer.unwrap_or_else(default_localizer);
         let chain = localizer.negotiate(&self.locales);
         let login = self.credentials.clone();
         let credentials = self.credentials.map(|(user, password)| {
@@ -334,5 +333,54 @@ impl UserAgentBuilder {
         }
         incoming::spawn(Arc::downgrade(&inner), incoming_requests);
         Ok((UserAgent { inner }, events))
+    }
+}
+
+/// The en-US localizer of every user agent built without one. Built once:
+/// its bundles weigh tens of KiB, which a process of thousands of user
+/// agents (a gateway, a load generator) would otherwise pay for each
+/// (BENCHMARKS.md, "Scale").
+fn default_localizer() -> Arc<Localizer> {
+    static DEFAULT: OnceLock<Arc<Localizer>> = OnceLock::new();
+    Arc::clone(DEFAULT.get_or_init(|| Arc::new(Localizer::new(Isolation::Off))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ua::transport::TransportKind;
+
+    /// Thousands of user agents in one process must not each pay for the
+    /// en-US bundles: the default localizer is one, shared.
+    #[tokio::test]
+    async fn user_agents_without_a_localizer_share_the_default_one() {
+        let target = Target::new(TransportKind::Udp, ([127, 0, 0, 1], 9).into());
+        let build = || async {
+            UserAgent::builder("sip:alice@contoso.com", target.clone())
+                .reporting(false)
+                .build()
+                .await
+                .map(|(ua, _events)| ua)
+        };
+        let (Ok(a), Ok(b)) = (build().await, build().await) else {
+            panic!("the user agents start");
+        };
+        assert!(Arc::ptr_eq(
+            &a.inner.presenter.localizer,
+            &b.inner.presenter.localizer
+        ));
+        let own = Arc::new(Localizer::new(Isolation::On));
+        let c = UserAgent::builder("sip:carol@contoso.com", target.clone())
+            .reporting(false)
+            .localizer(own.clone())
+            .build()
+            .await;
+        let Ok((c, _events)) = c else {
+            panic!("the user agent starts");
+        };
+        assert!(Arc::ptr_eq(&c.inner.presenter.localizer, &own));
+        for ua in [a, b, c] {
+            ua.shutdown().await;
+        }
     }
 }

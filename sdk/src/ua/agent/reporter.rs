@@ -204,7 +204,9 @@ impl Pending {
     }
 }
 
-/// An attempt's result.
+/// An attempt's result. Sent boxed: the channel's first block holds 32 of
+/// what it carries, and an `Exchanged` is near 1 KiB, which every idle user
+/// agent would pay (BENCHMARKS.md, "Scale").
 struct Attempted {
     id: ReportId,
     result: Result<Exchanged, LocalFailure>,
@@ -220,7 +222,7 @@ struct Reporter {
     registered: bool,
     reports: BTreeMap<ReportId, Pending>,
     in_flight: Option<ReportId>,
-    attempts: mpsc::UnboundedSender<Attempted>,
+    attempts: mpsc::UnboundedSender<Box<Attempted>>,
 }
 
 /// Starts the reporter task.
@@ -258,7 +260,7 @@ impl Reporter {
     async fn run(
         mut self,
         mut commands: mpsc::UnboundedReceiver<ReporterCommand>,
-        mut attempted: mpsc::UnboundedReceiver<Attempted>,
+        mut attempted: mpsc::UnboundedReceiver<Box<Attempted>>,
     ) {
         loop {
             self.start_next().await;
@@ -281,7 +283,7 @@ impl Reporter {
                     Some(command) => self.on_command(command).await,
                     None => return,
                 },
-                Some(done) = attempted.recv() => self.on_attempted(done).await,
+                Some(done) = attempted.recv() => self.on_attempted(*done).await,
                 () = timer => {}
             }
         }
@@ -533,7 +535,7 @@ impl Reporter {
         tokio::spawn(
             async move {
                 let result = transact(&driver, request).await;
-                let _ = done.send(Attempted { id, result });
+                let _ = done.send(Box::new(Attempted { id, result }));
             }
             .instrument(span),
         );
