@@ -564,7 +564,9 @@ mod tests {
         assert!(matches!(parse(&with), Ok(Invocation::Demo(_))));
         let mut without = args("--demo");
         assert!(!take_trace(&mut without));
-        assert!(matches!(parse(&args("--help")), Ok(Invocation::Print(h)) if h.contains("--trace")));
+        assert!(
+            matches!(parse(&args("--help")), Ok(Invocation::Print(h)) if h.contains("--trace"))
+        );
     }
 
     fn server(line: &str) -> ServerArgs {

@@ -85,7 +85,10 @@ const TRANSPORT_KINDS: [(ocer_transport_failure_kind, TransportFailureKind); 11]
         OCER_TRANSPORT_FAILURE_UNREACHABLE,
         TransportFailureKind::Unreachable,
     ),
-    (OCER_TRANSPORT_FAILURE_TIMED_OUT, TransportFailureKind::TimedOut),
+    (
+        OCER_TRANSPORT_FAILURE_TIMED_OUT,
+        TransportFailureKind::TimedOut,
+    ),
     (
         OCER_TRANSPORT_FAILURE_CONNECTION_RESET,
         TransportFailureKind::ConnectionReset,
@@ -99,9 +102,15 @@ const TRANSPORT_KINDS: [(ocer_transport_failure_kind, TransportFailureKind); 11]
         OCER_TRANSPORT_FAILURE_CERTIFICATE,
         TransportFailureKind::Certificate,
     ),
-    (OCER_TRANSPORT_FAILURE_FRAMING, TransportFailureKind::Framing),
+    (
+        OCER_TRANSPORT_FAILURE_FRAMING,
+        TransportFailureKind::Framing,
+    ),
     (OCER_TRANSPORT_FAILURE_SEND, TransportFailureKind::Send),
-    (OCER_TRANSPORT_FAILURE_RESOLVE, TransportFailureKind::Resolve),
+    (
+        OCER_TRANSPORT_FAILURE_RESOLVE,
+        TransportFailureKind::Resolve,
+    ),
 ];
 
 pub(crate) fn transport_kind_in(

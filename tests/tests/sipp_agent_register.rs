@@ -202,9 +202,9 @@ async fn a_pool_offering_only_kerberos_and_tls_dsk_is_not_retried(wire: Wire) {
     };
     assert_eq!(unsupported.offered, ["Kerberos", "TLS-DSK"], "{failure}");
     assert!(
-        failure
-            .to_string()
-            .starts_with("401 Unauthorized: the server offers only Kerberos, TLS-DSK authentication"),
+        failure.to_string().starts_with(
+            "401 Unauthorized: the server offers only Kerberos, TLS-DSK authentication"
+        ),
         "{failure}"
     );
     assert!(

@@ -294,10 +294,7 @@ impl UserAgentBuilder {
             login,
             auth_mode: self.auth_mode,
             sa,
-            epid: format!(
-                "{:010x}",
-                crate::ua::ids::random_u64() & 0xFF_FFFF_FFFF
-            ),
+            epid: format!("{:010x}", crate::ua::ids::random_u64() & 0xFF_FFFF_FFFF),
             instance: super::auth::new_instance_id(),
             gruu: Mutex::new(None),
             presenter: Presenter {

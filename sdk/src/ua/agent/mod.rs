@@ -82,8 +82,8 @@ mod incoming;
 mod message;
 mod register;
 mod reporter;
-mod schemes;
 mod request;
+mod schemes;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -95,12 +95,12 @@ use ezk_sip_auth::DigestCredentials;
 use tokio::sync::mpsc;
 
 pub use auth::AuthMode;
-pub use schemes::UnsupportedAuthentication;
 pub use builder::{OutboxLocation, UserAgentBuilder};
 pub use call::{Call, CallCanceller, PendingCall};
 pub use events::{CallEvent, RegistrationState, UaEvent, UaEvents, DEFAULT_EVENT_CAPACITY};
 pub use failure::{Failure, FailureKind, LocalFailure};
 pub use reporter::ClientErrorReport;
+pub use schemes::UnsupportedAuthentication;
 
 use crate::diag::{ErrorId, TransactionRecord};
 use crate::display::{Action, Mode};

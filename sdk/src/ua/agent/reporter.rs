@@ -58,10 +58,10 @@ use crate::report::{
     RetryCause, RetryPolicy, ServiceParts, SessionGate, SuspendReason, Verdict,
 };
 use crate::sip::{StatusCode, TransportFailureKind};
+use crate::ua::ids::random_u64;
 use crate::ua::outbox::{
     submit, BeforeReport, NotBefore, Outbox, OutboxError, Removal, ReportId, Submitted,
 };
-use crate::ua::ids::random_u64;
 use crate::ua::transport::MAX_DATAGRAM_PAYLOAD;
 
 /// An error the app detected itself, to report (MS-OCER §7.26).
