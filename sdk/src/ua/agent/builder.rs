@@ -1,7 +1,7 @@
 //! Configuring and starting a [`UserAgent`]: [`UserAgentBuilder`].
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 use ezk_sip_auth::{DigestCredentials, DigestUser};
@@ -336,10 +336,18 @@ impl UserAgentBuilder {
 /// The en-US localizer of every user agent built without one. Built once:
 /// its bundles weigh tens of KiB, which a process of thousands of user
 /// agents (a gateway, a load generator) would otherwise pay for each
-/// (BENCHMARKS.md, "Scale").
+/// (BENCHMARKS.md, "Scale"). Held weakly: it lives while a user agent uses
+/// it, and is freed with the last one (a process-lifetime copy would show as
+/// a leak to the C API's users under valgrind).
 fn default_localizer() -> Arc<Localizer> {
-    static DEFAULT: OnceLock<Arc<Localizer>> = OnceLock::new();
-    Arc::clone(DEFAULT.get_or_init(|| Arc::new(Localizer::new(Isolation::Off))))
+    static DEFAULT: Mutex<Weak<Localizer>> = Mutex::new(Weak::new());
+    let mut slot = super::lock(&DEFAULT);
+    if let Some(localizer) = slot.upgrade() {
+        return localizer;
+    }
+    let localizer = Arc::new(Localizer::new(Isolation::Off));
+    *slot = Arc::downgrade(&localizer);
+    localizer
 }
 
 #[cfg(test)]
