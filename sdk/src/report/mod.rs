@@ -7,7 +7,7 @@
 //!
 //! | step | item |
 //! |---|---|
-//! | the document, from a [`TransactionRecord`](crate::diag::TransactionRecord) | [`ErrorReport::from_record`], [`ErrorReport::from_unanswered`] |
+//! | the document, from a [`TransactionRecord`](crate::diag::TransactionRecord) | [`ErrorReport::from_record`] (any ending: final response, timeout, transport failure) |
 //! | the app's redaction (§5.1) | [`ErrorReport::strip_diag_param`], [`redact`] |
 //! | the §2.2.2 size limits, and writing | [`encode`], [`fit`], [`ReportLimits`], [`Cuts`] |
 //! | reading a document | [`ErrorReport::parse`] |
