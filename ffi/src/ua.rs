@@ -21,8 +21,9 @@ use bytes::Bytes;
 use ocer::display::LanguageIdentifier;
 use ocer::display::Mode;
 use ocer::report::client_errors::ClientError;
+use ocer::sip::TimerConfig;
 use ocer::ua::transport::{Target, TransportKind};
-use ocer::ua::{ClientErrorReport, OutboxLocation, PendingCall, TimerConfig, UaEvent, UserAgent};
+use ocer::ua::{ClientErrorReport, OutboxLocation, PendingCall, UaEvent, UserAgent};
 use tokio::runtime::Runtime;
 
 use crate::event::{ocer_event_callback, Delivery};

@@ -113,8 +113,14 @@ mod retry;
 mod service;
 mod xml;
 
-pub use document::*;
-pub use limits::*;
-pub use outgoing::*;
-pub use retry::*;
-pub use service::*;
+pub use document::{DocumentError, ErrorReport, NotReportable, Xml, CONTENT_TYPE, NAMESPACE};
+pub use limits::{
+    encode, fit, Cuts, EncodedReport, Field, LimitError, ReportLimits, MAX_CONTENT_TYPE_CHARS,
+    MAX_DIAG_HEADER_CHARS, MAX_IDENTITY_CHARS, MAX_REQUEST_TYPE_CHARS,
+};
+pub use outgoing::{finalize_request, finalize_response, OutgoingError, MANDATORY_REQUEST_HEADERS};
+pub use retry::{
+    DiscardReason, Outcome, ReportRetry, RetryCause, RetryPolicy, ServiceResponse, SessionGate,
+    SuspendReason, Verdict,
+};
+pub use service::{call_id_from, service_request, tag_from, ServiceError, ServiceParts, SERVICE};

@@ -13,14 +13,16 @@ mod status;
 pub mod transaction;
 mod warning;
 
-pub use framing::*;
-pub use identity::*;
-pub use message::*;
-pub use retry_after::*;
-pub use status::*;
+pub use framing::{frame_stream, parse_datagram, FrameError, Framed, FramingLimits, StreamScan};
+pub use identity::{to_tag_of, IdentityError, RequestIdentity};
+pub use message::SipMessage;
+pub use retry_after::{RetryAfter, RetryAfterError, RetryAfterErrorReason};
+pub use status::{StatusClass, StatusCode};
 pub use transaction::{
     incoming_request_disposition, response_for, ClientTransaction, Disposition, Reliability,
     ServerTransaction, TimerConfig, TransactionError, TransactionEvent, TransportFailure,
     TransportFailureKind,
 };
-pub use warning::*;
+pub use warning::{
+    parse_warning_values, WarnAgent, WarnCode, Warning, WarningError, WarningErrorReason,
+};

@@ -18,7 +18,6 @@ pub mod outbox;
 pub mod transport;
 pub mod wire;
 
-pub use crate::sip::TimerConfig;
 pub use agent::{
     AuthMode, Call, CallCanceller, CallEvent, ClientErrorReport, Failure, FailureKind,
     LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
