@@ -78,6 +78,7 @@ const AV_EOL: u16 = 0x0000;
 
 /// Why an NTLM message was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NtlmError {
     /// Not an NTLMSSP message of the expected type, or a field points outside it.
     #[error("malformed NTLM message: {0}")]

@@ -35,6 +35,7 @@ use crate::sip::SipMessage;
 
 /// Why MS-SIPAE authentication failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SipaeError {
     /// The mechanism refused a token.
     #[error(transparent)]

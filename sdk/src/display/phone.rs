@@ -55,6 +55,7 @@ impl PhoneEditionRow {
 
 /// Why a text is not a status pair.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PhoneStatusError {
     /// Not `(X/Y)`.
     #[error("not a Phone Edition status pair `(0x####/0x####)`")]

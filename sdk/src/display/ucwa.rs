@@ -52,6 +52,7 @@ pub struct UcwaError {
 
 /// Why a body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UcwaParseError {
     /// Not JSON.
     #[error("not a JSON error body: {0}")]

@@ -34,6 +34,7 @@ pub const CANNOT_GET_EXCHANGE_CONTACTS: ErrorId = ErrorId(52170);
 pub const EXCHANGE_CONTACTS_UNAVAILABLE_NO_CACHE: ErrorId = ErrorId(52171);
 /// Where a client ErrorId comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ClientErrorOrigin {
     /// Listed in MS-OCER §7.26.
     Spec,

@@ -95,6 +95,7 @@ pub fn order_srv(
 
 /// Why discovery found nothing.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DiscoveryError {
     /// The system resolver configuration could not be read.
     #[error("DNS resolver: {0}")]

@@ -20,6 +20,7 @@ use crate::sip::SipMessage;
 
 /// Which authentication the user agent uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthMode {
     /// Whatever the server offers, NTLM (MS-SIPAE) preferred over digest.
     #[default]
