@@ -426,6 +426,47 @@ fn a_timeout_without_any_response_is_408() {
     );
 }
 
+/// Issue 17 item 9: a TLS handshake failure or a final response that could not
+/// be framed is a transport failure, shown by the Windows error a Windows
+/// client would have met, never as a 408 "did not answer"; the report agrees
+/// (responseCode 0, what was received: nothing).
+#[test]
+fn tls_and_malformed_response_failures_are_not_shown_as_a_timeout() {
+    use ocer::sip::{TransportFailure, TransportFailureKind};
+    for (kind, win) in [
+        (TransportFailureKind::Tls, WinError::SEC_E_ILLEGAL_MESSAGE),
+        (
+            TransportFailureKind::Certificate,
+            WinError::SEC_E_CERT_UNKNOWN,
+        ),
+        (
+            TransportFailureKind::Framing,
+            WinError::ERROR_HTTP_INVALID_SERVER_RESPONSE,
+        ),
+    ] {
+        let mut r = record(&[], &[]);
+        r.ending = ocer::diag::Ending::Transport(TransportFailure::new(kind, "refused"));
+        let found: Vec<_> = causes(&r, None).collect();
+        assert!(
+            found.contains(&(Cause::Windows(win), CauseOrigin::Transport)),
+            "{kind:?}: {found:?}"
+        );
+        assert!(
+            !found
+                .iter()
+                .any(|(cause, _)| *cause == Cause::SipStatus(StatusCode(408))),
+            "{kind:?}: {found:?}"
+        );
+        let e = show(&r, None, LYNC, Mode::Voice, Action::Call);
+        assert!(
+            !e.message_id.to_string().contains("-408-"),
+            "{kind:?}: {e:?}"
+        );
+        let report = ocer::report::ErrorReport::from_record(&r, "sip:alice@contoso.com").unwrap();
+        assert_eq!(report.response_code, 0, "{kind:?}");
+    }
+}
+
 #[test]
 fn the_latest_progress_report_comes_first() {
     let r = record(
