@@ -42,7 +42,7 @@ pub(crate) fn report(args: &ReportArgs, trace: &[u8]) -> Result<(String, String)
         );
     }
     let report = ErrorReport::from_record(&record, &aor).map_err(|e| e.to_string())?;
-    let encoded = encode(report, &ReportLimits::default())
+    let encoded = encode(report, &ReportLimits::default(), &aor)
         .map_err(|e| format!("the report cannot be sent: {e}"))?;
     if !encoded.cuts.is_empty() {
         let _ = writeln!(notes, "note: cut to the limits: {:?}", encoded.cuts);

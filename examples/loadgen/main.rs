@@ -594,7 +594,8 @@ async fn transaction(kind: Kind, ua: &UserAgent, callee: &str, k: u64, shared: &
             };
             let report = ClientErrorReport {
                 call_id: Some(call_id.clone()),
-                ..ClientErrorReport::new(error)
+                // The (simulated) Exchange Web Services call failed to connect.
+                ..ClientErrorReport::new(error, "POST", 0)
             };
             if let Err(e) = ua.report_client_error(report).await {
                 lock(&shared.by_call).remove(&call_id);

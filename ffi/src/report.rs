@@ -144,7 +144,7 @@ pub unsafe extern "C" fn ocer_report_new(
                 max_progress_reports: l.max_progress_reports,
             });
         let report = ErrorReport::from_record(record, aor)?;
-        out.put(ptr::into_raw(encode(report, &limits)?));
+        out.put(ptr::into_raw(encode(report, &limits, aor)?));
         Ok(())
     })
 }

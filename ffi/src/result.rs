@@ -374,6 +374,7 @@ impl From<ocer::ua::UaError> for Failure {
                 ocer_result::OCER_RESULT_UA_NOT_A_CLIENT_ERROR
             }
             ocer::ua::UaError::ReportingOff => ocer_result::OCER_RESULT_UA_REPORTING_OFF,
+            ocer::ua::UaError::InvalidRequestType(_) => ocer_result::OCER_RESULT_INVALID_ARGUMENT,
             _ => ocer_result::OCER_RESULT_UA_START_FAILED,
         };
         Failure::new(code, e.to_string())

@@ -694,12 +694,15 @@ pub unsafe extern "C" fn ocer_ua_send_im(
 /// Reports an error the app detected itself (MS-OCER §7.26): `error_id` is
 /// one of the client ErrorIds (51000–52999, `ocer_catalog_*` lists them),
 /// `call_id` the Call-ID of the SIP request it concerns (`{NULL, 0}`: a
-/// Call-ID of its own), `request_type` that request's method (`{NULL, 0}`:
-/// SERVICE, no request involved), `response_code` its response (0: none).
+/// Call-ID of its own), `request_type` the method of the request that failed
+/// (a SIP method, or the HTTP method of the app's call to Exchange, e.g.
+/// "POST"; required, 1–33 token characters), `response_code` the status it
+/// received (SIP or HTTP; 0: none).
 /// The report goes to the outbox like any other (`OCER_EVENT_REPORT_QUEUED`
 /// names it) and is sent once registered.
 ///
-/// Errors: `OCER_RESULT_UA_NOT_A_CLIENT_ERROR`, `OCER_RESULT_UA_REPORTING_OFF`.
+/// Errors: `OCER_RESULT_UA_NOT_A_CLIENT_ERROR`, `OCER_RESULT_UA_REPORTING_OFF`,
+/// `OCER_RESULT_INVALID_ARGUMENT` (`request_type` empty or not a method).
 ///
 /// # Safety
 ///
@@ -728,14 +731,10 @@ pub unsafe extern "C" fn ocer_ua_report_client_error(
                     format!("{error_id} is not a client error (51000-52999) ocer knows"),
                 )
             })?;
-        let mut report = ClientErrorReport::new(error);
+        let mut report = ClientErrorReport::new(error, request_type, response_code);
         if !call_id.is_empty() {
             report.call_id = Some(call_id.to_owned());
         }
-        if !request_type.is_empty() {
-            report.request_type = request_type.to_owned();
-        }
-        report.response_code = response_code;
         Ok(rt.block_on(ua.agent.report_client_error(report))?)
     };
     // SAFETY: the caller's contract for ua.

@@ -42,12 +42,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let report = ErrorReport::from_record(black_box(&record), "sip:alice@contoso.com")
                 .expect("a failure");
-            encode(report, &limits).expect("fits")
+            encode(report, &limits, "sip:alice@contoso.com").expect("fits")
         })
     });
     let body = encode(
         ErrorReport::from_record(&record, "sip:alice@contoso.com").expect("a failure"),
         &limits,
+        "sip:alice@contoso.com",
     )
     .expect("fits")
     .body;

@@ -645,3 +645,99 @@ fn spec_9_1_1_a_failed_final_response_outranks_progress_reports() {
     );
     assert!(shown.is_some());
 }
+
+/// Appendix E (Communicator 2007 / R2): its modes are IM, Voice and
+/// Conference (10.2.1), plus 10.2.3's `ApplicationSharing` row. A server BYE
+/// with 3118 ends a conference with 10.2.2's "Removed from conference."; in
+/// a two-party call, where 10.2.2 has no 3118 row and 10.3.1 does not list
+/// it, the walk goes on to the generic string with 3118 as its id. A BYE
+/// without diagnostics shows nothing.
+#[test]
+fn spec_10_2_2_a_server_bye_in_communicator_2007() {
+    let ok = "200 OK";
+    let removed = server_bye(&["ms-diagnostics: 3118;reason=\"Participant removed\""]);
+    let r = record(&[response(ok, &[])], std::slice::from_ref(&removed));
+    let e = show(&r, None, OC, Mode::Conference, Action::InSession);
+    assert_eq!(
+        e.message_id.to_string(),
+        "oc2007-msdiag-3118-conference-in-session"
+    );
+    assert_eq!(e.message.as_deref(), Some("Removed from conference."));
+    assert_eq!(
+        e.info.as_deref(),
+        Some("The conference leader has removed you from the conference. Contact the leader for more information.")
+    );
+    assert_eq!(e.origin, CauseOrigin::ServerRequest);
+
+    let e = show(&r, None, OC, Mode::Voice, Action::InSession);
+    assert_eq!(e.message_id.to_string(), "oc2007-generic-voice-call");
+    assert_eq!(
+        (e.cause, e.origin),
+        (
+            Cause::MsDiagnostic(ocer::diag::ErrorId(3118)),
+            CauseOrigin::ServerRequest
+        )
+    );
+    assert!(e.info.as_deref().unwrap().contains("(ID: 3118)"), "{e:?}");
+
+    // Public diagnostics alone (a remote user's view, §2.2.1.2) are read
+    // the same way.
+    let public = server_bye(&["ms-diagnostics-public: 3118;reason=\"Participant removed\""]);
+    let r = record(&[response(ok, &[])], &[public]);
+    let e = show(&r, None, OC, Mode::Conference, Action::InSession);
+    assert_eq!(
+        e.message_id.to_string(),
+        "oc2007-msdiag-3118-conference-in-session"
+    );
+
+    let r = record(&[response(ok, &[])], &[server_bye(&[])]);
+    assert!(try_show(&r, None, OC, Mode::Conference, Action::InSession).is_none());
+}
+
+/// Appendix E has no Sharing mode: Communicator 2007 shows sharing errors
+/// in 10.2.3's `ApplicationSharing` row ("%3 could not be started because
+/// the application failed to start in time.", %3 the feature), and its
+/// generic string otherwise; never a Lync 2010 sharing string.
+#[test]
+fn spec_10_2_3_share_in_communicator_2007_is_application_sharing() {
+    let r = failed("408 Request Timeout", &[]);
+    let e = show(&r, None, OC, Mode::Sharing, Action::Share);
+    assert_eq!(
+        e.message_id.to_string(),
+        "oc2007-sip-408-application-sharing-share"
+    );
+    assert_eq!(
+        e.info.as_deref(),
+        Some(
+            "Desktop sharing could not be started because the application failed to start in time."
+        )
+    );
+    assert_eq!(e.mode, Mode::Sharing, "the context is kept as asked");
+
+    // A Lync 2010-only row (10053 in sharing) is not Communicator's.
+    let broken = record(&[], &[]);
+    let e = show(
+        &broken,
+        Some(WinError::WSAECONNABORTED),
+        OC,
+        Mode::Sharing,
+        Action::Share,
+    );
+    assert_eq!(
+        e.message_id.to_string(),
+        "oc2007-generic-application-sharing-share"
+    );
+
+    // A server BYE ending a sharing session: the generic sharing string.
+    let r = record(
+        &[response("200 OK", &[])],
+        &[server_bye(&[
+            "ms-diagnostics: 3118;reason=\"Participant removed\"",
+        ])],
+    );
+    let e = show(&r, None, OC, Mode::Sharing, Action::InSession);
+    assert_eq!(
+        e.message_id.to_string(),
+        "oc2007-generic-application-sharing-share"
+    );
+}

@@ -37,7 +37,9 @@ fn body(n: u64) -> String {
         progress_reports: vec!["12006;reason=\"Trying next hop\"".into()],
         ..ErrorReport::default()
     };
-    encode(report, &ReportLimits::default()).expect("fits").body
+    encode(report, &ReportLimits::default(), "sip:alice@contoso.com")
+        .expect("fits")
+        .body
 }
 
 /// Which report a body is; panics on a body that is not whole.

@@ -22,7 +22,8 @@ use ocer::report::{ErrorReport, RetryPolicy};
 use ocer::sip::StatusCode;
 use ocer::ua::outbox::OutboxError;
 use ocer::ua::{
-    FailureKind, OutboxLocation, UaError, UaEvent, UaEvents, UserAgent, UserAgentBuilder,
+    ClientErrorReport, FailureKind, OutboxLocation, UaError, UaEvent, UaEvents, UserAgent,
+    UserAgentBuilder,
 };
 use ua_agent_support::*;
 
@@ -339,21 +340,57 @@ async fn an_app_reports_its_own_error() {
     let (ua, mut events) = ua_on(&server).await;
     register(&mut server, &ua).await;
     let exchange = *ClientError::lookup(CANNOT_CONNECT_TO_EXCHANGE).unwrap();
-    ua.report_client_error(exchange).await.unwrap();
+    // The app's Exchange Web Services call (HTTP POST) got a 503.
+    ua.report_client_error(ClientErrorReport::new(exchange, "POST", 503))
+        .await
+        .unwrap();
     let service = server.expect("SERVICE").await;
     let report = report_of(&service);
     assert_eq!(
         report.diag_headers,
         ["52169;reason=\"Cannot connect to Exchange Server.\""]
     );
-    assert_eq!(report.request_type, "SERVICE");
+    assert_eq!(
+        (report.request_type.as_ref(), report.response_code),
+        ("POST", 503)
+    );
     server.reply(&service, "200 OK", "").await;
     until(&mut events, |e| matches!(e, UaEvent::ReportSent { .. })).await;
     let not_ours = ClientError {
         id: ErrorId(1007),
         ..exchange
     };
-    assert!(ua.report_client_error(not_ours).await.is_err());
+    assert!(matches!(
+        ua.report_client_error(ClientErrorReport::new(not_ours, "POST", 0))
+            .await,
+        Err(UaError::NotAClientErrorId(_))
+    ));
+}
+
+/// §2.2.2: `requestType` is "the Method name of the SIP request that
+/// failed": an app-reported error names the app's request, never the
+/// SERVICE that carries the report, and nothing that is no method.
+#[tokio::test]
+async fn spec_2_2_2_an_app_reported_error_names_the_request_that_failed() {
+    let server = Server::bind(Kind::Tcp).await;
+    let (ua, _events) = ua_on(&server).await;
+    let exchange = *ClientError::lookup(CANNOT_CONNECT_TO_EXCHANGE).unwrap();
+    for bad in ["", "GET /ews", &"X".repeat(34), "POST\r\nms-diagnostics: 1"] {
+        assert!(
+            matches!(
+                ua.report_client_error(ClientErrorReport::new(exchange, bad, 0))
+                    .await,
+                Err(UaError::InvalidRequestType(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    let report = ClientErrorReport::new(exchange, "POST", 0);
+    assert_eq!(
+        (report.request_type.as_str(), report.response_code),
+        ("POST", 0)
+    );
+    ua.report_client_error(report).await.unwrap();
 }
 
 #[tokio::test]

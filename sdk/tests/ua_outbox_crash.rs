@@ -86,7 +86,7 @@ fn ua_child_process() {
         ua.register().await.expect("registered");
         let exchange = *ClientError::lookup(CANNOT_CONNECT_TO_EXCHANGE).expect("known");
         for n in start..start + PER_RUN {
-            let mut report = ClientErrorReport::new(exchange);
+            let mut report = ClientErrorReport::new(exchange, "POST", 0);
             report.call_id = Some(call_id(n));
             ua.report_client_error(report).await.expect("accepted");
         }

@@ -580,3 +580,62 @@ async fn a_513_drops_the_report_over_tcp() {
     )
     .await;
 }
+
+/// MS-OCER §2.2.2: `responseCode` is "the SIP response code received from the
+/// SIP server (2) for the SIP request". A MESSAGE that gets `101` (with
+/// ms-diagnostics 12006) and then nothing times out (Timer F) and is
+/// reported with responseCode 101, no diagHeader (no final response carried
+/// one), and the 101's diagnostics as its progress report: SIPp checks the
+/// document (`tests/sipp/agent_message_101_timeout.xml`).
+#[tokio::test]
+async fn spec_2_2_2_a_1xx_then_a_timeout_reports_the_1xx_code_over_tcp() {
+    let server = Server::start(
+        "agent_message_101_timeout",
+        include_str!("../sipp/agent_message_101_timeout.xml"),
+        Wire::Tcp,
+    );
+    // T1 of 50 ms: Timer F (64·T1) fires after 3.2 s, within STEP.
+    let (ua, mut events) = server
+        .agent(|b| {
+            b.timers(ocer::sip::TimerConfig {
+                t1: Duration::from_millis(50),
+                t2: Duration::from_millis(400),
+                t4: Duration::from_millis(500),
+            })
+        })
+        .await;
+    tokio::time::timeout(STEP, ua.register())
+        .await
+        .expect("register resolves")
+        .unwrap_or_else(|failure| panic!("register: {failure}; events {:#?}", events.seen));
+    let failure = match tokio::time::timeout(STEP, ua.send_message(BOB, "hello"))
+        .await
+        .expect("send_message resolves")
+    {
+        Ok(()) => panic!("the message was accepted; events {:#?}", events.seen),
+        Err(failure) => failure,
+    };
+    assert_eq!(failure.kind, FailureKind::Timeout, "{failure:?}");
+    let record = failure.record.as_ref().expect("the MESSAGE's record");
+    let statuses: Vec<u16> = record.provisional.iter().map(|p| p.status.0).collect();
+    assert_eq!(statuses, [101], "{record:?}");
+    let call_id = record.identity.call_id.clone();
+    let report_id = events
+        .wait_for("ReportQueued for the message", |e| match e {
+            UaEvent::ReportQueued {
+                report_id,
+                call_id: c,
+            } if *c == call_id => Some(report_id.clone()),
+            _ => None,
+        })
+        .await;
+    events
+        .wait_for("ReportSent", |e| match e {
+            UaEvent::ReportSent { report_id: r } if *r == report_id => Some(()),
+            _ => None,
+        })
+        .await;
+    let (logs, _) = server.finish(ua, events).await;
+    assert_eq!(received(&logs, "MESSAGE"), 1, "{logs}");
+    assert_eq!(received(&logs, "SERVICE"), 1, "{logs}");
+}

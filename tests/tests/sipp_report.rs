@@ -68,7 +68,7 @@ fn report_to(scenario: Scenario) -> (Verdict, Instant) {
 
     let record = spec_4_1_record();
     let report = ErrorReport::from_record(&record, AOR).expect("a failed transaction");
-    let encoded = encode(report, &ReportLimits::default()).expect("within the limits");
+    let encoded = encode(report, &ReportLimits::default(), AOR).expect("within the limits");
     assert!(encoded.cuts.is_empty());
     let call_id = fresh_call_id();
     let tag = tag_from(u64::from(std::process::id()));

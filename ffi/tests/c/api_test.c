@@ -830,6 +830,11 @@ static void test_user_agent(void) {
            ocer_ua_report_client_error(ua, 1007, cstr(""), cstr(""), 0));
     EXPECT(OCER_RESULT_NULL_PARAMETER,
            ocer_ua_report_client_error(NULL, 52169, cstr(""), cstr(""), 0));
+    /* MS-OCER 2.2.2: the report names the request that failed; no default. */
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT,
+           ocer_ua_report_client_error(ua, 52169, cstr(""), cstr(""), 0));
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT,
+           ocer_ua_report_client_error(ua, 52169, cstr(""), cstr("GET /ews"), 0));
     /* Queued in the (memory) outbox, sent once registered. */
     OK(ocer_ua_report_client_error(ua, 52169, cstr("abc@contoso.com"), cstr("INVITE"), 504));
 

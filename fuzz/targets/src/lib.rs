@@ -350,14 +350,15 @@ pub fn report_encode(data: &[u8]) {
     let Some((record, _)) = record_of(rest) else {
         return;
     };
-    let Ok(report) = ErrorReport::from_record(&record, "sip:alice@contoso.com") else {
+    let aor = "sip:alice@contoso.com";
+    let Ok(report) = ErrorReport::from_record(&record, aor) else {
         return;
     };
     let limits = ReportLimits {
         max_body_bytes,
         max_progress_reports,
     };
-    if let Ok(encoded) = encode(report, &limits) {
+    if let Ok(encoded) = encode(report, &limits, aor) {
         assert!(
             encoded.body.len() <= max_body_bytes,
             "{} bytes over a limit of {max_body_bytes}",

@@ -928,6 +928,65 @@ mod tests {
         );
     }
 
+    /// A 1xx with both `ms-diagnostics` and `ms-diagnostics-public` is one
+    /// progress report (the public header is a redacted copy, §2.2.1.2 and
+    /// §5.1), so the report carries one `progressReport` for it; a 1xx with
+    /// only the public header is one too.
+    #[test]
+    fn spec_2_2_1_2_a_1xx_with_both_headers_is_one_progress_report() {
+        let (mut c, start) = collector(CollectorLimits::default());
+        c.observe_response(
+            &response(
+                "101 Progress Report",
+                &[
+                    "ms-diagnostics: 12006;reason=\"Trying next hop\";source=\"fe.contoso.com\"",
+                    "ms-diagnostics-public: 12006;reason=\"Trying next hop\"",
+                ],
+            ),
+            start + ms(10),
+        )
+        .unwrap();
+        c.observe_response(
+            &response(
+                "183 Session Progress",
+                &["ms-diagnostics-public: 25001;reason=\"Call may take longer\""],
+            ),
+            start + ms(20),
+        )
+        .unwrap();
+        c.observe_response(&response("486 Busy Here", &[]), start + ms(30))
+            .unwrap();
+        let r = c.finish();
+        let progress: Vec<_> = r
+            .progress
+            .iter()
+            .map(|d| (d.origin.clone(), d.kind, d.error_id()))
+            .collect();
+        assert_eq!(
+            progress,
+            vec![
+                (
+                    DiagOrigin::Provisional(StatusCode(101)),
+                    HeaderKind::Private,
+                    Some(ErrorId(12006))
+                ),
+                (
+                    DiagOrigin::Provisional(StatusCode(183)),
+                    HeaderKind::Public,
+                    Some(ErrorId(25001))
+                ),
+            ]
+        );
+        let report = crate::report::ErrorReport::from_record(&r, "sip:alice@contoso.com").unwrap();
+        assert_eq!(
+            report.progress_reports,
+            vec![
+                "12006;reason=\"Trying next hop\";source=\"fe.contoso.com\"",
+                "25001;reason=\"Call may take longer\"",
+            ]
+        );
+    }
+
     #[test]
     fn server_bye_and_cancel_diagnostics_are_recorded_after_the_transaction() {
         let (mut c, start) = collector(CollectorLimits {

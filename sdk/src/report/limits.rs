@@ -15,19 +15,25 @@
 //!    - `contentType` longer than 257 characters: dropped;
 //!    - each `diagHeader` longer than 65,535 characters: cut to 65,535;
 //!    - `fromUri` + `toUri` + `callId` + `fromTag` + `toTag` longer than 669
-//!      characters together: `fromUri` is dropped first (§2.2.2: the server then
-//!      uses the SERVICE's From URI, so nothing is lost when it is the reporter),
-//!      then `toTag`, `fromTag` (the Call-ID alone finds the call in the server's
-//!      logs) and last `toUri` (which tells a person whom the call was for); if
-//!      `callId` alone is longer than 669: [`LimitError::RequiredTooLong`].
+//!      characters together, counting for an absent `fromUri` the reporter's
+//!      address of record (§2.2.2: "If this attribute is not set, then the From
+//!      URI of the service request that carrying this error report will be
+//!      used", and the SERVICE's From is that AOR): `toTag` is dropped first,
+//!      then `fromTag` (the Call-ID alone finds the call in the server's logs),
+//!      then `toUri` (which tells a person whom the call was for), and a real
+//!      `fromUri` (someone other than the reporter) last, because without it
+//!      the server attributes the failed request to the reporter; if `callId`
+//!      alone, or with the reporter's AOR, is longer than 669:
+//!      [`LimitError::RequiredTooLong`].
 //! 2. More progress reports than [`ReportLimits::max_progress_reports`]: the
 //!    latest are dropped, as the collector does, because the first hops usually
 //!    explain the failure that follows.
 //! 3. A body longer than [`ReportLimits::max_body_bytes`]: progress reports,
 //!    latest first; then the final response's extra `diagHeader`s, last first;
 //!    then the tail of its first `diagHeader` (dropped if nothing of it fits);
-//!    then `contentType`, `fromUri`, `toTag`, `fromTag`, `toUri`; if the body
-//!    still does not fit: [`LimitError::RequiredExceedBody`].
+//!    then `contentType`, `toTag`, `fromTag`, `toUri` and last `fromUri` (never
+//!    when the reporter's AOR in its place would break the 669 limit); if the
+//!    body still does not fit: [`LimitError::RequiredExceedBody`].
 //!
 //! Characters count as Unicode scalar values (what `xs:string` length counts);
 //! the body cap counts bytes of the escaped UTF-8 document.
@@ -129,7 +135,9 @@ pub enum LimitError {
     RequiredTooLong {
         /// [`Field::RequestType`] or [`Field::CallId`].
         field: Field,
-        /// Its length.
+        /// Its length; for [`Field::CallId`], with the reporter's address of
+        /// record when the report cannot fit without leaving `fromUri` to the
+        /// server (which puts that AOR there).
         chars: usize,
         /// The limit.
         limit: usize,
@@ -157,11 +165,16 @@ pub struct EncodedReport {
 }
 
 /// Applies the limits (see the module docs) and writes the document.
+///
+/// `reporter_aor` is the From URI of the SERVICE request that will carry the
+/// report (the reporting user's address of record): the server puts it where
+/// `fromUri` is absent, so it counts toward the 669-character identity limit.
 pub fn encode(
     mut report: ErrorReport<'_>,
     limits: &ReportLimits,
+    reporter_aor: &str,
 ) -> Result<EncodedReport, LimitError> {
-    let mut cuts = fit(&mut report, limits)?;
+    let mut cuts = fit(&mut report, limits, reporter_aor)?;
     let xml = report.to_xml();
     cuts.replaced_chars = xml.replaced_chars;
     Ok(EncodedReport {
@@ -171,8 +184,13 @@ pub fn encode(
 }
 
 /// Cuts `report` down to the limits, in the order the module docs give, and says
-/// what was cut. On error `report` may already be partly cut.
-pub fn fit(report: &mut ErrorReport<'_>, limits: &ReportLimits) -> Result<Cuts, LimitError> {
+/// what was cut. `reporter_aor` is the SERVICE's From URI, as for [`encode`].
+/// On error `report` may already be partly cut.
+pub fn fit(
+    report: &mut ErrorReport<'_>,
+    limits: &ReportLimits,
+    reporter_aor: &str,
+) -> Result<Cuts, LimitError> {
     let mut cuts = Cuts::default();
 
     let chars = char_count(&report.request_type);
@@ -201,7 +219,8 @@ pub fn fit(report: &mut ErrorReport<'_>, limits: &ReportLimits) -> Result<Cuts, 
             cuts.truncated_chars = cuts.truncated_chars.saturating_add(removed as u64);
         }
     }
-    fit_identity(report, &mut cuts)?;
+    let aor_chars = char_count(reporter_aor);
+    fit_identity(report, aor_chars, &mut cuts)?;
 
     let excess = report
         .progress_reports
@@ -214,11 +233,15 @@ pub fn fit(report: &mut ErrorReport<'_>, limits: &ReportLimits) -> Result<Cuts, 
         cuts.dropped_progress_reports = saturating_u32(excess);
     }
 
-    fit_body(report, limits.max_body_bytes, &mut cuts)?;
+    fit_body(report, limits.max_body_bytes, aor_chars, &mut cuts)?;
     Ok(cuts)
 }
 
-fn fit_identity(report: &mut ErrorReport<'_>, cuts: &mut Cuts) -> Result<(), LimitError> {
+fn fit_identity(
+    report: &mut ErrorReport<'_>,
+    aor_chars: usize,
+    cuts: &mut Cuts,
+) -> Result<(), LimitError> {
     let chars = |c: &Option<Cow<'_, str>>| c.as_ref().map_or(0, |s| char_count(s));
     let call_id = char_count(&report.call_id);
     if call_id > MAX_IDENTITY_CHARS {
@@ -228,17 +251,19 @@ fn fit_identity(report: &mut ErrorReport<'_>, cuts: &mut Cuts) -> Result<(), Lim
             limit: MAX_IDENTITY_CHARS,
         });
     }
-    let mut total = call_id
-        + chars(&report.from_uri)
-        + chars(&report.to_uri)
-        + chars(&report.from_tag)
-        + chars(&report.to_tag);
-    for field in [Field::FromUri, Field::ToTag, Field::FromTag, Field::ToUri] {
+    // What the server will hold as the failed request's From: the report's
+    // fromUri, or else the SERVICE's From (the reporter's AOR).
+    let from = report
+        .from_uri
+        .as_ref()
+        .map_or(aor_chars, |s| char_count(s));
+    let mut total =
+        call_id + from + chars(&report.to_uri) + chars(&report.from_tag) + chars(&report.to_tag);
+    for field in [Field::ToTag, Field::FromTag, Field::ToUri] {
         if total <= MAX_IDENTITY_CHARS {
-            break;
+            return Ok(());
         }
         let slot = match field {
-            Field::FromUri => &mut report.from_uri,
             Field::ToTag => &mut report.to_tag,
             Field::FromTag => &mut report.from_tag,
             _ => &mut report.to_uri,
@@ -246,10 +271,28 @@ fn fit_identity(report: &mut ErrorReport<'_>, cuts: &mut Cuts) -> Result<(), Lim
         total -= chars(slot);
         cuts.drop_field(slot, field);
     }
-    Ok(())
+    if total <= MAX_IDENTITY_CHARS {
+        return Ok(());
+    }
+    // Last resort: a real fromUri gives way to the reporter's AOR, when that
+    // fits; the report is then attributed to the reporter.
+    if report.from_uri.is_some() && call_id + aor_chars <= MAX_IDENTITY_CHARS {
+        cuts.drop_field(&mut report.from_uri, Field::FromUri);
+        return Ok(());
+    }
+    Err(LimitError::RequiredTooLong {
+        field: Field::CallId,
+        chars: call_id + aor_chars,
+        limit: MAX_IDENTITY_CHARS,
+    })
 }
 
-fn fit_body(report: &mut ErrorReport<'_>, max: usize, cuts: &mut Cuts) -> Result<(), LimitError> {
+fn fit_body(
+    report: &mut ErrorReport<'_>,
+    max: usize,
+    aor_chars: usize,
+    cuts: &mut Cuts,
+) -> Result<(), LimitError> {
     if report.xml_len_upper_bound() <= max {
         return Ok(());
     }
@@ -290,12 +333,17 @@ fn fit_body(report: &mut ErrorReport<'_>, max: usize, cuts: &mut Cuts) -> Result
     }
     for field in [
         Field::ContentType,
-        Field::FromUri,
         Field::ToTag,
         Field::FromTag,
         Field::ToUri,
+        Field::FromUri,
     ] {
         if len <= max {
+            break;
+        }
+        // The identity fields before it are gone: what is left is callId and
+        // the From the server will hold, the AOR once fromUri is dropped.
+        if field == Field::FromUri && char_count(&report.call_id) + aor_chars > MAX_IDENTITY_CHARS {
             break;
         }
         let slot = match field {
@@ -391,6 +439,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The reporter, as the SERVICE's From: 21 characters.
+    const AOR: &str = "sip:alice@contoso.com";
+
     fn s(text: &str) -> Cow<'static, str> {
         Cow::Owned(text.to_owned())
     }
@@ -420,7 +471,7 @@ mod tests {
     #[test]
     fn a_report_within_every_limit_is_untouched() {
         let report = base();
-        let encoded = encode(report.clone(), &ReportLimits::default()).unwrap();
+        let encoded = encode(report.clone(), &ReportLimits::default(), AOR).unwrap();
         assert!(encoded.cuts.is_empty());
         assert_eq!(encoded.body, report.to_xml().text);
     }
@@ -429,13 +480,13 @@ mod tests {
     fn request_type_at_and_over_33() {
         let mut r = base();
         r.request_type = s(&"X".repeat(33));
-        assert!(fit(&mut r, &unlimited()).unwrap().is_empty());
+        assert!(fit(&mut r, &unlimited(), AOR).unwrap().is_empty());
         // Characters, not bytes: 33 two-byte characters are within the limit.
         r.request_type = s(&"é".repeat(33));
-        assert!(fit(&mut r, &unlimited()).is_ok());
+        assert!(fit(&mut r, &unlimited(), AOR).is_ok());
         r.request_type = s(&"X".repeat(34));
         assert_eq!(
-            fit(&mut r, &unlimited()),
+            fit(&mut r, &unlimited(), AOR),
             Err(LimitError::RequiredTooLong {
                 field: Field::RequestType,
                 chars: 34,
@@ -448,9 +499,9 @@ mod tests {
     fn content_type_at_and_over_257() {
         let mut r = base();
         r.content_type = Some(s(&"a".repeat(257)));
-        assert!(fit(&mut r, &unlimited()).unwrap().is_empty());
+        assert!(fit(&mut r, &unlimited(), AOR).unwrap().is_empty());
         r.content_type = Some(s(&"a".repeat(258)));
-        let cuts = fit(&mut r, &unlimited()).unwrap();
+        let cuts = fit(&mut r, &unlimited(), AOR).unwrap();
         assert_eq!(cuts.dropped_fields, vec![Field::ContentType]);
         assert_eq!(r.content_type, None);
     }
@@ -460,11 +511,11 @@ mod tests {
         let mut r = base();
         r.diag_headers = vec![s(&"d".repeat(65_535))];
         r.progress_reports = vec![s(&"p".repeat(65_535))];
-        assert!(fit(&mut r, &unlimited()).unwrap().is_empty());
+        assert!(fit(&mut r, &unlimited(), AOR).unwrap().is_empty());
 
         r.diag_headers = vec![s(&"日".repeat(70_000))];
         r.progress_reports = vec![s(&"p".repeat(65_536))];
-        let cuts = fit(&mut r, &unlimited()).unwrap();
+        let cuts = fit(&mut r, &unlimited(), AOR).unwrap();
         assert_eq!(cuts.truncated_diag_headers, 2);
         assert_eq!(cuts.truncated_chars, 4_465 + 1);
         assert_eq!(r.diag_headers[0].chars().count(), 65_535);
@@ -474,7 +525,7 @@ mod tests {
         // cut to the §2.2.2 limit, and the body is within the cap.
         let mut r = base();
         r.diag_headers = vec![s(&"x".repeat(70_000))];
-        let encoded = encode(r, &ReportLimits::default()).unwrap();
+        let encoded = encode(r, &ReportLimits::default(), AOR).unwrap();
         assert_eq!(encoded.cuts.truncated_diag_headers, 1);
         assert!(encoded.body.len() <= ReportLimits::default().max_body_bytes);
         let back = ErrorReport::parse(encoded.body.as_bytes()).unwrap();
@@ -502,39 +553,124 @@ mod tests {
     #[test]
     fn identity_at_and_over_669_drops_optional_fields_in_order() {
         let mut r = identity(100, 200, 169, 100, 100);
-        assert!(fit(&mut r, &unlimited()).unwrap().is_empty(), "exactly 669");
+        assert!(
+            fit(&mut r, &unlimited(), AOR).unwrap().is_empty(),
+            "exactly 669"
+        );
 
         let mut r = identity(100, 200, 169, 100, 101);
         assert_eq!(
-            fit(&mut r, &unlimited()).unwrap().dropped_fields,
-            vec![Field::FromUri]
+            fit(&mut r, &unlimited(), AOR).unwrap().dropped_fields,
+            vec![Field::ToTag]
         );
-        assert_eq!((r.from_uri.is_none(), r.to_tag.is_some()), (true, true));
+        assert_eq!((r.from_uri.is_some(), r.to_tag.is_none()), (true, true));
 
         let mut r = identity(0, 200, 169, 150, 151);
         assert_eq!(
-            fit(&mut r, &unlimited()).unwrap().dropped_fields,
+            fit(&mut r, &unlimited(), AOR).unwrap().dropped_fields,
             vec![Field::ToTag]
         );
 
-        let mut r = identity(1, 501, 169, 1, 1);
-        assert_eq!(
-            fit(&mut r, &unlimited()).unwrap().dropped_fields,
-            vec![Field::FromUri, Field::ToTag, Field::FromTag, Field::ToUri]
-        );
-        assert_eq!(r.call_id.len(), 169);
-
         let mut r = identity(0, 0, 669, 0, 0);
-        assert!(fit(&mut r, &unlimited()).unwrap().is_empty());
+        assert!(fit(&mut r, &unlimited(), "").unwrap().is_empty());
         let mut r = identity(5, 5, 670, 5, 5);
         assert_eq!(
-            fit(&mut r, &unlimited()),
+            fit(&mut r, &unlimited(), AOR),
             Err(LimitError::RequiredTooLong {
                 field: Field::CallId,
                 chars: 670,
                 limit: 669
             })
         );
+    }
+
+    /// §2.2.2: "If this attribute is not set, then the From URI of the service
+    /// request that carrying this error report will be used": an absent
+    /// `fromUri` is the reporter's AOR on the server, and counts.
+    #[test]
+    fn spec_2_2_2_an_absent_from_uri_counts_as_the_reporters_aor() {
+        // 649 without fromUri: within 669 only if the AOR were not counted.
+        let mut r = identity(0, 200, 249, 100, 100);
+        assert_eq!(
+            fit(&mut r, &unlimited(), AOR).unwrap().dropped_fields,
+            vec![Field::ToTag]
+        );
+        let mut r = identity(0, 200, 249, 100, 100);
+        assert!(fit(&mut r, &unlimited(), "sip:a@b").unwrap().is_empty());
+
+        // The Call-ID and the AOR alone break the limit: no fromUri the
+        // server can fill in keeps the report within it.
+        let mut r = identity(0, 10, 649, 0, 0);
+        assert_eq!(
+            fit(&mut r, &unlimited(), AOR),
+            Err(LimitError::RequiredTooLong {
+                field: Field::CallId,
+                chars: 670,
+                limit: 669
+            })
+        );
+        let mut r = identity(0, 10, 648, 0, 0);
+        assert_eq!(
+            fit(&mut r, &unlimited(), AOR).unwrap().dropped_fields,
+            vec![Field::ToUri]
+        );
+    }
+
+    /// A `fromUri` naming someone else goes last: without it the server
+    /// attributes the failed request to the reporter.
+    #[test]
+    fn spec_2_2_2_a_real_from_uri_is_dropped_last() {
+        let mut r = identity(1, 501, 169, 1, 1);
+        assert_eq!(
+            fit(&mut r, &unlimited(), AOR).unwrap().dropped_fields,
+            vec![Field::ToTag, Field::FromTag, Field::ToUri]
+        );
+        assert_eq!(r.from_uri.as_deref(), Some("f"));
+        assert_eq!(r.call_id.len(), 169);
+
+        // Only when the rest is gone and it still does not fit does it give
+        // way to the (shorter) AOR.
+        let mut r = identity(600, 10, 70, 10, 10);
+        assert_eq!(
+            fit(&mut r, &unlimited(), AOR).unwrap().dropped_fields,
+            vec![Field::ToTag, Field::FromTag, Field::ToUri, Field::FromUri]
+        );
+        // ... and never when the AOR would not fit either.
+        let mut r = identity(600, 10, 70, 10, 10);
+        assert_eq!(
+            fit(&mut r, &unlimited(), &"a".repeat(600)),
+            Err(LimitError::RequiredTooLong {
+                field: Field::CallId,
+                chars: 670,
+                limit: 669
+            })
+        );
+
+        // The body cap drops it last too.
+        let mut r = identity(30, 30, 32, 10, 10);
+        r.content_type = Some(s("application/sdp"));
+        r.diag_headers.clear();
+        r.progress_reports.clear();
+        let mut floor = r.clone();
+        floor.content_type = None;
+        floor.to_uri = None;
+        floor.from_tag = None;
+        floor.to_tag = None;
+        let limits = ReportLimits {
+            max_body_bytes: floor.xml_len(),
+            max_progress_reports: 32,
+        };
+        let cuts = fit(&mut r, &limits, AOR).unwrap();
+        assert_eq!(
+            cuts.dropped_fields,
+            vec![
+                Field::ContentType,
+                Field::ToTag,
+                Field::FromTag,
+                Field::ToUri
+            ]
+        );
+        assert_eq!(r, floor);
     }
 
     #[test]
@@ -544,7 +680,7 @@ mod tests {
             .map(|i| s(&format!("{};reason=\"hop {i}\"", 12000 + i)))
             .collect();
         let limits = ReportLimits::default();
-        let encoded = encode(r.clone(), &limits).unwrap();
+        let encoded = encode(r.clone(), &limits, AOR).unwrap();
         assert_eq!(encoded.cuts.dropped_progress_reports, 968);
         let back = ErrorReport::parse(encoded.body.as_bytes()).unwrap();
         assert_eq!(back.progress_reports.len(), 32);
@@ -555,7 +691,7 @@ mod tests {
             max_body_bytes: 4096,
             max_progress_reports: usize::MAX,
         };
-        let encoded = encode(r, &limits).unwrap();
+        let encoded = encode(r, &limits, AOR).unwrap();
         assert!(encoded.body.len() <= 4096);
         let back = ErrorReport::parse(encoded.body.as_bytes()).unwrap();
         assert_eq!(
@@ -580,7 +716,7 @@ mod tests {
             max_progress_reports: 32,
         };
         let mut cut = r.clone();
-        let cuts = fit(&mut cut, &limits(whole - 1)).unwrap();
+        let cuts = fit(&mut cut, &limits(whole - 1), AOR).unwrap();
         assert_eq!(
             (cuts.dropped_progress_reports, cut.progress_reports.len()),
             (1, 2)
@@ -588,7 +724,7 @@ mod tests {
 
         // No progress reports, no second diagHeader, the first one cut to fit.
         let mut cut = r.clone();
-        let cuts = fit(&mut cut, &limits(whole - 700)).unwrap();
+        let cuts = fit(&mut cut, &limits(whole - 700), AOR).unwrap();
         assert_eq!(cuts.dropped_progress_reports, 3);
         assert_eq!(cuts.dropped_diag_headers, 1);
         assert_eq!(cuts.truncated_diag_headers, 1);
@@ -610,7 +746,7 @@ mod tests {
         bare.to_tag = None;
         let floor = bare.xml_len();
         let mut cut = r.clone();
-        let cuts = fit(&mut cut, &limits(floor)).unwrap();
+        let cuts = fit(&mut cut, &limits(floor), AOR).unwrap();
         assert_eq!(
             cuts.dropped_fields,
             vec![
@@ -623,7 +759,7 @@ mod tests {
         assert_eq!(cut, bare);
         let mut cut = r.clone();
         assert_eq!(
-            fit(&mut cut, &limits(floor - 1)),
+            fit(&mut cut, &limits(floor - 1), AOR),
             Err(LimitError::RequiredExceedBody {
                 required_bytes: floor,
                 max_body_bytes: floor - 1
@@ -643,7 +779,7 @@ mod tests {
                 max_body_bytes: others + room,
                 max_progress_reports: 32,
             };
-            fit(&mut cut, &limits).unwrap();
+            fit(&mut cut, &limits, AOR).unwrap();
             assert!(cut.xml_len() <= others + room);
             let body = cut.to_xml().text;
             let back = ErrorReport::parse(body.as_bytes()).unwrap();
@@ -668,16 +804,18 @@ mod tests {
             r.diag_headers = vec![s(&"<".repeat(diag))];
             r.progress_reports = vec![s("12006;reason=\"x\""); progress];
             let limits = ReportLimits { max_body_bytes: max_body, max_progress_reports: max_progress };
-            match encode(r, &limits) {
+            match encode(r, &limits, AOR) {
                 Ok(encoded) => {
                     prop_assert!(encoded.body.len() <= max_body);
                     let back = ErrorReport::parse(encoded.body.as_bytes()).unwrap();
                     prop_assert!(back.progress_reports.len() <= max_progress);
                     prop_assert!(back.diag_headers.iter().all(|d| d.chars().count() <= MAX_DIAG_HEADER_CHARS));
-                    let ids = [&back.from_uri, &back.to_uri, &back.from_tag, &back.to_tag]
+                    let ids = [&back.to_uri, &back.from_tag, &back.to_tag]
                         .iter()
                         .map(|o| o.as_ref().map_or(0, |v| v.chars().count()))
-                        .sum::<usize>() + back.call_id.chars().count();
+                        .sum::<usize>()
+                        + back.from_uri.as_ref().map_or(AOR.len(), |v| v.chars().count())
+                        + back.call_id.chars().count();
                     prop_assert!(ids <= MAX_IDENTITY_CHARS);
                     prop_assert_eq!(back.call_id.len(), call_id);
                     prop_assert_eq!(
@@ -685,7 +823,10 @@ mod tests {
                         progress
                     );
                 }
-                Err(LimitError::RequiredTooLong { field: Field::CallId, .. }) => prop_assert!(call_id > 669),
+                Err(LimitError::RequiredTooLong { field: Field::CallId, chars, .. }) => {
+                    prop_assert!(chars > 669);
+                    prop_assert!(call_id > 669 || call_id + AOR.len() > 669);
+                }
                 Err(LimitError::RequiredExceedBody { required_bytes, .. }) => prop_assert!(required_bytes > max_body),
                 Err(other) => prop_assert!(false, "{other:?}"),
             }

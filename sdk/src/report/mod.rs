@@ -70,7 +70,7 @@
 //! // The document, within the §2.2.2 limits.
 //! let aor = "sip:alice@contoso.com";
 //! let report = ErrorReport::from_record(&record, aor)?;
-//! let encoded = encode(report, &ReportLimits::default())?;
+//! let encoded = encode(report, &ReportLimits::default(), aor)?;
 //! assert!(encoded.cuts.is_empty());
 //! assert!(encoded.body.contains(r#"callId="f5290007af32443f8a82daa76c934880""#));
 //! assert!(encoded.body.contains(r#"responseCode="504""#));

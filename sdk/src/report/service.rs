@@ -185,7 +185,9 @@ mod tests {
             diag_headers: vec!["1007;reason=\"Temporarily cannot route\"".into()],
             ..ErrorReport::default()
         };
-        encode(report, &ReportLimits::default()).unwrap().body
+        encode(report, &ReportLimits::default(), "sip:alice@contoso.com")
+            .unwrap()
+            .body
     }
 
     #[test]

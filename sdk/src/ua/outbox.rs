@@ -55,7 +55,7 @@
 //!     HookVerdict::Send
 //! };
 //! let Submitted::Queued { id, .. } =
-//!     submit(&mut outbox, &mut hook, report, &ReportLimits::default(), SystemTime::now())?
+//!     submit(&mut outbox, &mut hook, report, &ReportLimits::default(), "sip:alice@contoso.com", SystemTime::now())?
 //! else {
 //!     unreachable!("the hook did not veto")
 //! };
@@ -313,17 +313,20 @@ pub enum SubmitError {
 
 /// Accepts a report for sending: the app's hook first (so nothing it redacts or
 /// vetoes is ever written), then the size limits, then the outbox.
+/// `reporter_aor` is the From URI of the SERVICE that will carry the report
+/// (see [`encode`]).
 pub fn submit(
     outbox: &mut dyn Outbox,
     hook: &mut dyn BeforeReport,
     mut report: ErrorReport<'_>,
     limits: &ReportLimits,
+    reporter_aor: &str,
     now: SystemTime,
 ) -> Result<Submitted, SubmitError> {
     if hook.before_report(&mut report) == HookVerdict::Veto {
         return Ok(Submitted::Vetoed);
     }
-    let encoded = encode(report, limits)?;
+    let encoded = encode(report, limits, reporter_aor)?;
     let id = outbox.accept(encoded.body, now)?;
     Ok(Submitted::Queued {
         id,
@@ -1151,6 +1154,8 @@ mod tests {
         }
     }
 
+    const AOR: &str = "sip:alice@contoso.com";
+
     fn t(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)
     }
@@ -1607,6 +1612,7 @@ mod tests {
             &mut redact,
             report(),
             &ReportLimits::default(),
+            AOR,
             t(0),
         )
         .unwrap();
@@ -1624,6 +1630,7 @@ mod tests {
                 &mut veto,
                 report(),
                 &ReportLimits::default(),
+                AOR,
                 t(0)
             )
             .unwrap(),
@@ -1633,7 +1640,14 @@ mod tests {
         let mut long = report();
         long.request_type = "X".repeat(40).into();
         assert!(matches!(
-            submit(&mut outbox, &mut pass, long, &ReportLimits::default(), t(0)),
+            submit(
+                &mut outbox,
+                &mut pass,
+                long,
+                &ReportLimits::default(),
+                AOR,
+                t(0)
+            ),
             Err(SubmitError::Limits(LimitError::RequiredTooLong { .. }))
         ));
         assert_eq!(

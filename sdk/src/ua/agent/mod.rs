@@ -130,6 +130,10 @@ pub enum UaError {
     /// An app-reported error id outside §7.26's 51000–52999.
     #[error("ErrorId {0} is not a client-reported id (51000-52999)")]
     NotAClientErrorId(ErrorId),
+    /// An app-reported error whose `request_type` is not a method token of
+    /// 1–33 characters (§2.2.2): the report must say which request failed.
+    #[error("request type {0:?} is not a method of 1-33 token characters")]
+    InvalidRequestType(String),
     /// Reporting was turned off ([`UserAgentBuilder::reporting`]).
     #[error("error reporting is off")]
     ReportingOff,
@@ -441,14 +445,16 @@ impl UserAgent {
     /// Reports an error the app detected itself (MS-OCER §7.26: an ErrorId
     /// in 51000–52999, e.g. [`client_errors::CANNOT_CONNECT_TO_EXCHANGE`](crate::report::client_errors::CANNOT_CONNECT_TO_EXCHANGE)):
     /// a reportError document with that diagnostics value goes to the outbox
-    /// like any other report ([`UaEvent::ReportQueued`] names it).
-    pub async fn report_client_error(
-        &self,
-        report: impl Into<ClientErrorReport>,
-    ) -> Result<(), UaError> {
-        let report = report.into();
+    /// like any other report ([`UaEvent::ReportQueued`] names it). Its
+    /// `requestType` and `responseCode` are the failed request's, as the app
+    /// gives them in [`ClientErrorReport::new`]; a `request_type` that is no
+    /// method token of 1–33 characters is [`UaError::InvalidRequestType`].
+    pub async fn report_client_error(&self, report: ClientErrorReport) -> Result<(), UaError> {
         if !CLIENT_RANGE.contains(&report.error.id.0) {
             return Err(UaError::NotAClientErrorId(report.error.id));
+        }
+        if !report.request_type_is_valid() {
+            return Err(UaError::InvalidRequestType(report.request_type));
         }
         if !self.inner.reporting {
             return Err(UaError::ReportingOff);

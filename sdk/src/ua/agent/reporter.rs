@@ -39,7 +39,7 @@
 //! cannot write (a full disk) does not stop stored reports from going out.
 
 use std::collections::BTreeMap;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::auth::Auth;
@@ -65,6 +65,14 @@ use crate::ua::outbox::{
 use crate::ua::transport::MAX_DATAGRAM_PAYLOAD;
 
 /// An error the app detected itself, to report (MS-OCER §7.26).
+///
+/// The document says what failed, as §2.2.2 asks of every report:
+/// `requestType` is "the Method name of the … request that failed" and
+/// `responseCode` the code it received. For an error outside SIP (§7.26's
+/// Exchange errors: the app's Exchange Web Services call over HTTP) that is
+/// the app's request, e.g. `POST` and the HTTP status, or `0` when nothing
+/// was received (the connection failed). There is no default: `SERVICE`
+/// would name the report itself as the failed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientErrorReport {
     /// The ErrorId (51000–52999) and its reason.
@@ -72,23 +80,36 @@ pub struct ClientErrorReport {
     /// The Call-ID of the SIP request it concerns; `None` gives the report
     /// a Call-ID of its own.
     pub call_id: Option<String>,
-    /// The method of that request; `SERVICE` (the report itself) when no
-    /// SIP request was involved.
+    /// The method of the request that failed (a SIP method, or the HTTP
+    /// method of the app's call to Exchange): an RFC 3261 token of at most
+    /// 33 characters (§2.2.2).
     pub request_type: String,
-    /// The response that request got; 0, a value no SIP response has, when
-    /// none was involved.
+    /// The status that request received (SIP or HTTP); 0, a value no
+    /// response has, when it received none.
     pub response_code: u32,
 }
 
 impl ClientErrorReport {
-    /// A report of `error` alone, not tied to a SIP request.
-    pub fn new(error: ClientError) -> Self {
+    /// A report of `error`, met by the app's request `request_type` (its
+    /// method, e.g. `"POST"` for an Exchange Web Services call), which
+    /// received `response_code` (0: nothing).
+    pub fn new(error: ClientError, request_type: impl Into<String>, response_code: u32) -> Self {
         Self {
             error,
             call_id: None,
-            request_type: crate::report::SERVICE.to_owned(),
-            response_code: 0,
+            request_type: request_type.into(),
+            response_code,
         }
+    }
+
+    /// Whether `request_type` can stand as the report's `requestType`: a
+    /// method-like token (RFC 3261 §25.1 `token`) within §2.2.2's 33
+    /// characters.
+    pub(crate) fn request_type_is_valid(&self) -> bool {
+        let t = self.request_type.as_bytes();
+        !t.is_empty()
+            && t.len() <= crate::report::MAX_REQUEST_TYPE_CHARS
+            && t.iter().all(|&b| crate::sip::lex::is_token_byte(b))
     }
 
     /// The Call-ID it goes by, and the document.
@@ -102,12 +123,6 @@ impl ClientErrorReport {
             ..ErrorReport::default()
         };
         (call_id, report)
-    }
-}
-
-impl From<ClientError> for ClientErrorReport {
-    fn from(error: ClientError) -> Self {
-        Self::new(error)
     }
 }
 
@@ -214,6 +229,9 @@ struct Attempted {
 
 struct Reporter {
     inner: Weak<Inner>,
+    /// The user's AOR: the SERVICE's From, which the server puts in a report
+    /// without `fromUri` (it counts toward §2.2.2's identity limit).
+    aor: Arc<str>,
     /// `None` while an operation runs on the blocking pool (or after one
     /// panicked: then the reporter only logs).
     store: Option<Store>,
@@ -243,8 +261,12 @@ pub(crate) fn spawn(
             .map(|nb| (from_wall(nb.at, now), nb.cause));
         reports.insert(id, pending);
     }
+    let aor = inner
+        .upgrade()
+        .map_or_else(|| Arc::from(""), |i| Arc::from(i.aor.as_str()));
     let reporter = Reporter {
         inner,
+        aor,
         store: Some(store),
         config,
         gate: SessionGate::new(),
@@ -386,6 +408,7 @@ impl Reporter {
 
     async fn on_submit(&mut self, call_id: String, report: ErrorReport<'static>) {
         let limits = self.config.limits;
+        let aor = Arc::clone(&self.aor);
         let submitted = self
             .with_store(move |store| {
                 submit(
@@ -393,6 +416,7 @@ impl Reporter {
                     &mut *store.hook,
                     report,
                     &limits,
+                    &aor,
                     SystemTime::now(),
                 )
             })
@@ -470,7 +494,7 @@ impl Reporter {
             return;
         };
         if let Some(budget) = self.reports.get(&id).and_then(|p| p.datagram_body) {
-            match cut_to(&body, budget, self.config.limits) {
+            match cut_to(&body, budget, self.config.limits, &self.aor) {
                 Ok(Some(cut)) => body = cut,
                 Ok(None) => {}
                 Err(why) => {
@@ -689,6 +713,7 @@ fn cut_to(
     body: &str,
     max_body_bytes: usize,
     limits: ReportLimits,
+    aor: &str,
 ) -> Result<Option<String>, String> {
     if body.len() <= max_body_bytes {
         return Ok(None);
@@ -699,7 +724,7 @@ fn cut_to(
         max_body_bytes,
         ..limits
     };
-    match encode(report, &limits) {
+    match encode(report, &limits, aor) {
         Ok(encoded) => {
             tracing::info!(cuts = ?encoded.cuts, "report cut to fit a UDP datagram");
             Ok(Some(encoded.body))
