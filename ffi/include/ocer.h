@@ -237,6 +237,17 @@ enum ocer_result
      * `ocer_ua_report_client_error`: reporting is off for this user agent.
      */
     OCER_RESULT_UA_REPORTING_OFF = 1013,
+    /**
+     * `ocer_ua_new` without a server: DNS discovery (RFC 3263 with Lync's
+     * SRV records) found no SIP server for the AOR's domain. The failure's
+     * detail lists what each DNS question got.
+     */
+    OCER_RESULT_UA_NOT_DISCOVERED = 1014,
+    /**
+     * `ocer_ua_new` without a server or `dns_server`: the system's DNS
+     * configuration (`/etc/resolv.conf`) could not be read.
+     */
+    OCER_RESULT_UA_NO_RESOLVER = 1015,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -887,9 +898,21 @@ typedef struct {
 typedef uint32_t ocer_transport;
 
 /**
+ * How the user agent answers a 401/407: `OCER_AUTH_AUTO`, `OCER_AUTH_NTLM`
+ * or `OCER_AUTH_DIGEST`.
+ */
+typedef uint32_t ocer_auth_mode;
+
+/**
  * What a user agent is made from. Fill it with `ocer_ua_config_default`,
- * set `aor` and `server`, change what you need. Its strings are borrowed for
- * the `ocer_ua_new` call only.
+ * set `aor` (and `server`, unless the pool is to be found by DNS), change
+ * what you need. Its strings are borrowed for the `ocer_ua_new` call only.
+ *
+ * Fields are only ever appended at the end: code written for an older
+ * header keeps compiling and meaning the same (a program must still be
+ * rebuilt, as the struct grows). Always start from
+ * `ocer_ua_config_default`, never from a zeroed struct of your own (0 is
+ * not every field's default).
  */
 typedef struct {
     /**
@@ -899,19 +922,30 @@ typedef struct {
     /**
      * Where every request goes (the pool or proxy): "host:port", e.g.
      * `"10.0.0.5:5060"` or `"[::1]:5060"`; a host name is resolved once, by
-     * `ocer_ua_new`. Required.
+     * `ocer_ua_new`.
+     *
+     * `{NULL, 0}` (or empty): the pool is discovered by DNS from the AOR's
+     * domain, by `ocer_ua_new`, as Lync clients do (RFC 3263 with Lync's
+     * records: SRV `_sipinternaltls._tcp`, `_sipinternal._tcp`, `_sip._tls`,
+     * then the hosts `sipinternal.` and `sip.` on 5061 over TLS), asking
+     * the system's DNS or `dns_server`. The first target found is used, with its own transport
+     * (`transport` is ignored), and over TLS the certificate is checked
+     * against the SRV target's host name (unless `tls_server_name` is set).
+     * Nothing found is `OCER_RESULT_UA_NOT_DISCOVERED`.
      */
     ocer_str server;
     /**
-     * UDP or TCP.
+     * UDP, TCP or TLS, with `server`.
      */
     ocer_transport transport;
     /**
-     * Digest user name; `{NULL, 0}` for none (a 401/407 then fails).
+     * The user name for a 401/407: for NTLM `"DOMAIN\\user"` or a UPN
+     * (`"alice@contoso.com"`), for digest the digest user; `{NULL, 0}` for
+     * none (a 401/407 then fails).
      */
     ocer_str user;
     /**
-     * Digest password, used when `user` is set.
+     * The password, used when `user` is set.
      */
     ocer_str password;
     /**
@@ -956,6 +990,17 @@ typedef struct {
      * account); `{NULL, 0}` keeps them in memory, lost at `ocer_ua_free`.
      */
     ocer_str outbox_dir;
+    /**
+     * Which authentication answers a 401/407 (see `ocer_auth_mode`).
+     * Default `OCER_AUTH_AUTO`.
+     */
+    ocer_auth_mode auth;
+    /**
+     * Discovery only (`server` absent): the DNS server to ask, as an
+     * address and port (`"10.0.0.53:53"`, `"[::1]:53"`); `{NULL, 0}` for
+     * the system's (`/etc/resolv.conf`).
+     */
+    ocer_str dns_server;
 } ocer_ua_config;
 
 /**
@@ -1593,6 +1638,23 @@ typedef void (*ocer_event_callback)(void *userdata, const ocer_event *event);
  * `tls_ca_file` (or the system's roots) for `tls_server_name`.
  */
 #define OCER_TRANSPORT_TLS 2
+
+/**
+ * Whatever the server offers, NTLM (MS-SIPAE) preferred over digest:
+ * Lync Server 2010 and later refuse digest.
+ */
+#define OCER_AUTH_AUTO 0
+
+/**
+ * MS-SIPAE NTLM only: the security association signs every request
+ * and every response is checked; a challenge offering only digest fails.
+ */
+#define OCER_AUTH_NTLM 1
+
+/**
+ * Digest (RFC 7616 / 8760) only.
+ */
+#define OCER_AUTH_DIGEST 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -2454,9 +2516,11 @@ ocer_result ocer_session_gate_suspension(const ocer_session_gate *gate, ocer_ver
 void ocer_session_gate_free(ocer_session_gate *gate);
 
 /**
- * Fills `*config_out` with the defaults: no AOR or server (set them), UDP,
- * no credentials, Lync 2010 strings, reporting on, T1 500 ms, the system's
- * TLS roots, en-US, client name "ocer", reports kept in memory.
+ * Fills `*config_out` with the defaults: no AOR (set it), no server (the
+ * pool is discovered by DNS unless you set one), UDP, no credentials, Lync
+ * 2010 strings, reporting on, T1 500 ms, the system's TLS roots, en-US,
+ * client name "ocer", reports kept in memory, NTLM preferred, the system's
+ * DNS.
  *
  * # Safety
  *
@@ -2472,8 +2536,13 @@ ocer_result ocer_ua_config_default(ocer_ua_config *config_out);
  * `callback` receives every event with `userdata` (see
  * `ocer_event_callback`); NULL drops them.
  *
+ * Without `config.server` the pool is first discovered by DNS (see
+ * `ocer_ua_config.server`): this call then waits for the DNS answers.
+ *
  * Errors: `OCER_RESULT_UA_INVALID_AOR`, `OCER_RESULT_INVALID_ARGUMENT` (a
- * constant, the server address, T1), `OCER_RESULT_UA_START_FAILED`.
+ * constant, the server or DNS server address, T1),
+ * `OCER_RESULT_UA_NOT_DISCOVERED`, `OCER_RESULT_UA_NO_RESOLVER`,
+ * `OCER_RESULT_UA_START_FAILED`.
  *
  * # Safety
  *

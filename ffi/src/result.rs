@@ -115,11 +115,18 @@ pub enum ocer_result {
     OCER_RESULT_UA_NOT_A_CLIENT_ERROR = 1012,
     /// `ocer_ua_report_client_error`: reporting is off for this user agent.
     OCER_RESULT_UA_REPORTING_OFF = 1013,
+    /// `ocer_ua_new` without a server: DNS discovery (RFC 3263 with Lync's
+    /// SRV records) found no SIP server for the AOR's domain. The failure's
+    /// detail lists what each DNS question got.
+    OCER_RESULT_UA_NOT_DISCOVERED = 1014,
+    /// `ocer_ua_new` without a server or `dns_server`: the system's DNS
+    /// configuration (`/etc/resolv.conf`) could not be read.
+    OCER_RESULT_UA_NO_RESOLVER = 1015,
 }
 
 impl ocer_result {
     /// Every code, for `ocer_result_describe` and the tests.
-    pub(crate) const ALL: [ocer_result; 41] = [
+    pub(crate) const ALL: [ocer_result; 43] = [
         Self::OCER_RESULT_OK,
         Self::OCER_RESULT_PANIC,
         Self::OCER_RESULT_NULL_PARAMETER,
@@ -161,6 +168,8 @@ impl ocer_result {
         Self::OCER_RESULT_UA_UNSUPPORTED_AUTH,
         Self::OCER_RESULT_UA_NOT_A_CLIENT_ERROR,
         Self::OCER_RESULT_UA_REPORTING_OFF,
+        Self::OCER_RESULT_UA_NOT_DISCOVERED,
+        Self::OCER_RESULT_UA_NO_RESOLVER,
     ];
 
     /// One line on what the code means.
@@ -235,6 +244,10 @@ impl ocer_result {
             }
             Self::OCER_RESULT_UA_NOT_A_CLIENT_ERROR => "the ErrorId is not a known client error",
             Self::OCER_RESULT_UA_REPORTING_OFF => "reporting is off for this user agent",
+            Self::OCER_RESULT_UA_NOT_DISCOVERED => {
+                "DNS discovery found no SIP server for the domain"
+            }
+            Self::OCER_RESULT_UA_NO_RESOLVER => "no DNS resolver to discover the server with",
         }
     }
 }
@@ -381,6 +394,19 @@ impl From<ocer::ua::UaError> for Failure {
     }
 }
 
+impl From<ocer::ua::discovery::DiscoveryError> for Failure {
+    fn from(e: ocer::ua::discovery::DiscoveryError) -> Self {
+        use ocer::ua::discovery::DiscoveryError;
+        let code = match &e {
+            DiscoveryError::NotFound { .. } => ocer_result::OCER_RESULT_UA_NOT_DISCOVERED,
+            DiscoveryError::Resolver(_) => ocer_result::OCER_RESULT_UA_NO_RESOLVER,
+            // A kind of failure added later: still a discovery that found nothing.
+            _ => ocer_result::OCER_RESULT_UA_NOT_DISCOVERED,
+        };
+        Failure::new(code, e.to_string())
+    }
+}
+
 impl From<ocer::ua::Failure> for Failure {
     fn from(f: ocer::ua::Failure) -> Self {
         use ocer::ua::{FailureKind, LocalFailure};
@@ -427,7 +453,7 @@ mod tests {
     /// of it is the mistake the test exists to catch.
     #[test]
     fn numbers_never_change() {
-        let expected: [(ocer_result, u32); 41] = [
+        let expected: [(ocer_result, u32); 43] = [
             (ocer_result::OCER_RESULT_OK, 0),
             (ocer_result::OCER_RESULT_PANIC, 1),
             (ocer_result::OCER_RESULT_NULL_PARAMETER, 2),
@@ -469,6 +495,8 @@ mod tests {
             (ocer_result::OCER_RESULT_UA_UNSUPPORTED_AUTH, 1011),
             (ocer_result::OCER_RESULT_UA_NOT_A_CLIENT_ERROR, 1012),
             (ocer_result::OCER_RESULT_UA_REPORTING_OFF, 1013),
+            (ocer_result::OCER_RESULT_UA_NOT_DISCOVERED, 1014),
+            (ocer_result::OCER_RESULT_UA_NO_RESOLVER, 1015),
         ];
         for (code, number) in expected {
             assert_eq!(code as u32, number, "{code:?}");

@@ -13,17 +13,17 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ocer::display::LanguageIdentifier;
 use ocer::display::Mode;
+use ocer::display::{Isolation, LanguageIdentifier, Localizer};
 use ocer::report::client_errors::ClientError;
 use ocer::sip::TimerConfig;
 use ocer::ua::transport::{Target, TransportKind};
-use ocer::ua::{ClientErrorReport, OutboxLocation, PendingCall, UaEvent, UserAgent};
+use ocer::ua::{AuthMode, ClientErrorReport, OutboxLocation, PendingCall, UaEvent, UserAgent};
 use tokio::runtime::Runtime;
 
 use crate::event::{ocer_event_callback, Delivery};
@@ -44,6 +44,18 @@ pub const OCER_TRANSPORT_TCP: ocer_transport = 1;
 /// `tls_ca_file` (or the system's roots) for `tls_server_name`.
 pub const OCER_TRANSPORT_TLS: ocer_transport = 2;
 
+/// How the user agent answers a 401/407: `OCER_AUTH_AUTO`, `OCER_AUTH_NTLM`
+/// or `OCER_AUTH_DIGEST`.
+pub type ocer_auth_mode = u32;
+/// Whatever the server offers, NTLM (MS-SIPAE) preferred over digest:
+/// Lync Server 2010 and later refuse digest.
+pub const OCER_AUTH_AUTO: ocer_auth_mode = 0;
+/// MS-SIPAE NTLM only: the security association signs every request
+/// and every response is checked; a challenge offering only digest fails.
+pub const OCER_AUTH_NTLM: ocer_auth_mode = 1;
+/// Digest (RFC 7616 / 8760) only.
+pub const OCER_AUTH_DIGEST: ocer_auth_mode = 2;
+
 /// A buffer of this many bytes always holds a Call-ID and its NUL.
 pub const OCER_UA_CALL_ID_CAPACITY: usize = 64;
 
@@ -51,8 +63,14 @@ pub const OCER_UA_CALL_ID_CAPACITY: usize = 64;
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
 
 /// What a user agent is made from. Fill it with `ocer_ua_config_default`,
-/// set `aor` and `server`, change what you need. Its strings are borrowed for
-/// the `ocer_ua_new` call only.
+/// set `aor` (and `server`, unless the pool is to be found by DNS), change
+/// what you need. Its strings are borrowed for the `ocer_ua_new` call only.
+///
+/// Fields are only ever appended at the end: code written for an older
+/// header keeps compiling and meaning the same (a program must still be
+/// rebuilt, as the struct grows). Always start from
+/// `ocer_ua_config_default`, never from a zeroed struct of your own (0 is
+/// not every field's default).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct ocer_ua_config {
@@ -60,13 +78,24 @@ pub struct ocer_ua_config {
     pub aor: ocer_str,
     /// Where every request goes (the pool or proxy): "host:port", e.g.
     /// `"10.0.0.5:5060"` or `"[::1]:5060"`; a host name is resolved once, by
-    /// `ocer_ua_new`. Required.
+    /// `ocer_ua_new`.
+    ///
+    /// `{NULL, 0}` (or empty): the pool is discovered by DNS from the AOR's
+    /// domain, by `ocer_ua_new`, as Lync clients do (RFC 3263 with Lync's
+    /// records: SRV `_sipinternaltls._tcp`, `_sipinternal._tcp`, `_sip._tls`,
+    /// then the hosts `sipinternal.` and `sip.` on 5061 over TLS), asking
+    /// the system's DNS or `dns_server`. The first target found is used, with its own transport
+    /// (`transport` is ignored), and over TLS the certificate is checked
+    /// against the SRV target's host name (unless `tls_server_name` is set).
+    /// Nothing found is `OCER_RESULT_UA_NOT_DISCOVERED`.
     pub server: ocer_str,
-    /// UDP or TCP.
+    /// UDP, TCP or TLS, with `server`.
     pub transport: ocer_transport,
-    /// Digest user name; `{NULL, 0}` for none (a 401/407 then fails).
+    /// The user name for a 401/407: for NTLM `"DOMAIN\\user"` or a UPN
+    /// (`"alice@contoso.com"`), for digest the digest user; `{NULL, 0}` for
+    /// none (a 401/407 then fails).
     pub user: ocer_str,
-    /// Digest password, used when `user` is set.
+    /// The password, used when `user` is set.
     pub password: ocer_str,
     /// Which client's strings the user sees. Default Lync 2010.
     pub string_set: ocer_string_set,
@@ -94,11 +123,20 @@ pub struct ocer_ua_config {
     /// server takes them, across restarts (one file per report, per
     /// account); `{NULL, 0}` keeps them in memory, lost at `ocer_ua_free`.
     pub outbox_dir: ocer_str,
+    /// Which authentication answers a 401/407 (see `ocer_auth_mode`).
+    /// Default `OCER_AUTH_AUTO`.
+    pub auth: ocer_auth_mode,
+    /// Discovery only (`server` absent): the DNS server to ask, as an
+    /// address and port (`"10.0.0.53:53"`, `"[::1]:53"`); `{NULL, 0}` for
+    /// the system's (`/etc/resolv.conf`).
+    pub dns_server: ocer_str,
 }
 
-/// Fills `*config_out` with the defaults: no AOR or server (set them), UDP,
-/// no credentials, Lync 2010 strings, reporting on, T1 500 ms, the system's
-/// TLS roots, en-US, client name "ocer", reports kept in memory.
+/// Fills `*config_out` with the defaults: no AOR (set it), no server (the
+/// pool is discovered by DNS unless you set one), UDP, no credentials, Lync
+/// 2010 strings, reporting on, T1 500 ms, the system's TLS roots, en-US,
+/// client name "ocer", reports kept in memory, NTLM preferred, the system's
+/// DNS.
 ///
 /// # Safety
 ///
@@ -122,6 +160,8 @@ pub unsafe extern "C" fn ocer_ua_config_default(config_out: *mut ocer_ua_config)
             locales: ocer_str::NONE,
             client_name: ocer_str::NONE,
             outbox_dir: ocer_str::NONE,
+            auth: OCER_AUTH_AUTO,
+            dns_server: ocer_str::NONE,
         });
         Ok(())
     })
@@ -206,18 +246,98 @@ impl UaObject {
     }
 }
 
-fn target_of(config: &ocer_ua_config) -> Result<Target, Failure> {
+/// Where the user agent's requests go: `server`, or a pool DNS will find.
+enum Destination {
+    /// `server`, resolved.
+    Given(Target),
+    /// No `server`: discovered from this domain by asking this name server
+    /// (`None`: the system's), the certificate name overridden when set.
+    Discover {
+        domain: String,
+        name_server: Option<SocketAddr>,
+        server_name: Option<String>,
+    },
+}
+
+impl Destination {
+    /// The target: discovery runs on `runtime` (DNS is asynchronous).
+    fn resolve(self, runtime: &Runtime) -> Result<Target, Failure> {
+        let (domain, name_server, server_name) = match self {
+            Destination::Given(target) => return Ok(target),
+            Destination::Discover {
+                domain,
+                name_server,
+                server_name,
+            } => (domain, name_server, server_name),
+        };
+        let targets = runtime.block_on(async {
+            let resolver = ocer::ua::discovery::resolver(name_server)?;
+            ocer::ua::discovery::discover(&resolver, &domain).await
+        })?;
+        // `discover` fails rather than return no target; an empty list is
+        // the same verdict.
+        let target = targets.into_iter().next().ok_or_else(|| {
+            Failure::new(
+                ocer_result::OCER_RESULT_UA_NOT_DISCOVERED,
+                format!("no SIP server found for {domain}"),
+            )
+        })?;
+        Ok(match server_name {
+            Some(name) if target.kind == TransportKind::Tls => target.with_server_name(name),
+            _ => target,
+        })
+    }
+}
+
+/// The domain of an AOR (`sip:alice@contoso.com;transport=tls` →
+/// `contoso.com`), where discovery starts.
+fn domain_of(aor: &str) -> Option<&str> {
+    let (_, host) = aor.rsplit_once('@')?;
+    let host = host.split([';', '?', '>']).next().unwrap_or(host);
+    // A port after the host (an IPv6 literal has no domain to discover).
+    let host = host.split(':').next().unwrap_or(host);
+    (!host.is_empty()).then_some(host)
+}
+
+fn destination_of(config: &ocer_ua_config, aor: &str) -> Result<Destination, Failure> {
+    // SAFETY: ocer_ua_new's contract: the config's strings are (ptr, len) pairs.
+    let server = unsafe { ptr::ocer_str_in(config.server, "config.server") }?;
+    // SAFETY: as above.
+    let dns = unsafe { ptr::ocer_str_in(config.dns_server, "config.dns_server") }?;
+    if !server.is_empty() {
+        return target_of(config, server).map(Destination::Given);
+    }
+    let domain = domain_of(aor).ok_or_else(|| {
+        Failure::new(
+            ocer_result::OCER_RESULT_UA_INVALID_AOR,
+            format!("{aor:?}: no domain to discover the server from"),
+        )
+    })?;
+    let name_server = if dns.is_empty() {
+        None
+    } else {
+        Some(dns.parse::<SocketAddr>().map_err(|e| {
+            Failure::invalid(format!(
+                "config.dns_server {dns:?}: {e} (an address and port)"
+            ))
+        })?)
+    };
+    // SAFETY: as above.
+    let name = unsafe { ptr::ocer_str_in(config.tls_server_name, "config.tls_server_name") }?;
+    Ok(Destination::Discover {
+        domain: domain.to_owned(),
+        name_server,
+        server_name: (!name.is_empty()).then(|| name.to_owned()),
+    })
+}
+
+fn target_of(config: &ocer_ua_config, server: &str) -> Result<Target, Failure> {
     let kind = match config.transport {
         OCER_TRANSPORT_UDP => TransportKind::Udp,
         OCER_TRANSPORT_TCP => TransportKind::Tcp,
         OCER_TRANSPORT_TLS => TransportKind::Tls,
         other => return Err(Failure::invalid(format!("unknown ocer_transport {other}"))),
     };
-    // SAFETY: ocer_ua_new's contract: the config's strings are (ptr, len) pairs.
-    let server = unsafe { ptr::ocer_str_in(config.server, "config.server") }?;
-    if server.is_empty() {
-        return Err(Failure::invalid("config.server is empty"));
-    }
     let addr: SocketAddr = server
         .to_socket_addrs()
         .map_err(|e| Failure::invalid(format!("config.server {server:?}: {e}")))?
@@ -278,6 +398,32 @@ fn locales_of(config: &ocer_ua_config) -> Result<Vec<LanguageIdentifier>, Failur
         .collect()
 }
 
+/// The en-US localizer the C user agents share while any is alive.
+///
+/// The SDK's own default is one per process, kept in a static forever;
+/// the C library's is dropped with the last `ocer_ua`, so that a program
+/// that has freed every agent has freed everything (valgrind's leak check
+/// sees no block of it left), and agents alive together still share it.
+fn shared_localizer() -> Arc<Localizer> {
+    static SHARED: Mutex<Weak<Localizer>> = Mutex::new(Weak::new());
+    let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(localizer) = shared.upgrade() {
+        return localizer;
+    }
+    let localizer = Arc::new(Localizer::new(Isolation::Off));
+    *shared = Arc::downgrade(&localizer);
+    localizer
+}
+
+fn auth_in(mode: ocer_auth_mode) -> Result<AuthMode, Failure> {
+    match mode {
+        OCER_AUTH_AUTO => Ok(AuthMode::Auto),
+        OCER_AUTH_NTLM => Ok(AuthMode::Ntlm),
+        OCER_AUTH_DIGEST => Ok(AuthMode::Digest),
+        other => Err(Failure::invalid(format!("unknown ocer_auth_mode {other}"))),
+    }
+}
+
 fn timers_of(config: &ocer_ua_config) -> Result<TimerConfig, Failure> {
     let t1 = Duration::from_millis(u64::from(config.t1_ms));
     let timers = TimerConfig {
@@ -301,8 +447,13 @@ fn timers_of(config: &ocer_ua_config) -> Result<TimerConfig, Failure> {
 /// `callback` receives every event with `userdata` (see
 /// `ocer_event_callback`); NULL drops them.
 ///
+/// Without `config.server` the pool is first discovered by DNS (see
+/// `ocer_ua_config.server`): this call then waits for the DNS answers.
+///
 /// Errors: `OCER_RESULT_UA_INVALID_AOR`, `OCER_RESULT_INVALID_ARGUMENT` (a
-/// constant, the server address, T1), `OCER_RESULT_UA_START_FAILED`.
+/// constant, the server or DNS server address, T1),
+/// `OCER_RESULT_UA_NOT_DISCOVERED`, `OCER_RESULT_UA_NO_RESOLVER`,
+/// `OCER_RESULT_UA_START_FAILED`.
 ///
 /// # Safety
 ///
@@ -327,7 +478,8 @@ pub unsafe extern "C" fn ocer_ua_new(
         let user = unsafe { ptr::ocer_str_in(config.user, "config.user") }?;
         // SAFETY: as above.
         let password = unsafe { ptr::ocer_str_in(config.password, "config.password") }?;
-        let target = target_of(config)?;
+        let destination = destination_of(config, aor)?;
+        let auth = auth_in(config.auth)?;
         let timers = timers_of(config)?;
         let set = set_in(config.string_set)?;
         let tls = tls_of(config)?;
@@ -337,8 +489,22 @@ pub unsafe extern "C" fn ocer_ua_new(
         // SAFETY: as above.
         let outbox_dir = unsafe { ptr::ocer_str_in(config.outbox_dir, "config.outbox_dir") }?;
         not_in_runtime()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ocer-ua")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Failure::new(
+                    ocer_result::OCER_RESULT_UA_START_FAILED,
+                    format!("cannot start the runtime: {e}"),
+                )
+            })?;
+        let target = destination.resolve(&runtime)?;
 
         let mut builder = UserAgent::builder(aor, target)
+            .localizer(shared_localizer())
+            .auth_mode(auth)
             .string_set(set)
             .reporting(config.reporting)
             .timers(timers)
@@ -355,17 +521,6 @@ pub unsafe extern "C" fn ocer_ua_new(
         if !outbox_dir.is_empty() {
             builder = builder.outbox(OutboxLocation::Disk(outbox_dir.into()));
         }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("ocer-ua")
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                Failure::new(
-                    ocer_result::OCER_RESULT_UA_START_FAILED,
-                    format!("cannot start the runtime: {e}"),
-                )
-            })?;
         let (agent, mut events) = runtime.block_on(builder.build())?;
 
         let (tx, rx) = mpsc::channel::<UaEvent>();
@@ -818,6 +973,50 @@ mod tests {
         let r = unsafe { ocer_ua_new(&c, None, std::ptr::null_mut(), &mut ua) };
         assert_eq!(r, ocer_result::OCER_RESULT_UA_INVALID_AOR);
         assert!(ua.is_null());
+    }
+
+    #[test]
+    fn the_auth_mode_and_the_dns_server_are_checked_before_anything_starts() {
+        let mut ua: *mut ocer_ua = std::ptr::null_mut();
+        let mut c = config("127.0.0.1:9");
+        c.auth = 3;
+        // SAFETY: valid pointers.
+        let r = unsafe { ocer_ua_new(&c, None, std::ptr::null_mut(), &mut ua) };
+        assert_eq!(r, ocer_result::OCER_RESULT_INVALID_ARGUMENT);
+        // Without a server the DNS server must be an address: a name would
+        // need a resolver to find the resolver.
+        c = config("");
+        c.dns_server = ocer_str::of("dns.contoso.com:53");
+        // SAFETY: valid pointers.
+        let r = unsafe { ocer_ua_new(&c, None, std::ptr::null_mut(), &mut ua) };
+        assert_eq!(r, ocer_result::OCER_RESULT_INVALID_ARGUMENT);
+        c = config("");
+        c.aor = ocer_str::of("sip:alice@");
+        // SAFETY: valid pointers.
+        let r = unsafe { ocer_ua_new(&c, None, std::ptr::null_mut(), &mut ua) };
+        assert_eq!(r, ocer_result::OCER_RESULT_UA_INVALID_AOR);
+        assert!(ua.is_null());
+        for (mode, expected) in [
+            (OCER_AUTH_AUTO, AuthMode::Auto),
+            (OCER_AUTH_NTLM, AuthMode::Ntlm),
+            (OCER_AUTH_DIGEST, AuthMode::Digest),
+        ] {
+            assert_eq!(auth_in(mode).ok(), Some(expected));
+        }
+    }
+
+    #[test]
+    fn discovery_starts_from_the_aors_domain() {
+        for (aor, domain) in [
+            ("sip:alice@contoso.com", Some("contoso.com")),
+            ("sip:alice@contoso.com;transport=tls", Some("contoso.com")),
+            ("sip:alice@contoso.com:5061", Some("contoso.com")),
+            ("<sip:alice@contoso.com>", Some("contoso.com")),
+            ("sip:alice@", None),
+            ("sip:contoso.com", None),
+        ] {
+            assert_eq!(domain_of(aor), domain, "{aor}");
+        }
     }
 
     #[test]

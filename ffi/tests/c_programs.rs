@@ -12,7 +12,11 @@
 //! `examples/c/decode_504.c`, the example of `README.md`, and the softphone
 //! `examples/c/softphone_lite.c`, run against SIPp playing
 //! `tests/sipp/softphone_lite.xml` (REGISTER 200, INVITE 100/101/504, the
-//! report's SERVICE 200).
+//! report's SERVICE 200) over UDP, TCP and TLS (stunnel in front, the CA and
+//! name given in `tls_ca_file` / `tls_server_name`), and against the
+//! Lync-like registrar of `tests/peers/lync_registrar.py` (MS-SIPAE NTLM,
+//! Python `pyspnego` the acceptor), at an address or found by DNS (dnsmasq
+//! serving Lync's SRV records).
 
 // A test harness: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -22,7 +26,10 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use ocer_interop::dnsmasq::Dnsmasq;
+use ocer_interop::lync_peer::{LyncPeer, LyncPeerConfig};
 use ocer_interop::sipp::{Scenario, SippConfig, SippPeer};
+use ocer_interop::stunnel::{Stunnel, StunnelConfig, TestCa};
 use ocer_interop::Transport;
 
 /// What a Rust staticlib needs on Linux (`--print native-static-libs`).
@@ -129,6 +136,25 @@ fn build_c(source: &Path, name: &str, sanitized: bool) -> PathBuf {
     exe
 }
 
+/// Runs `exe` under the sanitizers expecting exit status 1 (a failure the
+/// program reports, not a crash): its stdout and stderr.
+fn run_sanitized_failing(exe: &Path, args: &[PathBuf]) -> (String, String) {
+    let output = Command::new(exe)
+        .args(args)
+        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        .env("UBSAN_OPTIONS", "print_stacktrace=1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {exe:?}: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
 fn run_sanitized(exe: &Path, args: &[PathBuf]) -> String {
     let output = run(Command::new(exe)
         .args(args)
@@ -139,6 +165,26 @@ fn run_sanitized(exe: &Path, args: &[PathBuf]) -> String {
 
 /// Runs `exe` under valgrind; `None` when valgrind is absent outside CI.
 fn run_valgrind(exe: &Path, args: &[PathBuf]) -> Option<String> {
+    run_valgrind_with(exe, args, &[])
+}
+
+/// [`run_valgrind`] for a program speaking TLS: ring's AES-GCM tag is
+/// computed in assembly memcheck cannot follow, so the two places the tag is
+/// used are suppressed (`tests/valgrind/ring-gcm.supp` says why), and the
+/// stack is kept deep enough to tell the TLS write from any other.
+fn run_valgrind_tls(exe: &Path, args: &[PathBuf]) -> Option<String> {
+    let suppressions = ffi_dir().join("tests/valgrind/ring-gcm.supp");
+    run_valgrind_with(
+        exe,
+        args,
+        &[
+            format!("--suppressions={}", suppressions.display()),
+            "--num-callers=50".to_owned(),
+        ],
+    )
+}
+
+fn run_valgrind_with(exe: &Path, args: &[PathBuf], options: &[String]) -> Option<String> {
     if Command::new("valgrind").arg("--version").output().is_err() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -155,6 +201,7 @@ fn run_valgrind(exe: &Path, args: &[PathBuf]) -> Option<String> {
             "--show-leak-kinds=definite,indirect,possible",
             "--errors-for-leak-kinds=definite,indirect,possible",
         ])
+        .args(options)
         .arg(exe)
         .args(args));
     Some(String::from_utf8(output.stdout).unwrap())
@@ -416,4 +463,240 @@ fn softphone_lite_against_sipp_over_tcp_under_valgrind() {
         assert_softphone_ran(&stdout);
         assert_sipp_done(peer);
     }
+}
+
+/// `args` as the program's arguments.
+fn argv(args: &[&str]) -> Vec<PathBuf> {
+    args.iter().map(PathBuf::from).collect()
+}
+
+/// A test CA, its certificate in a PEM file named after the test (what
+/// `--ca` / `tls_ca_file` reads).
+fn test_ca(name: &str) -> (TestCa, PathBuf) {
+    let ca = TestCa::generate().unwrap_or_else(|e| panic!("{e}"));
+    let pem = out_path(&format!("{name}.ca.pem"));
+    std::fs::write(&pem, ca.ca_cert_pem()).unwrap();
+    (ca, pem)
+}
+
+fn stunnel_to(backend: std::net::SocketAddr, ca: &TestCa) -> Stunnel {
+    Stunnel::start(backend, ca, &StunnelConfig::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Over TLS, the C API's `tls_ca_file` and `tls_server_name`: SIPp (TCP)
+/// behind stunnel, whose certificate a test CA issued for `localhost` and
+/// 127.0.0.1. The agent connects to 127.0.0.1 and expects `localhost`. The
+/// same CA with a name the certificate lacks fails the sign-in as a
+/// transport failure (Schannel's `SEC_E_CERT_UNKNOWN` to the user), and
+/// without the CA file the system's roots do not know the test CA.
+#[test]
+fn softphone_lite_against_sipp_over_tls_under_sanitizers() {
+    let exe = build_c(&softphone(), "softphone_lite_tls_asan", true);
+    let (ca, pem) = test_ca("softphone_lite_tls_asan");
+    let peer = softphone_server(Transport::Tcp);
+    let stunnel = stunnel_to(peer.addr(), &ca);
+    let server = stunnel.addr().to_string();
+    let pem = pem.to_str().unwrap();
+
+    for refused in [
+        vec![
+            server.as_str(),
+            "tls",
+            "--ca",
+            pem,
+            "--tls-name",
+            "sip.contoso.com",
+        ],
+        vec![server.as_str(), "tls", "--tls-name", "localhost"],
+    ] {
+        let (stdout, stderr) = run_sanitized_failing(&exe, &argv(&refused));
+        assert!(
+            stderr.contains("register: the transport failed"),
+            "{refused:?}\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("event registration-failed"),
+            "{refused:?}\n{stdout}"
+        );
+    }
+    let args = argv(&[&server, "tls", "--ca", pem, "--tls-name", "localhost"]);
+    assert_softphone_ran(&run_sanitized(&exe, &args));
+    assert_sipp_done(peer);
+    drop(stunnel);
+}
+
+#[test]
+fn softphone_lite_against_sipp_over_tls_under_valgrind() {
+    let exe = build_c(&softphone(), "softphone_lite_tls_valgrind", false);
+    let (ca, pem) = test_ca("softphone_lite_tls_valgrind");
+    let peer = softphone_server(Transport::Tcp);
+    let stunnel = stunnel_to(peer.addr(), &ca);
+    let server = stunnel.addr().to_string();
+    let args = argv(&[
+        &server,
+        "tls",
+        "--ca",
+        pem.to_str().unwrap(),
+        "--tls-name",
+        "localhost",
+    ]);
+    if let Some(stdout) = run_valgrind_tls(&exe, &args) {
+        assert_softphone_ran(&stdout);
+        assert_sipp_done(peer);
+    }
+    drop(stunnel);
+}
+
+/// The pyspnego registrar as alice of CONTOSO (password "secret"); it
+/// checks a tampered copy and a replay of every signed request too.
+fn lync_peer() -> LyncPeer {
+    LyncPeer::start(&LyncPeerConfig::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn count(verdicts: &[String], needle: &str) -> usize {
+    verdicts.iter().filter(|v| v.contains(needle)).count()
+}
+
+/// The registrar's verdicts after a run of the softphone: one NTLM
+/// handshake, accepted, chosen over the digest it offers alongside; every
+/// request signed and verified; a tampered or replayed one refused; the
+/// report of the 504 received in a signed SERVICE.
+fn assert_signed_in_with_ntlm(peer: &LyncPeer) {
+    let v = peer.verdicts();
+    let all = v.join("\n");
+    assert_eq!(
+        count(&v, r#""event": "authenticate", "ok": true"#),
+        1,
+        "{all}"
+    );
+    assert_eq!(count(&v, "instead of NTLM"), 0, "{all}");
+    assert_eq!(count(&v, r#""event": "refused""#), 0, "{all}");
+    for method in ["REGISTER", "INVITE", "SERVICE"] {
+        assert!(
+            count(&v, &format!(r#""event": "verified", "method": "{method}""#)) >= 1,
+            "{method} signed\n{all}"
+        );
+    }
+    assert!(count(&v, r#"responseCode=\"504\""#) >= 1, "{all}");
+    let checks = count(&v, "tamper-check");
+    assert!(checks >= 2, "INVITE, SERVICE: {all}");
+    assert_eq!(count(&v, r#""tampered": "bad signature""#), checks, "{all}");
+    assert_eq!(count(&v, r#""replayed": "replayed cnum"#), checks, "{all}");
+}
+
+/// `OCER_AUTH_NTLM` with `user` `CONTOSO\alice`: the C softphone signs in
+/// to the pyspnego registrar over TCP, its §4.1 call fails with the 504,
+/// and the report goes out in a signed SERVICE.
+#[test]
+fn softphone_lite_signs_in_with_ntlm_to_the_lync_registrar_under_sanitizers() {
+    let exe = build_c(&softphone(), "softphone_lite_ntlm_asan", true);
+    let peer = lync_peer();
+    let server = peer.addr().to_string();
+    let args = argv(&[
+        &server,
+        "tcp",
+        "--user",
+        "CONTOSO\\alice",
+        "--password",
+        "secret",
+        "--auth",
+        "ntlm",
+    ]);
+    assert_softphone_ran(&run_sanitized(&exe, &args));
+    assert_signed_in_with_ntlm(&peer);
+}
+
+/// A wrong password: the registrar's NTLM check fails, the REGISTER ends
+/// with 401, and the user sees Lync 2010's generic string with the status
+/// as the error identifier (MS-OCER Appendix D has no sign-in mode).
+#[test]
+fn softphone_lite_with_a_wrong_ntlm_password_fails_the_sign_in_under_sanitizers() {
+    let exe = build_c(&softphone(), "softphone_lite_ntlm_wrong_asan", true);
+    let peer = lync_peer();
+    let server = peer.addr().to_string();
+    let args = argv(&[
+        &server,
+        "tcp",
+        "--user",
+        "CONTOSO\\alice",
+        "--password",
+        "wrong",
+        "--auth",
+        "ntlm",
+    ]);
+    let (stdout, stderr) = run_sanitized_failing(&exe, &args);
+    assert!(
+        stderr.contains("register: the server rejected the request"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("event registration-failed 401"), "{stdout}");
+    assert!(stdout.contains("shown     An error occurred."), "{stdout}");
+    assert!(stdout.contains("error identifier 401"), "{stdout}");
+    let v = peer.verdicts();
+    assert_eq!(
+        count(&v, r#""event": "authenticate", "ok": false"#),
+        1,
+        "{}",
+        v.join("\n")
+    );
+}
+
+/// No server: `ocer_ua_new` finds the pool by DNS from the AOR's domain,
+/// asking dnsmasq (`dns_server`). `_sipinternaltls._tcp.contoso.com` names
+/// `pool.contoso.com`, stunnel in front of the registrar; the certificate
+/// is the test CA's for `localhost`, named by `tls_server_name`. Then NTLM
+/// (`OCER_AUTH_AUTO`: the registrar offers NTLM and digest) over TLS.
+#[test]
+fn softphone_lite_discovers_the_pool_and_signs_in_with_ntlm_under_valgrind() {
+    let exe = build_c(&softphone(), "softphone_lite_discovery_valgrind", false);
+    let (ca, pem) = test_ca("softphone_lite_discovery_valgrind");
+    let peer = lync_peer();
+    let stunnel = stunnel_to(peer.addr(), &ca);
+    let dns = Dnsmasq::start(&[
+        &format!(
+            "--srv-host=_sipinternaltls._tcp.contoso.com,pool.contoso.com,{},0,0",
+            stunnel.addr().port()
+        ),
+        "--host-record=pool.contoso.com,127.0.0.1",
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let dns_addr = dns.addr().to_string();
+    let args = argv(&[
+        "-",
+        "udp",
+        "--dns",
+        &dns_addr,
+        "--ca",
+        pem.to_str().unwrap(),
+        "--tls-name",
+        "localhost",
+        "--user",
+        "CONTOSO\\alice",
+        "--password",
+        "secret",
+    ]);
+    if let Some(stdout) = run_valgrind_tls(&exe, &args) {
+        assert_softphone_ran(&stdout);
+        assert_signed_in_with_ntlm(&peer);
+    }
+    drop(stunnel);
+}
+
+/// Discovery that finds nothing is `OCER_RESULT_UA_NOT_DISCOVERED`, with
+/// every DNS question in the detail; nothing starts.
+#[test]
+fn softphone_lite_without_a_pool_in_dns_says_so_under_sanitizers() {
+    let exe = build_c(&softphone(), "softphone_lite_undiscovered_asan", true);
+    let dns = Dnsmasq::start(&["--host-record=unrelated.contoso.org,127.0.0.1"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dns_addr = dns.addr().to_string();
+    let (stdout, stderr) = run_sanitized_failing(&exe, &argv(&["-", "tcp", "--dns", &dns_addr]));
+    assert!(
+        stderr.contains("start: DNS discovery found no SIP server for the domain"),
+        "{stderr}"
+    );
+    for asked in ["_sipinternaltls._tcp.contoso.com", "sip.contoso.com"] {
+        assert!(stderr.contains(asked), "{asked}: {stderr}");
+    }
+    assert!(!stdout.contains("event"), "{stdout}");
 }

@@ -5,6 +5,8 @@
 //!   killed and reaped, and reports how it ended.
 //! - [`stunnel`] puts TLS in front of SIPp (which has none in Debian), with a
 //!   test CA made at test time.
+//! - [`dnsmasq`] serves a test zone on loopback, for pool discovery.
+//! - [`lync_peer`] runs the pyspnego Lync-like registrar.
 //! - [`message_log`] reads SIPp's message log back: what it received and
 //!   sent, and when.
 //! - [`wire`] builds the requests a test client sends (from the MS-OCER 4.1
@@ -17,6 +19,7 @@
 //! SIPp comes from the Debian package `sip-tester`, stunnel from `stunnel4`;
 //! `scripts/install-test-deps` installs both.
 
+pub mod dnsmasq;
 pub mod lync_peer;
 pub mod message_log;
 pub mod sipp;

@@ -4,15 +4,26 @@
  * (MS-OCER: the ms-diagnostics ErrorId resolved to the Lync 2010 string),
  * waits until the error report has reached the server, and shuts down.
  *
- *   softphone_lite <server host:port> [udp|tcp]
+ *   softphone_lite <server host:port | -> [udp|tcp|tls] [options]
  *
- * Exit status: 0 when the call failed and its report was sent, 1 otherwise.
- * The test suite runs it against SIPp (ffi/tests/softphone_lite.rs).
+ * A server of "-" finds the pool by DNS from the AOR's domain (Lync's SRV
+ * records), which also gives the transport. Options:
+ *
+ *   --user DOMAIN\user   --password PASSWORD   sign in (NTLM or digest)
+ *   --auth auto|ntlm|digest                     which authentication (auto)
+ *   --ca FILE.pem  --tls-name NAME              TLS: whom to trust, and the
+ *                                               name the certificate carries
+ *   --dns ADDRESS:PORT                          the DNS server to ask
+ *
+ * Exit status: 0 when the call failed and its report was sent, 1 otherwise,
+ * 2 for bad arguments. The test suite runs it against SIPp (also behind
+ * stunnel) and the pyspnego Lync registrar (ffi/tests/c_programs.rs).
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -78,14 +89,60 @@ static void on_event(void *userdata, const ocer_event *e) {
     pthread_mutex_unlock(&app->lock);
 }
 
+static ocer_str arg_str(const char *s) {
+    ocer_str out;
+    out.ptr = (const uint8_t *)s;
+    out.len = strlen(s);
+    return out;
+}
+
+/* Reads the options after the transport into `config`; 0 when one is bad. */
+static int parse_options(int argc, char **argv, ocer_ua_config *config) {
+    int i;
+    for (i = 3; i < argc; i += 2) {
+        const char *name = argv[i];
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (value == NULL) {
+            fprintf(stderr, "%s needs a value\n", name);
+            return 0;
+        }
+        if (strcmp(name, "--user") == 0) {
+            config->user = arg_str(value);
+        } else if (strcmp(name, "--password") == 0) {
+            config->password = arg_str(value);
+        } else if (strcmp(name, "--ca") == 0) {
+            config->tls_ca_file = arg_str(value);
+        } else if (strcmp(name, "--tls-name") == 0) {
+            config->tls_server_name = arg_str(value);
+        } else if (strcmp(name, "--dns") == 0) {
+            config->dns_server = arg_str(value);
+        } else if (strcmp(name, "--auth") == 0 && strcmp(value, "auto") == 0) {
+            config->auth = OCER_AUTH_AUTO;
+        } else if (strcmp(name, "--auth") == 0 && strcmp(value, "ntlm") == 0) {
+            config->auth = OCER_AUTH_NTLM;
+        } else if (strcmp(name, "--auth") == 0 && strcmp(value, "digest") == 0) {
+            config->auth = OCER_AUTH_DIGEST;
+        } else {
+            fprintf(stderr, "unknown option %s %s\n", name, value);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Prints what failed: the code's line, then the detail (which can be long:
+ * a discovery that found nothing lists every DNS question). */
 static int fail(const char *what, ocer_result r) {
-    uint8_t detail[512];
+    uint8_t *detail = NULL;
     size_t len = 0;
-    if (ocer_last_error_message(detail, sizeof detail, &len) != OCER_RESULT_OK) {
+    if (ocer_last_error_message(NULL, 0, &len) == OCER_RESULT_INSUFFICIENT_SIZE &&
+        (detail = malloc(len + 1)) != NULL &&
+        ocer_last_error_message(detail, len + 1, &len) != OCER_RESULT_OK) {
         len = 0;
     }
     fprintf(stderr, "%s: %.*s (%.*s)\n", what, OCER_STR_PRINTF(ocer_result_describe(r)),
-            (int)len, (const char *)detail);
+            detail != NULL ? (int)len : 0, detail != NULL ? (const char *)detail : "");
+    free(detail);
     return 1;
 }
 
@@ -112,7 +169,7 @@ int main(int argc, char **argv) {
     int ok;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: %s <server host:port> [udp|tcp]\n", argv[0]);
+        fprintf(stderr, "usage: %s <server host:port | -> [udp|tcp|tls] [options]\n", argv[0]);
         return 2;
     }
     memset(&app, 0, sizeof app);
@@ -122,11 +179,20 @@ int main(int argc, char **argv) {
     ocer_ua_config_default(&config);
     config.aor.ptr = (const uint8_t *)"sip:alice@contoso.com";
     config.aor.len = strlen("sip:alice@contoso.com");
-    config.server.ptr = (const uint8_t *)argv[1];
-    config.server.len = strlen(argv[1]);
-    config.transport = (argc > 2 && strcmp(argv[2], "tcp") == 0) ? OCER_TRANSPORT_TCP
-                                                                  : OCER_TRANSPORT_UDP;
+    /* "-": no server, so ocer_ua_new discovers the pool. */
+    if (strcmp(argv[1], "-") != 0) {
+        config.server = arg_str(argv[1]);
+    }
+    config.transport = OCER_TRANSPORT_UDP;
+    if (argc > 2 && strcmp(argv[2], "tcp") == 0) {
+        config.transport = OCER_TRANSPORT_TCP;
+    } else if (argc > 2 && strcmp(argv[2], "tls") == 0) {
+        config.transport = OCER_TRANSPORT_TLS;
+    }
     config.t1_ms = 100;
+    if (!parse_options(argc, argv, &config)) {
+        return 2;
+    }
     if ((r = ocer_ua_new(&config, on_event, &app, &ua)) != OCER_RESULT_OK) {
         return fail("start", r);
     }

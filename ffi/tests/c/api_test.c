@@ -745,14 +745,24 @@ static void test_user_agent(void) {
     CHECK(config.tls_ca_file.ptr == NULL && config.tls_server_name.ptr == NULL);
     CHECK(config.locales.ptr == NULL && config.client_name.ptr == NULL);
     CHECK(config.outbox_dir.ptr == NULL);
+    CHECK(config.auth == OCER_AUTH_AUTO && config.dns_server.ptr == NULL);
+    CHECK(OCER_AUTH_NTLM != OCER_AUTH_DIGEST && OCER_AUTH_NTLM != OCER_AUTH_AUTO);
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_config_default(NULL));
 
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_new(NULL, no_events, NULL, &ua));
     EXPECT(OCER_RESULT_NULL_PARAMETER, ocer_ua_new(&config, no_events, NULL, NULL));
     config.aor.ptr = (const uint8_t *)"sip:alice@contoso.com";
     config.aor.len = strlen("sip:alice@contoso.com");
+    /* No server: discovery, which needs a DNS server given as an address. */
+    config.dns_server = cstr("dns.contoso.com");
     EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_ua_new(&config, no_events, NULL, &ua));
-    CHECK(last_error_has("config.server is empty"));
+    CHECK(last_error_has("config.dns_server"));
+    config.dns_server.ptr = NULL;
+    config.dns_server.len = 0;
+    config.auth = 7;
+    EXPECT(OCER_RESULT_INVALID_ARGUMENT, ocer_ua_new(&config, no_events, NULL, &ua));
+    CHECK(last_error_has("unknown ocer_auth_mode 7"));
+    config.auth = OCER_AUTH_DIGEST;
     config.server.ptr = (const uint8_t *)"127.0.0.1:9";
     config.server.len = strlen("127.0.0.1:9");
     config.transport = 3;
