@@ -76,7 +76,9 @@ async fn discovered(aor: &str) -> Result<Vec<Target>, SetupError> {
         .await
         .map_err(|e| SetupError::Start(e.to_string()))?;
     if targets.is_empty() {
-        return Err(SetupError::Start(format!("no SIP server found for {domain}")));
+        return Err(SetupError::Start(format!(
+            "no SIP server found for {domain}"
+        )));
     }
     Ok(targets)
 }

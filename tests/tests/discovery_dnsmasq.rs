@@ -167,8 +167,11 @@ async fn the_discovered_list_fails_over_from_a_pool_that_is_down() {
             .expect("discovery ends")
             .expect("targets");
     let pool = |port: u16, host: &str| {
-        Target::new(TransportKind::Tcp, SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
-            .with_server_name(host)
+        Target::new(
+            TransportKind::Tcp,
+            SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        )
+        .with_server_name(host)
     };
     assert_eq!(
         targets,

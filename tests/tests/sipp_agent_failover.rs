@@ -84,7 +84,11 @@ async fn rfc3263_4_3_a_pool_that_is_down_is_skipped() {
     assert_eq!(failed.next, up);
     match &failed.cause {
         FailoverCause::Transport(failure) => {
-            assert_eq!(failure.kind, TransportFailureKind::ConnectionRefused, "{failure:?}")
+            assert_eq!(
+                failure.kind,
+                TransportFailureKind::ConnectionRefused,
+                "{failure:?}"
+            )
         }
         other => panic!("a refused connection, not {other:?}"),
     }
@@ -147,7 +151,10 @@ async fn rfc3263_4_3_a_503_without_retry_after_sends_the_register_to_the_next_po
         .nth(1)
         .and_then(|rest| rest.split(';').next())
         .expect("a sent-by");
-    assert!(contact.contains(&format!("@{sent_by};")), "{contact} / {via}");
+    assert!(
+        contact.contains(&format!("@{sent_by};")),
+        "{contact} / {via}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -238,7 +238,10 @@ pub(crate) fn failover_cause(cause: &ocer::ua::driver::FailoverCause) -> String 
     match cause {
         ocer::ua::driver::FailoverCause::Transport(failure) => failure.to_string(),
         ocer::ua::driver::FailoverCause::Unavailable(response) => {
-            format!("{} to REGISTER", response.status().map_or(503, |s| s.as_u16()))
+            format!(
+                "{} to REGISTER",
+                response.status().map_or(503, |s| s.as_u16())
+            )
         }
         other => format!("{other:?}"),
     }

@@ -17,7 +17,6 @@ use tokio::task::AbortHandle;
 use super::events::{RegistrationState, UaEvent};
 use super::exchange::transact_authenticated;
 use super::failure::{Failure, FailureKind, LocalFailure};
-use crate::ua::driver::DriverNotice;
 use super::reporter::ReporterCommand;
 use super::request::{
     header_param, name_addr, new_call_id, new_tag, split_values, uri_in, user_of, RequestSpec,
@@ -25,6 +24,7 @@ use super::request::{
 use super::{Inner, NoContact};
 use crate::display::{Action, Mode};
 use crate::sip::SipMessage;
+use crate::ua::driver::DriverNotice;
 
 /// The state of the registration; one per user agent, behind an async mutex
 /// so that REGISTERs never overlap.
@@ -382,10 +382,12 @@ async fn reconnect(weak: Weak<Inner>) {
         }
         let again = match register(&inner).await {
             Ok(()) => false,
-            Err(failure) => matches!(
-                failure.kind,
-                FailureKind::Transport(_) | FailureKind::Timeout
-            ) || matches!(failure.kind, FailureKind::Rejected(status) if status.0 >= 500),
+            Err(failure) => {
+                matches!(
+                    failure.kind,
+                    FailureKind::Transport(_) | FailureKind::Timeout
+                ) || matches!(failure.kind, FailureKind::Rejected(status) if status.0 >= 500)
+            }
         };
         if !again {
             inner.reconnecting.store(false, Ordering::SeqCst);

@@ -39,8 +39,8 @@ use tokio::task::AbortHandle;
 
 use super::task::{now, set_via, AddrReply, PendingRequest, State};
 use super::{DriverError, DriverNotice, FailoverCause, NoticeHook, TargetFailure};
-use crate::sip::transaction::TransactionKey;
 use crate::report::{finalize_request, finalize_response};
+use crate::sip::transaction::TransactionKey;
 use crate::sip::{SipMessage, TransactionEvent, TransportFailure, TransportFailureKind};
 use crate::ua::transport::{
     connect, spawn_stream_tasks, spawn_udp_reader, tls, ConnId, Established, Event, Flow,
@@ -849,7 +849,12 @@ impl State {
             let next_index = self.net.index + 1;
             let next = self.net.targets[next_index].clone();
             let switched = self.net.switch_to(next_index);
-            tracing::warn!(?failed, ?cause, ?next, "RFC 3263 failover: trying the next target");
+            tracing::warn!(
+                ?failed,
+                ?cause,
+                ?next,
+                "RFC 3263 failover: trying the next target"
+            );
             self.notify(DriverNotice::TargetFailed(TargetFailure {
                 target: failed,
                 cause,
@@ -882,9 +887,7 @@ impl State {
         response: &SipMessage,
     ) -> bool {
         let unavailable = response.status().is_some_and(|s| s.0 == 503)
-            && !response
-                .headers
-                .contains(&ezk_sip_types::Name::RETRY_AFTER)
+            && !response.headers.contains(&ezk_sip_types::Name::RETRY_AFTER)
             && key.method == "REGISTER";
         let in_use = self
             .clients
