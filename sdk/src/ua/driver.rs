@@ -153,6 +153,7 @@ pub struct TargetFailure {
 /// What the driver did on its own, for the user agent above it.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // a few per sign-in; the 503 is kept whole
 pub enum DriverNotice {
     /// A target failed and requests go to the next one.
     TargetFailed(TargetFailure),
