@@ -60,12 +60,14 @@ pub(crate) async fn start(args: &ServerArgs) -> Result<(UserAgent, UaEvents), Se
             target = target.with_server_name(name);
         }
     }
-    start_at(args, target).await
+    start_at(args, vec![target]).await
 }
 
-/// The first target discovery finds for the AOR's domain (RFC 3263 with
-/// Lync's records, `ocer::ua::discovery`).
-async fn discovered(aor: &str) -> Result<Target, SetupError> {
+/// The targets discovery finds for the AOR's domain (RFC 3263 with Lync's
+/// records, `ocer::ua::discovery`), in the order to try them: the user
+/// agent goes to the next when one is down or answers 503 without
+/// Retry-After.
+async fn discovered(aor: &str) -> Result<Vec<Target>, SetupError> {
     let domain = aor.rsplit_once('@').map_or(aor, |(_, d)| d);
     let domain = domain.split(';').next().unwrap_or(domain);
     let resolver =
@@ -73,14 +75,65 @@ async fn discovered(aor: &str) -> Result<Target, SetupError> {
     let targets = ocer::ua::discovery::discover(&resolver, domain)
         .await
         .map_err(|e| SetupError::Start(e.to_string()))?;
-    targets
-        .into_iter()
-        .next()
-        .ok_or_else(|| SetupError::Start(format!("no SIP server found for {domain}")))
+    if targets.is_empty() {
+        return Err(SetupError::Start(format!(
+            "no SIP server found for {domain}"
+        )));
+    }
+    Ok(targets)
 }
 
-async fn start_at(args: &ServerArgs, target: Target) -> Result<(UserAgent, UaEvents), SetupError> {
-    let mut builder = UserAgent::builder(args.user.clone(), target)
+/// Where the password comes from.
+#[derive(Debug, PartialEq, Eq)]
+enum PasswordSource {
+    /// `--password`, else `OCER_PASSWORD`.
+    Given(String),
+    /// Neither, and a user at a terminal: ask.
+    Prompt,
+    /// Neither, and no terminal (a script): no credentials.
+    None,
+}
+
+/// `--password`, else `OCER_PASSWORD` (kept out of the process list), else
+/// a prompt if stdin is a terminal.
+fn password_source(
+    given: Option<String>,
+    env: Option<String>,
+    stdin_is_terminal: bool,
+) -> PasswordSource {
+    match given.or(env) {
+        Some(password) => PasswordSource::Given(password),
+        None if stdin_is_terminal => PasswordSource::Prompt,
+        None => PasswordSource::None,
+    }
+}
+
+/// Asks for the password on the terminal, without echo; `None` if nothing
+/// was typed (or the terminal could not be read).
+async fn prompt_password(user: &str) -> Option<String> {
+    let prompt = format!("Password for {user}: ");
+    let read = tokio::task::spawn_blocking(move || rpassword::prompt_password(prompt)).await;
+    match read {
+        Ok(Ok(password)) if !password.is_empty() => Some(password),
+        Ok(Ok(_)) => None,
+        Ok(Err(error)) => {
+            eprintln!("no password read: {error}");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+async fn start_at(
+    args: &ServerArgs,
+    targets: Vec<Target>,
+) -> Result<(UserAgent, UaEvents), SetupError> {
+    let first = targets
+        .first()
+        .cloned()
+        .ok_or_else(|| SetupError::Start("no target".into()))?;
+    let mut builder = UserAgent::builder(args.user.clone(), first)
+        .targets(targets)
         .auth_mode(args.auth)
         .string_set(args.set)
         .reporting(args.report);
@@ -92,11 +145,16 @@ async fn start_at(args: &ServerArgs, target: Target) -> Result<(UserAgent, UaEve
     let localizer = ocer_examples::locales::localizer(args.locales_dir.as_deref(), Isolation::Off)
         .map_err(SetupError::Argument)?;
     builder = builder.localizer(Arc::new(localizer));
-    // --password, else OCER_PASSWORD (kept out of the process list).
-    let password = args
-        .password
-        .clone()
-        .or_else(|| std::env::var("OCER_PASSWORD").ok());
+    use std::io::IsTerminal as _;
+    let password = match password_source(
+        args.password.clone(),
+        std::env::var("OCER_PASSWORD").ok(),
+        std::io::stdin().is_terminal(),
+    ) {
+        PasswordSource::Given(password) => Some(password),
+        PasswordSource::Prompt => prompt_password(&args.auth_user()).await,
+        PasswordSource::None => None,
+    };
     if let Some(password) = password {
         builder = builder.credentials(args.auth_user(), password);
     }
@@ -378,4 +436,25 @@ pub(crate) async fn wait_for_report(events: &mut UaEvents, out: &Output, failure
     };
     let mut watch = ReportWatch::new(&record.identity.call_id);
     print_until(events, out, REPORT_WAIT, |event| watch.settled_by(event)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_is_given_then_from_the_environment_then_asked_at_a_terminal() {
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            password_source(some("flag"), some("env"), true),
+            PasswordSource::Given("flag".into())
+        );
+        assert_eq!(
+            password_source(None, some("env"), true),
+            PasswordSource::Given("env".into())
+        );
+        assert_eq!(password_source(None, None, true), PasswordSource::Prompt);
+        // A script (no terminal) is never left waiting on a prompt.
+        assert_eq!(password_source(None, None, false), PasswordSource::None);
+    }
 }

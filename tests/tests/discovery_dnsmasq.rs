@@ -1,11 +1,15 @@
 //! Interop: pool discovery (`ocer::ua::discovery`, RFC 3263 with Lync's SRV
 //! records) against dnsmasq (Debian package `dnsmasq-base`) serving a test
 //! zone on loopback: SRV priority and order, TLS targets named by their SRV
-//! host, the A-record fallback, and a domain with nothing.
+//! host, the A-record fallback, and a domain with nothing; and a user agent
+//! signing in through the discovered list when its first pool is down (RFC
+//! 3263 §4.3), against SIPp.
 //!
-//! Needs `dnsmasq`: run `scripts/install-test-deps`.
+//! Needs `dnsmasq` and `sipp`: run `scripts/install-test-deps`.
 
 #![allow(clippy::expect_used, clippy::panic)]
+
+mod sipp_agent_common;
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
@@ -132,4 +136,65 @@ async fn a_domain_without_records_says_what_was_asked() {
         "{failures:?}"
     );
     assert!(failures[4].contains("sip.empty.test"), "{failures:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_discovered_list_fails_over_from_a_pool_that_is_down() {
+    use ocer::ua::UaEvent;
+    use sipp_agent_common::{received, Server, Wire};
+
+    // Priority 10 is a port nothing listens on; priority 20 is SIPp.
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let server = Server::start(
+        "agent_register_digest",
+        include_str!("../sipp/agent_register_digest.xml"),
+        Wire::Tcp,
+    );
+    let up = server.target().addr.port();
+    let dns = Dnsmasq::start(&[
+        &format!("--srv-host=_sipinternal._tcp.contoso.test,pool1.contoso.test,{down},10,0"),
+        &format!("--srv-host=_sipinternal._tcp.contoso.test,pool2.contoso.test,{up},20,0"),
+        "--host-record=pool1.contoso.test,127.0.0.1",
+        "--host-record=pool2.contoso.test,127.0.0.1",
+    ]);
+    let resolver = resolver(Some(dns.addr)).expect("a resolver");
+    let targets =
+        tokio::time::timeout(Duration::from_secs(30), discover(&resolver, "contoso.test"))
+            .await
+            .expect("discovery ends")
+            .expect("targets");
+    let pool = |port: u16, host: &str| {
+        Target::new(
+            TransportKind::Tcp,
+            SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        )
+        .with_server_name(host)
+    };
+    assert_eq!(
+        targets,
+        vec![
+            pool(down, "pool1.contoso.test"),
+            pool(up, "pool2.contoso.test")
+        ]
+    );
+
+    let (ua, mut events) = server
+        .agent(|b| b.credentials("alice", "secret").targets(targets))
+        .await;
+    tokio::time::timeout(sipp_agent_common::STEP, ua.register())
+        .await
+        .expect("register resolves")
+        .unwrap_or_else(|failure| panic!("register failed: {failure}; {:#?}", events.seen));
+    let failed = events
+        .wait_for("the failed pool", |event| match event {
+            UaEvent::TargetFailed(failure) => Some(failure.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(failed.target, pool(down, "pool1.contoso.test"));
+    let (logs, _) = server.finish(ua, events).await;
+    assert!(received(&logs, "REGISTER") >= 3, "{logs}");
 }

@@ -82,6 +82,17 @@ pub(crate) fn event(event: &UaEvent) -> Value {
             json!({"event": "report-dropped", "reportId": report_id, "why": why})
         }
         UaEvent::ReportingSuspended { why } => json!({"event": "reporting-suspended", "why": why}),
+        UaEvent::TargetFailed(failed) => json!({
+            "event": "target-failed",
+            "target": super::target_text(&failed.target),
+            "why": super::failover_cause(&failed.cause),
+            "next": super::target_text(&failed.next),
+        }),
+        UaEvent::ConnectionLost { target, failure } => json!({
+            "event": "connection-lost",
+            "target": super::target_text(target),
+            "why": failure.to_string(),
+        }),
         other => json!({"event": "other", "debug": format!("{other:?}")}),
     }
 }

@@ -205,7 +205,45 @@ pub(crate) fn event_text(event: &UaEvent) -> String {
             "report",
             &format!("suspended for this login session: {why}"),
         ),
+        UaEvent::TargetFailed(failed) => labelled(
+            "pool",
+            &format!(
+                "{} failed ({}); trying {}",
+                target_text(&failed.target),
+                failover_cause(&failed.cause),
+                target_text(&failed.next)
+            ),
+        ),
+        UaEvent::ConnectionLost { target, failure } => labelled(
+            "pool",
+            &format!(
+                "connection to {} lost ({failure}); registering again",
+                target_text(target)
+            ),
+        ),
         other => labelled("event", &format!("{other:?}")),
+    }
+}
+
+/// A target as `tls pool1.contoso.com (192.0.2.1:5061)`.
+pub(crate) fn target_text(target: &ocer::ua::transport::Target) -> String {
+    match &target.server_name {
+        Some(name) => format!("{} {name} ({})", target.kind.uri_param(), target.addr),
+        None => format!("{} {}", target.kind.uri_param(), target.addr),
+    }
+}
+
+/// Why a target was left, in a few words.
+pub(crate) fn failover_cause(cause: &ocer::ua::driver::FailoverCause) -> String {
+    match cause {
+        ocer::ua::driver::FailoverCause::Transport(failure) => failure.to_string(),
+        ocer::ua::driver::FailoverCause::Unavailable(response) => {
+            format!(
+                "{} to REGISTER",
+                response.status().map_or(503, |s| s.as_u16())
+            )
+        }
+        other => format!("{other:?}"),
     }
 }
 

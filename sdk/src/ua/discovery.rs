@@ -10,9 +10,8 @@
 //! weighted random among equal priorities). The result is an ordered list of
 //! [`Target`]s, each TLS one naming the SRV target host, which its certificate
 //! is checked against (RFC 3263 §4.1 / RFC 5922). Trying them in turn (RFC
-//! 3263 §4.3: the next on a transport failure or a 503) is the caller's.
-//!
-//! This module only produces the list; the driver keeps one target.
+//! 3263 §4.3) is the driver's: give the list to
+//! `UserAgentBuilder::targets` (or `DriverConfig::alternates`).
 
 use std::net::SocketAddr;
 

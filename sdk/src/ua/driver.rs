@@ -103,8 +103,12 @@ use task::Command;
 /// How a user agent's driver runs.
 #[derive(Debug, Clone)]
 pub struct DriverConfig {
-    /// Where every request goes.
+    /// Where every request goes (the first of the RFC 3263 list).
     pub target: Target,
+    /// The rest of the RFC 3263 list, in order: where requests go, one after
+    /// the other, when the target in use fails (see [`FailoverCause`]).
+    /// Empty for an explicit single target.
+    pub alternates: Vec<Target>,
     /// T1, T2, T4 (RFC 3261 §17).
     pub timers: TimerConfig,
     /// Transport settings: limits, keep-alive, TLS.
@@ -114,6 +118,65 @@ pub struct DriverConfig {
     /// association, an unsigned or badly signed response must not end a
     /// transaction).
     pub response_filter: Option<ResponseFilter>,
+    /// Told of what the driver does on its own: leaving a target for the
+    /// next, losing the connection to the target.
+    pub notices: Option<NoticeHook>,
+}
+
+/// Why the driver left a target for the next one (RFC 3263 §4.3: "If a
+/// failure occurs, the client SHOULD create a new request … to the next
+/// element in the list").
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum FailoverCause {
+    /// The connection to it could not be opened (refused, unreachable, TLS
+    /// handshake or certificate, timeout). The requests that waited for it
+    /// never left, and go to the next target.
+    Transport(TransportFailure),
+    /// It answered a REGISTER `503 Service Unavailable` without
+    /// `Retry-After` (the whole response: its diagnostics say why). The
+    /// REGISTER goes to the next target in a new transaction.
+    Unavailable(SipMessage),
+}
+
+/// One target given up for the next one.
+#[derive(Debug, Clone)]
+pub struct TargetFailure {
+    /// The target that failed.
+    pub target: Target,
+    /// Why.
+    pub cause: FailoverCause,
+    /// Where requests go now.
+    pub next: Target,
+}
+
+/// What the driver did on its own, for the user agent above it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // a few per sign-in; the 503 is kept whole
+pub enum DriverNotice {
+    /// A target failed and requests go to the next one.
+    TargetFailed(TargetFailure),
+    /// The open connection to the target ended (closed by the server,
+    /// broken, or closed for not reading). Every transaction on it failed;
+    /// the next request opens a new connection, to the first target of the
+    /// list again.
+    ConnectionLost {
+        /// The target the connection went to.
+        target: Target,
+        /// How it ended.
+        failure: TransportFailure,
+    },
+}
+
+/// Receives [`DriverNotice`]s. Called on the driver task: it must not block.
+#[derive(Clone)]
+pub struct NoticeHook(pub std::sync::Arc<dyn Fn(DriverNotice) + Send + Sync>);
+
+impl std::fmt::Debug for NoticeHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NoticeHook")
+    }
 }
 
 /// A check on every response before the transaction layer: `false` drops it.
@@ -131,9 +194,11 @@ impl DriverConfig {
     pub fn new(target: Target) -> Self {
         Self {
             target,
+            alternates: Vec::new(),
             timers: TimerConfig::default(),
             transport: TransportConfig::default(),
             response_filter: None,
+            notices: None,
         }
     }
 }
@@ -251,12 +316,21 @@ impl Driver {
     /// TCP and TLS, the connection's, which this opens if there is none
     /// (and fails as opening it fails).
     pub async fn local_addr(&self) -> Result<std::net::SocketAddr, LocalAddrError> {
+        self.local_flow().await.map(|(addr, _)| addr)
+    }
+
+    /// [`local_addr`](Self::local_addr) and the kind of the transport it is
+    /// on: after a failover the target in use may speak another transport
+    /// than the first one (what a `Contact`'s `transport` parameter names).
+    pub async fn local_flow(
+        &self,
+    ) -> Result<(std::net::SocketAddr, transport::TransportKind), LocalAddrError> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(Command::LocalAddr { reply })
             .map_err(|_| LocalAddrError::Stopped)?;
         match answer.await {
-            Ok(Ok(addr)) => Ok(addr),
+            Ok(Ok(flow)) => Ok(flow),
             Ok(Err(failure)) => Err(LocalAddrError::Transport(failure)),
             Err(_) => Err(LocalAddrError::Stopped),
         }

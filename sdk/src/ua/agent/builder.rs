@@ -1,7 +1,8 @@
 //! Configuring and starting a [`UserAgent`]: [`UserAgentBuilder`].
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, SystemTime};
 
 use ezk_sip_auth::{DigestCredentials, DigestUser};
@@ -39,6 +40,9 @@ pub enum OutboxLocation {
 pub struct UserAgentBuilder {
     aor: String,
     target: Target,
+    /// The rest of the RFC 3263 list, after `target`.
+    alternates: Vec<Target>,
+    reconnect_backoff: (Duration, Duration),
     credentials: Option<(String, String)>,
     auth_mode: super::AuthMode,
     display_name: Option<String>,
@@ -81,6 +85,8 @@ impl UserAgentBuilder {
         Self {
             aor,
             target,
+            alternates: Vec::new(),
+            reconnect_backoff: Self::DEFAULT_RECONNECT_BACKOFF,
             credentials: None,
             auth_mode: super::AuthMode::Auto,
             display_name: None,
@@ -230,6 +236,37 @@ impl UserAgentBuilder {
         self
     }
 
+    /// The targets to try in order (RFC 3263 §4.3), as
+    /// [`discovery::discover`](crate::ua::discovery::discover) gives them:
+    /// the first replaces the builder's target; on a transport failure, or a
+    /// REGISTER's `503` without `Retry-After`, requests go to the next (each
+    /// failure is a [`UaEvent::TargetFailed`](super::UaEvent::TargetFailed)).
+    /// An empty list changes nothing.
+    pub fn targets(mut self, targets: Vec<Target>) -> Self {
+        let mut targets = targets.into_iter();
+        if let Some(first) = targets.next() {
+            self.target = first;
+            self.alternates = targets.collect();
+        }
+        self
+    }
+
+    /// After the connection to the server is lost while registered, the
+    /// user agent registers again on a new connection: first after `first`,
+    /// then after twice the last wait, at most `max`, until it is
+    /// registered, a REGISTER is refused for good (not a transport failure,
+    /// timeout or 5xx), or the app unregisters. Default
+    /// [`DEFAULT_RECONNECT_BACKOFF`](Self::DEFAULT_RECONNECT_BACKOFF).
+    pub fn reconnect_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.reconnect_backoff = (first, max.max(first));
+        self
+    }
+
+    /// The default re-register backoff: 1 s, doubling up to 60 s — a pool
+    /// whose front end restarted is not hit by all its users at once.
+    pub const DEFAULT_RECONNECT_BACKOFF: (Duration, Duration) =
+        (Duration::from_secs(1), Duration::from_secs(60));
+
     /// The default ring timeout: 180 s, Lync's no-answer time.
     pub const DEFAULT_RING_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -267,6 +304,17 @@ impl UserAgentBuilder {
             }
         };
         let mut config = DriverConfig::new(self.target.clone());
+        config.alternates = self.alternates.clone();
+        // The hook runs on the driver task, which starts before `Inner`
+        // exists; it reaches it through this cell (weakly: `Inner` owns the
+        // driver).
+        let notice_inner: Arc<OnceLock<std::sync::Weak<Inner>>> = Arc::new(OnceLock::new());
+        let hook_inner = Arc::clone(&notice_inner);
+        config.notices = Some(crate::ua::driver::NoticeHook(Arc::new(move |notice| {
+            if let Some(inner) = hook_inner.get().and_then(std::sync::Weak::upgrade) {
+                super::register::on_driver_notice(&inner, notice);
+            }
+        })));
         config.timers = self.timers;
         config.transport = self.transport;
         let sa = super::auth::SaSlot::default();
@@ -304,6 +352,10 @@ impl UserAgentBuilder {
                 client: self.client_name,
             },
             transport: self.target.kind,
+            session_on: AtomicBool::new(false),
+            wanted: AtomicBool::new(false),
+            reconnecting: AtomicBool::new(false),
+            reconnect_backoff: self.reconnect_backoff,
             user_agent: self.user_agent,
             register_expires: self.register_expires,
             ring_timeout: self.ring_timeout,
@@ -314,6 +366,7 @@ impl UserAgentBuilder {
             registration: tokio::sync::Mutex::new(Registration::new()),
             calls: Mutex::new(Calls::default()),
         });
+        let _ = notice_inner.set(Arc::downgrade(&inner));
         let hook = self.before_report.unwrap_or_else(|| {
             Box::new(|_: &mut crate::report::ErrorReport<'_>| HookVerdict::Send)
         });

@@ -12,7 +12,9 @@ use super::lock;
 use super::failure::Failure;
 use crate::diag::ObservedDiagnostic;
 use crate::display::{Action, DisplayError, Mode};
-use crate::sip::StatusCode;
+use crate::sip::{StatusCode, TransportFailure};
+use crate::ua::driver::TargetFailure;
+use crate::ua::transport::Target;
 
 /// The state of the registration (the login session's REGISTER).
 #[derive(Debug, Clone)]
@@ -114,6 +116,20 @@ pub enum UaEvent {
     ReportingSuspended {
         /// Why.
         why: String,
+    },
+    /// A target of the RFC 3263 list failed — its connection could not be
+    /// opened, or it answered a REGISTER `503` without `Retry-After` — and
+    /// requests go to the next one: which pool failed, and why.
+    TargetFailed(TargetFailure),
+    /// The connection to the server was lost (closed by it, or broken).
+    /// While registered, the user agent registers again on a new connection
+    /// ([`UserAgentBuilder::reconnect_backoff`](super::UserAgentBuilder::reconnect_backoff));
+    /// a new login session starts when that succeeds.
+    ConnectionLost {
+        /// Where the connection went.
+        target: Target,
+        /// How it ended.
+        failure: TransportFailure,
     },
     /// The app fell behind: this many events, the oldest waiting, were
     /// dropped to stay within the stream's capacity

@@ -86,6 +86,7 @@ mod request;
 mod schemes;
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -190,7 +191,19 @@ pub(crate) struct Inner {
     /// registered.
     pub(crate) gruu: Mutex<Option<String>>,
     pub(crate) presenter: Presenter,
+    /// The first target's transport (what `Debug` shows; the Contact names
+    /// the transport of the flow in use).
     pub(crate) transport: TransportKind,
+    /// Whether a login session is on (read by the driver's notice hook,
+    /// which cannot wait for the registration's lock).
+    pub(crate) session_on: AtomicBool,
+    /// Whether the app wants to be registered: set by `register`, cleared
+    /// by `unregister` (and so by `shutdown`).
+    pub(crate) wanted: AtomicBool,
+    /// Whether a re-register after a lost connection is under way.
+    pub(crate) reconnecting: AtomicBool,
+    /// The first and the longest wait between re-register attempts.
+    pub(crate) reconnect_backoff: (Duration, Duration),
     pub(crate) user_agent: Option<String>,
     pub(crate) register_expires: Duration,
     /// How long a call may go unanswered before the user agent cancels it.
@@ -266,9 +279,9 @@ impl Inner {
     /// The Contact of this user agent: its user at the local address of the
     /// flow to the server (for TCP and TLS this opens the connection).
     pub(crate) async fn contact(&self) -> Result<String, NoContact> {
-        let addr = self
+        let (addr, kind) = self
             .driver
-            .local_addr()
+            .local_flow()
             .await
             .map_err(|error| match error {
                 crate::ua::driver::LocalAddrError::Transport(failure) => {
@@ -277,7 +290,7 @@ impl Inner {
                 _ => NoContact::ShutDown,
             })?;
         let user = request::user_part(&self.aor).unwrap_or("ocer");
-        let transport = self.transport.uri_param();
+        let transport = kind.uri_param();
         Ok(format!("<sip:{user}@{addr};transport={transport}>"))
     }
 

@@ -6,6 +6,7 @@
 //! The reporter sends reports only within a session, with a fresh
 //! [`SessionGate`](crate::report::SessionGate) for each one.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use tokio::task::AbortHandle;
 
 use super::events::{RegistrationState, UaEvent};
 use super::exchange::transact_authenticated;
-use super::failure::{Failure, LocalFailure};
+use super::failure::{Failure, FailureKind, LocalFailure};
 use super::reporter::ReporterCommand;
 use super::request::{
     header_param, name_addr, new_call_id, new_tag, split_values, uri_in, user_of, RequestSpec,
@@ -23,6 +24,7 @@ use super::request::{
 use super::{Inner, NoContact};
 use crate::display::{Action, Mode};
 use crate::sip::SipMessage;
+use crate::ua::driver::DriverNotice;
 
 /// The state of the registration; one per user agent, behind an async mutex
 /// so that REGISTERs never overlap.
@@ -224,6 +226,7 @@ async fn send_register(
 
 /// [`UserAgent::register`](super::UserAgent::register).
 pub(crate) async fn register(inner: &Arc<Inner>) -> Result<(), Failure> {
+    inner.wanted.store(true, Ordering::SeqCst);
     let mut guard = inner.registration.lock().await;
     let reg = &mut *guard;
     if let Some(refresh) = reg.refresh.take() {
@@ -247,6 +250,7 @@ pub(crate) async fn register(inner: &Arc<Inner>) -> Result<(), Failure> {
 fn registered(inner: &Inner, reg: &mut Registration, expires: Duration) {
     if !reg.registered {
         reg.registered = true;
+        inner.session_on.store(true, Ordering::SeqCst);
         tracing::info!(aor = %inner.aor, ?expires, "registered: a login session starts");
         inner.to_reporter(ReporterCommand::SessionStarted);
     }
@@ -258,6 +262,7 @@ fn registered(inner: &Inner, reg: &mut Registration, expires: Duration) {
 fn failed(inner: &Inner, reg: &mut Registration, failure: &Failure) {
     if reg.registered {
         reg.registered = false;
+        inner.session_on.store(false, Ordering::SeqCst);
         tracing::info!(aor = %inner.aor, %failure, "registration failed: the login session ends");
         inner.to_reporter(ReporterCommand::SessionEnded);
     }
@@ -299,6 +304,7 @@ fn spawn_refresh(inner: Weak<Inner>, mut expires: Duration) -> AbortHandle {
 
 /// [`UserAgent::unregister`](super::UserAgent::unregister).
 pub(crate) async fn unregister(inner: &Arc<Inner>) -> Result<(), Failure> {
+    inner.wanted.store(false, Ordering::SeqCst);
     let mut guard = inner.registration.lock().await;
     let reg = &mut *guard;
     if let Some(refresh) = reg.refresh.take() {
@@ -309,6 +315,7 @@ pub(crate) async fn unregister(inner: &Arc<Inner>) -> Result<(), Failure> {
     }
     let result = send_register(inner, reg, Duration::ZERO).await;
     reg.registered = false;
+    inner.session_on.store(false, Ordering::SeqCst);
     reg.auth = None;
     inner.sa.clear();
     tracing::info!(aor = %inner.aor, "unregistered: the login session ends");
@@ -320,6 +327,73 @@ pub(crate) async fn unregister(inner: &Arc<Inner>) -> Result<(), Failure> {
             refused.report(inner);
             Err(refused.failure)
         }
+    }
+}
+
+/// What the driver did on its own: a failed target is told to the app; a
+/// lost connection too, and while a login session is on it starts
+/// [`reconnect`]. Runs on the driver task: it only emits and spawns.
+pub(crate) fn on_driver_notice(inner: &Arc<Inner>, notice: DriverNotice) {
+    match notice {
+        DriverNotice::TargetFailed(failure) => inner.emit(UaEvent::TargetFailed(failure)),
+        DriverNotice::ConnectionLost { target, failure } => {
+            inner.emit(UaEvent::ConnectionLost { target, failure });
+            if inner.session_on.load(Ordering::SeqCst)
+                && !inner.reconnecting.swap(true, Ordering::SeqCst)
+            {
+                tokio::spawn(reconnect(Arc::downgrade(inner)));
+            }
+        }
+    }
+}
+
+/// Registers again after the connection was lost while registered: the
+/// login session ends (its registration, security association and GRUU
+/// were the lost connection's), then REGISTER on a new connection, after
+/// the backoff's first wait and then doubling waits up to its longest,
+/// until it succeeds (a new login session), a REGISTER is refused for good,
+/// or the app unregisters or shuts down.
+async fn reconnect(weak: Weak<Inner>) {
+    let Some((mut delay, max)) = weak.upgrade().map(|inner| inner.reconnect_backoff) else {
+        return;
+    };
+    if let Some(inner) = weak.upgrade() {
+        let mut guard = inner.registration.lock().await;
+        let reg = &mut *guard;
+        if let Some(refresh) = reg.refresh.take() {
+            refresh.abort();
+        }
+        if reg.registered {
+            reg.registered = false;
+            inner.session_on.store(false, Ordering::SeqCst);
+            tracing::info!(aor = %inner.aor, "connection lost: the login session ends");
+            inner.to_reporter(ReporterCommand::SessionEnded);
+        }
+        reg.auth = None;
+        inner.sa.clear();
+        *super::lock(&inner.gruu) = None;
+    }
+    loop {
+        tokio::time::sleep(delay).await;
+        let Some(inner) = weak.upgrade() else { return };
+        if !inner.wanted.load(Ordering::SeqCst) {
+            inner.reconnecting.store(false, Ordering::SeqCst);
+            return;
+        }
+        let again = match register(&inner).await {
+            Ok(()) => false,
+            Err(failure) => {
+                matches!(
+                    failure.kind,
+                    FailureKind::Transport(_) | FailureKind::Timeout
+                ) || matches!(failure.kind, FailureKind::Rejected(status) if status.0 >= 500)
+            }
+        };
+        if !again {
+            inner.reconnecting.store(false, Ordering::SeqCst);
+            return;
+        }
+        delay = (delay * 2).min(max);
     }
 }
 

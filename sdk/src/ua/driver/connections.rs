@@ -13,13 +13,22 @@
 //! connection cannot be opened the request goes over UDP after all (and
 //! fails with [`TransportFailureKind::TooLarge`] if it does not fit a
 //! datagram, rather than being retransmitted in vain).
-//! Trying a list of targets in order on transport failure (RFC 3263 §4.3)
-//! belongs in [`Connections::target`] and [`State::on_closed`], where a
-//! failed connection attempt is seen with the requests that waited for it.
+//!
+//! RFC 3263 §4.3 failover lives here, and only here: [`Connections`] holds
+//! the ordered list of targets and which one is in use. A connection that
+//! cannot be opened is seen in [`State::on_closed`] with the requests that
+//! waited for it, which go to the next target without having left; a
+//! REGISTER answered `503` without `Retry-After` is seen in
+//! [`State::fail_over_unavailable`] and sent again, in a new transaction,
+//! to the next target. Each failure is told to the [`NoticeHook`]. The
+//! target in use stays until it fails (a registration and its security
+//! association belong to one pool); a lost connection starts the list
+//! again from the top.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,8 +38,9 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::task::{now, set_via, AddrReply, PendingRequest, State};
-use super::DriverError;
+use super::{DriverError, DriverNotice, FailoverCause, NoticeHook, TargetFailure};
 use crate::report::{finalize_request, finalize_response};
+use crate::sip::transaction::TransactionKey;
 use crate::sip::{SipMessage, TransactionEvent, TransportFailure, TransportFailureKind};
 use crate::ua::transport::{
     connect, spawn_stream_tasks, spawn_udp_reader, tls, ConnId, Established, Event, Flow,
@@ -40,6 +50,10 @@ use crate::ua::transport::{
 /// How long large requests to a UDP target go straight over UDP after a TCP
 /// connection to it could not be opened (rather than each trying again).
 const TCP_REFUSED_HOLD: Duration = Duration::from_secs(60);
+
+/// Connection numbers, unique in the process: a connection of a target left
+/// behind may still report its end after the next target's have opened.
+static NEXT_CONN: AtomicU64 = AtomicU64::new(0);
 
 /// Where a new request goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +159,6 @@ impl TransportFactory for StreamFactory {
             config: config.clone(),
             conns: HashMap::new(),
             current: None,
-            next_conn: 0,
             events,
         }))
     }
@@ -287,15 +300,13 @@ struct Streams {
     conns: HashMap<ConnId, Conn>,
     /// The connection new requests go on.
     current: Option<ConnId>,
-    next_conn: u64,
     events: mpsc::Sender<Event>,
 }
 
 impl Streams {
     /// Opens a connection to `target`.
     fn open(&mut self, target: &Target) -> ConnId {
-        let id = ConnId(self.next_conn);
-        self.next_conn += 1;
+        let id = ConnId(NEXT_CONN.fetch_add(1, Ordering::Relaxed));
         let task = tokio::spawn(connect(
             id,
             target.clone(),
@@ -462,10 +473,15 @@ struct Waiting {
     addr_replies: Vec<AddrReply>,
 }
 
-/// The driver's side of the seam: the target, its transport, and what waits
-/// for a connection.
+/// The driver's side of the seam: the targets, the transport of the one in
+/// use, and what waits for a connection.
 pub(super) struct Connections {
-    target: Target,
+    /// The RFC 3263 list, in order; never empty.
+    targets: Vec<Target>,
+    /// The one in use.
+    index: usize,
+    config: TransportConfig,
+    events: mpsc::Sender<Event>,
     transport: Box<dyn Transport>,
     /// For a UDP target: TCP to the same address, for large requests.
     large: Option<Large>,
@@ -475,22 +491,23 @@ pub(super) struct Connections {
 }
 
 impl Connections {
-    /// The transport of `target`'s kind.
+    /// The transport of the first target's kind. `targets` must not be
+    /// empty (the driver's config always has one).
     pub(super) fn new(
-        target: Target,
-        config: &TransportConfig,
+        targets: Vec<Target>,
+        config: TransportConfig,
         events: mpsc::Sender<Event>,
     ) -> Result<Connections, DriverError> {
-        let transport = factory(target.kind).create(&target, config, events.clone())?;
-        let large = match target.kind {
-            TransportKind::Udp => Some(Large {
-                tcp: factory(TransportKind::Tcp).create(&target, config, events)?,
-                refused_until: None,
-            }),
-            _ => None,
-        };
+        let first = targets
+            .first()
+            .ok_or(DriverError::Response("no target"))?
+            .clone();
+        let (transport, large) = Self::transports(&first, &config, &events)?;
         Ok(Connections {
-            target,
+            targets,
+            index: 0,
+            config,
+            events,
             transport,
             large,
             waiting: HashMap::new(),
@@ -498,10 +515,50 @@ impl Connections {
         })
     }
 
-    /// Where new requests go. (With RFC 3263 target lists, the one being
-    /// tried.)
+    /// The transport for `target`, and for a UDP one TCP beside it.
+    fn transports(
+        target: &Target,
+        config: &TransportConfig,
+        events: &mpsc::Sender<Event>,
+    ) -> Result<(Box<dyn Transport>, Option<Large>), DriverError> {
+        let transport = factory(target.kind).create(target, config, events.clone())?;
+        let large = match target.kind {
+            TransportKind::Udp => Some(Large {
+                tcp: factory(TransportKind::Tcp).create(target, config, events.clone())?,
+                refused_until: None,
+            }),
+            _ => None,
+        };
+        Ok((transport, large))
+    }
+
+    /// Where new requests go: the target of the list in use.
     pub(super) fn target(&self) -> &Target {
-        &self.target
+        // `new` refuses an empty list and `switch_to` only takes an index
+        // of it.
+        &self.targets[self.index]
+    }
+
+    /// Whether a target follows the one in use.
+    fn has_next(&self) -> bool {
+        self.index + 1 < self.targets.len()
+    }
+
+    /// Leaves the target in use for the one at `index`: its connections
+    /// close (a transaction still on one fails when its end is seen), and
+    /// the new target's transport is made.
+    fn switch_to(&mut self, index: usize) -> Result<(), DriverError> {
+        let target = self
+            .targets
+            .get(index)
+            .ok_or(DriverError::Response("no such target"))?
+            .clone();
+        self.close_all();
+        self.index = index;
+        let (transport, large) = Self::transports(&target, &self.config, &self.events)?;
+        self.transport = transport;
+        self.large = large;
+        Ok(())
     }
 
     /// The transport that carries `flow`.
@@ -533,15 +590,15 @@ impl Connections {
             let size = request.to_bytes().len() + 120;
             let refused = large.refused_until.is_some_and(|until| until > now());
             if size > UDP_REQUEST_LIMIT && !refused {
-                return large.tcp.route(&self.target);
+                return large.tcp.route(&self.targets[self.index]);
             }
         }
-        self.transport.route(&self.target)
+        self.transport.route(&self.targets[self.index])
     }
 
     /// The flow a request would take now, without opening a connection.
     pub(super) fn ready(&self) -> Option<Route> {
-        self.transport.ready(&self.target)
+        self.transport.ready(&self.targets[self.index])
     }
 
     /// Sends `message` on `flow`: the one exit of every message.
@@ -603,6 +660,10 @@ impl Connections {
 
     pub(super) fn close_all(&mut self) {
         self.transport.close_all();
+        self.large_close_all();
+    }
+
+    fn large_close_all(&mut self) {
         if let Some(large) = &mut self.large {
             large.tcp.close_all();
         }
@@ -659,7 +720,7 @@ impl State {
         let target = self.net.target().clone();
         match self.net.transport.route(&target) {
             Route::Ready { local, .. } => {
-                let _ = reply.send(Ok(local));
+                let _ = reply.send(Ok((local, self.net.transport.kind())));
             }
             Route::Connecting(id) => self
                 .net
@@ -680,8 +741,9 @@ impl State {
         };
         match connected {
             Ok(local) => {
+                let kind = self.net.kind_of(Flow::Stream(id));
                 for reply in waiting.addr_replies {
-                    let _ = reply.send(Ok(local));
+                    let _ = reply.send(Ok((local, kind)));
                 }
                 for request in waiting.requests {
                     self.start_client(request, Flow::Stream(id), local);
@@ -697,18 +759,61 @@ impl State {
         }
     }
 
-    /// A connection failed to open, or ended: what waited for it fails, and
-    /// so does every transaction on it. The next request opens a new one.
+    /// A connection failed to open, or ended. One to the target in use that
+    /// failed to open: what waited for it goes to the next target, if there
+    /// is one (RFC 3263 §4.3); else it fails. One that was open: every
+    /// transaction on it fails, the [`NoticeHook`] hears of it, and the
+    /// next request opens a new one, to the first target again.
     pub(super) fn on_closed(&mut self, id: ConnId, failure: TransportFailure) {
         let large = self
             .net
             .large
             .as_ref()
             .is_some_and(|large| large.tcp.owns(Flow::Stream(id)));
+        let in_use = self.net.transport.owns(Flow::Stream(id));
         if let Some(transport) = self.net.owner(Flow::Stream(id)) {
             transport.closed(id);
         }
-        if let Some(waiting) = self.net.waiting.remove(&id) {
+        let waiting = self.net.waiting.remove(&id);
+        match waiting {
+            Some(waiting) if in_use && self.net.has_next() => {
+                if self.fail_over(FailoverCause::Transport(failure.clone())) {
+                    // They never left: they go as they came, to the next target.
+                    for reply in waiting.addr_replies {
+                        self.local_addr(reply);
+                    }
+                    for request in waiting.requests {
+                        self.send(request);
+                    }
+                } else {
+                    for reply in waiting.addr_replies {
+                        let _ = reply.send(Err(failure.clone()));
+                    }
+                    self.fail_pending(waiting.requests, &failure);
+                }
+                return;
+            }
+            None if in_use => {
+                let target = self.net.target().clone();
+                tracing::info!(%failure, ?target, "connection to the target lost");
+                // Told before the transactions on it fail, so that the user
+                // agent still knows what was on when it was lost.
+                self.notify(DriverNotice::ConnectionLost {
+                    target,
+                    failure: failure.clone(),
+                });
+                self.fail_flow(Flow::Stream(id), &failure);
+                if self.net.index != 0 {
+                    // A new connection is a new sign-in: the list from the top.
+                    if let Err(error) = self.net.switch_to(0) {
+                        tracing::warn!(%error, "the first target cannot be used");
+                    }
+                }
+                return;
+            }
+            _ => {}
+        }
+        if let Some(waiting) = waiting {
             if large {
                 // RFC 3261 §18.1.1: TCP to a UDP target refused: "the element
                 // SHOULD retry the request, using UDP".
@@ -727,6 +832,93 @@ impl State {
             self.fail_pending(waiting.requests, &failure);
         }
         self.fail_flow(Flow::Stream(id), &failure);
+    }
+
+    /// Tells the [`NoticeHook`].
+    pub(super) fn notify(&self, notice: DriverNotice) {
+        if let Some(NoticeHook(hook)) = &self.notices {
+            hook(notice);
+        }
+    }
+
+    /// Leaves the target in use for the next one that can be set up,
+    /// telling the hook of each one left; `false` if none is left.
+    fn fail_over(&mut self, mut cause: FailoverCause) -> bool {
+        while self.net.has_next() {
+            let failed = self.net.target().clone();
+            let next_index = self.net.index + 1;
+            let next = self.net.targets[next_index].clone();
+            let switched = self.net.switch_to(next_index);
+            tracing::warn!(
+                ?failed,
+                ?cause,
+                ?next,
+                "RFC 3263 failover: trying the next target"
+            );
+            self.notify(DriverNotice::TargetFailed(TargetFailure {
+                target: failed,
+                cause,
+                next,
+            }));
+            match switched {
+                Ok(()) => return true,
+                Err(error) => {
+                    cause = FailoverCause::Transport(TransportFailure::new(
+                        TransportFailureKind::Other,
+                        error.to_string(),
+                    ));
+                }
+            }
+        }
+        false
+    }
+
+    /// A REGISTER answered `503` without `Retry-After` by the target in use
+    /// goes, in a new transaction, to the next target (RFC 3263 §4.3);
+    /// `true` if it did, and `response` is not for its transaction any more.
+    ///
+    /// Only REGISTER: it picks the pool the user agent signs in to. Once
+    /// registered, a 503 to a SERVICE is MS-OCER §3.1.5's verdict on
+    /// reporting, and to a call or IM the answer of the pool the user is
+    /// signed in to — neither a reason to leave it.
+    pub(super) fn fail_over_unavailable(
+        &mut self,
+        key: &TransactionKey,
+        response: &SipMessage,
+    ) -> bool {
+        let unavailable = response.status().is_some_and(|s| s.0 == 503)
+            && !response.headers.contains(&ezk_sip_types::Name::RETRY_AFTER)
+            && key.method == "REGISTER";
+        let in_use = self
+            .clients
+            .get(key)
+            .is_some_and(|client| self.net.transport.owns(client.flow));
+        if !(unavailable && in_use && self.net.has_next()) {
+            return false;
+        }
+        let moved_from = match self.net.ready() {
+            Some(Route::Ready { local, .. }) => Some((local, self.net.transport.kind())),
+            _ => None,
+        };
+        let Some(client) = self.clients.remove(key) else {
+            return false;
+        };
+        let request = client.txn.request().clone();
+        if !self.fail_over(FailoverCause::Unavailable(response.clone())) {
+            // Nothing left to try: the 503 is the request's answer.
+            let _ = client
+                .events
+                .send(TransactionEvent::Response(response.clone()));
+            let _ = client.events.send(TransactionEvent::Terminated);
+            return true;
+        }
+        self.send(PendingRequest {
+            request,
+            branch: crate::ua::transport::new_branch(),
+            events: client.events,
+            moved_from,
+        });
+        true
     }
 
     /// Requests whose connection never came up end as a transaction would

@@ -54,7 +54,7 @@ pub(super) enum Command {
 }
 
 /// Where the answer to [`Command::LocalAddr`] goes.
-pub(super) type AddrReply = oneshot::Sender<Result<SocketAddr, TransportFailure>>;
+pub(super) type AddrReply = oneshot::Sender<Result<(SocketAddr, TransportKind), TransportFailure>>;
 
 /// The current clock, the one place the user agent reads it. (tokio's clock,
 /// so that tests with paused time drive the timers.)
@@ -91,18 +91,23 @@ pub(super) async fn spawn(
 > {
     let DriverConfig {
         target,
+        alternates,
         timers,
         transport,
         response_filter,
+        notices,
     } = config;
     let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
-    let net = Connections::new(target, &transport, events_tx)?;
+    let mut targets = vec![target];
+    targets.extend(alternates);
+    let net = Connections::new(targets, transport, events_tx)?;
     let (commands_tx, commands) = mpsc::unbounded_channel();
     let (incoming_tx, incoming) = mpsc::unbounded_channel();
     let state = State {
         net,
         timers,
         response_filter,
+        notices,
         clients: HashMap::new(),
         servers: HashMap::new(),
         incoming: HashMap::new(),
@@ -120,6 +125,10 @@ pub(super) struct PendingRequest {
     pub(super) request: SipMessage,
     pub(super) branch: String,
     pub(super) events: mpsc::UnboundedSender<TransactionEvent>,
+    /// For a request sent again to the next target: the local address and
+    /// transport of the flow it first went on, which its `Contact` may name
+    /// (rewritten to the new flow's).
+    pub(super) moved_from: Option<(SocketAddr, TransportKind)>,
 }
 
 /// The driver's state, owned by its task.
@@ -128,6 +137,8 @@ pub(super) struct State {
     pub(super) timers: TimerConfig,
     /// Checks every response before the transaction layer (MS-SIPAE).
     pub(super) response_filter: Option<super::ResponseFilter>,
+    /// Told of failovers and lost connections.
+    pub(super) notices: Option<super::NoticeHook>,
     pub(super) clients: HashMap<TransactionKey, Client>,
     pub(super) servers: HashMap<TransactionKey, Server>,
     pub(super) incoming: HashMap<u64, Unanswered>,
@@ -184,6 +195,7 @@ impl State {
                 request,
                 branch,
                 events,
+                moved_from: None,
             }),
             Command::SendAck { request, branch } => self.send_ack(request, &branch),
             Command::Cancel {

@@ -16,6 +16,38 @@ use crate::sip::{
 };
 use crate::ua::transport::{Flow, MalformedHint};
 
+/// A request sent again on another flow (RFC 3263 failover) names the old
+/// flow in its `Contact` (the user agent built it from the old connection's
+/// local address): that address and `transport` parameter become the new
+/// flow's, so the registrar binds what it can reach.
+fn follow_flow(
+    request: &mut SipMessage,
+    (old_local, old_kind): (SocketAddr, crate::ua::transport::TransportKind),
+    (local, kind): (SocketAddr, crate::ua::transport::TransportKind),
+) {
+    if old_local == local && old_kind == kind {
+        return;
+    }
+    let contacts: Vec<String> = request
+        .header_values(&Name::CONTACT)
+        .map(|value| {
+            value
+                .replace(&format!("@{old_local}"), &format!("@{local}"))
+                .replace(
+                    &format!(";transport={}", old_kind.uri_param()),
+                    &format!(";transport={}", kind.uri_param()),
+                )
+        })
+        .collect();
+    if contacts.is_empty() {
+        return;
+    }
+    request.headers.remove(&Name::CONTACT);
+    for contact in contacts {
+        request.headers.insert(Name::CONTACT, contact);
+    }
+}
+
 /// A running client transaction.
 pub(super) struct Client {
     pub(super) txn: ClientTransaction,
@@ -114,8 +146,12 @@ impl State {
             mut request,
             branch,
             events,
+            moved_from,
         } = pending;
         let kind = self.net.kind_of(flow);
+        if let Some((old_local, old_kind)) = moved_from {
+            follow_flow(&mut request, (old_local, old_kind), (local, kind));
+        }
         set_via(&mut request, kind, local, &branch);
         self.start_transaction(request, flow, events);
     }
@@ -218,6 +254,9 @@ impl State {
             tracing::debug!("response without branch or CSeq dropped");
             return;
         };
+        if self.fail_over_unavailable(&key, &response) {
+            return;
+        }
         match self.clients.get_mut(&key) {
             Some(client) => {
                 client.txn.handle_response(response, now());
