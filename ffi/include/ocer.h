@@ -928,8 +928,10 @@ typedef struct {
      * domain, by `ocer_ua_new`, as Lync clients do (RFC 3263 with Lync's
      * records: SRV `_sipinternaltls._tcp`, `_sipinternal._tcp`, `_sip._tls`,
      * then the hosts `sipinternal.` and `sip.` on 5061 over TLS), asking
-     * the system's DNS or `dns_server`. The first target found is used, with its own transport
-     * (`transport` is ignored), and over TLS the certificate is checked
+     * the system's DNS or `dns_server`. The targets found are tried in
+     * order (RFC 3263 §4.3: the next on a transport failure or a REGISTER's
+     * 503 without Retry-After), each with its own transport (`transport` is
+     * ignored), and over TLS the certificate is checked
      * against the SRV target's host name (unless `tls_server_name` is set).
      * Nothing found is `OCER_RESULT_UA_NOT_DISCOVERED`.
      */
@@ -1597,6 +1599,27 @@ typedef void (*ocer_event_callback)(void *userdata, const ocer_event *event);
  * No more reports in this login session; `detail` says why.
  */
 #define OCER_EVENT_REPORTING_SUSPENDED 11
+
+/**
+ * A server of the discovered list failed (RFC 3263 §4.3: its connection
+ * could not be opened, or it answered a REGISTER 503 without Retry-After,
+ * then `status` is 503) and requests go to the next: `detail` names both
+ * and why; `windows` is the transport failure's Windows error, if any.
+ */
+#define OCER_EVENT_TARGET_FAILED 12
+
+/**
+ * The connection to the server was lost; while registered the user agent
+ * registers again on a new one. `detail` says where and how; `windows` is
+ * the Windows error, if any.
+ */
+#define OCER_EVENT_CONNECTION_LOST 13
+
+/**
+ * The callback fell behind and the oldest waiting events were dropped;
+ * `detail` says how many.
+ */
+#define OCER_EVENT_EVENTS_DROPPED 14
 
 /**
  * Not a failure event.

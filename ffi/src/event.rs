@@ -5,7 +5,9 @@ use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use ocer::diag::ObservedDiagnostic;
-use ocer::display::DisplayError;
+use ocer::display::{DisplayError, WinError};
+use ocer::ua::driver::FailoverCause;
+use ocer::ua::transport::Target;
 use ocer::ua::{Failure, FailureKind, RegistrationState, UaEvent};
 
 use crate::display::{cause_of, ocer_cause};
@@ -46,6 +48,18 @@ pub const OCER_EVENT_REPORT_SENT: ocer_event_kind = 9;
 pub const OCER_EVENT_REPORT_DROPPED: ocer_event_kind = 10;
 /// No more reports in this login session; `detail` says why.
 pub const OCER_EVENT_REPORTING_SUSPENDED: ocer_event_kind = 11;
+/// A server of the discovered list failed (RFC 3263 §4.3: its connection
+/// could not be opened, or it answered a REGISTER 503 without Retry-After,
+/// then `status` is 503) and requests go to the next: `detail` names both
+/// and why; `windows` is the transport failure's Windows error, if any.
+pub const OCER_EVENT_TARGET_FAILED: ocer_event_kind = 12;
+/// The connection to the server was lost; while registered the user agent
+/// registers again on a new one. `detail` says where and how; `windows` is
+/// the Windows error, if any.
+pub const OCER_EVENT_CONNECTION_LOST: ocer_event_kind = 13;
+/// The callback fell behind and the oldest waiting events were dropped;
+/// `detail` says how many.
+pub const OCER_EVENT_EVENTS_DROPPED: ocer_event_kind = 14;
 
 /// What ended a failed operation: one of the `OCER_FAILURE_*` constants.
 pub type ocer_failure_kind = u32;
@@ -211,9 +225,38 @@ fn owned_of(event: &UaEvent) -> Owned {
         UaEvent::Ended { display, .. } | UaEvent::Progress { display, .. } => display.as_ref(),
         _ => failure.and_then(|f| f.display.as_ref()),
     };
+    let detail = match event {
+        UaEvent::TargetFailed(failed) => format!(
+            "{} failed ({}); trying {}",
+            target_text(&failed.target),
+            match &failed.cause {
+                FailoverCause::Transport(failure) => failure.to_string(),
+                FailoverCause::Unavailable(response) => format!(
+                    "{} without Retry-After",
+                    response.status().map_or(503, |s| s.0)
+                ),
+                other => format!("{other:?}"),
+            },
+            target_text(&failed.next)
+        ),
+        UaEvent::ConnectionLost { target, failure } => {
+            format!("connection to {} lost: {failure}", target_text(target))
+        }
+        UaEvent::EventsDropped { count } => format!("{count} events dropped"),
+        _ => failure.map(|f| f.to_string()).unwrap_or_default(),
+    };
     Owned {
         message_id: display.map(|d| d.message_id.id()).unwrap_or_default(),
-        detail: failure.map(|f| f.to_string()).unwrap_or_default(),
+        detail,
+    }
+}
+
+/// A target for people: `tls 192.0.2.1:5061 (pool.contoso.com)`.
+fn target_text(target: &Target) -> String {
+    let kind = format!("{:?}", target.kind).to_ascii_lowercase();
+    match &target.server_name {
+        Some(name) => format!("{kind} {} ({name})", target.addr),
+        None => format!("{kind} {}", target.addr),
     }
 }
 
@@ -307,6 +350,31 @@ fn with_view(event: &UaEvent, f: impl FnOnce(&ocer_event)) {
         UaEvent::ReportingSuspended { why } => {
             let mut e = blank(OCER_EVENT_REPORTING_SUSPENDED);
             e.detail = ocer_str::of(why);
+            e
+        }
+        UaEvent::TargetFailed(failed) => {
+            let mut e = blank(OCER_EVENT_TARGET_FAILED);
+            match &failed.cause {
+                FailoverCause::Transport(failure) => {
+                    e.windows = WinError::from_transport(failure).map_or(0, |w| w.0);
+                }
+                FailoverCause::Unavailable(response) => {
+                    e.status = response.status().map_or(503, |s| u32::from(s.0));
+                }
+                _ => {}
+            }
+            e.detail = ocer_str::of(&owned.detail);
+            e
+        }
+        UaEvent::ConnectionLost { failure, .. } => {
+            let mut e = blank(OCER_EVENT_CONNECTION_LOST);
+            e.windows = WinError::from_transport(failure).map_or(0, |w| w.0);
+            e.detail = ocer_str::of(&owned.detail);
+            e
+        }
+        UaEvent::EventsDropped { .. } => {
+            let mut e = blank(OCER_EVENT_EVENTS_DROPPED);
+            e.detail = ocer_str::of(&owned.detail);
             e
         }
         _ => return,
@@ -414,6 +482,53 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// Failover, a lost connection and dropped events reach C apps too.
+    #[test]
+    fn failover_and_connection_events_reach_the_callback() {
+        use ocer::sip::{TransportFailure, TransportFailureKind};
+        use ocer::ua::driver::TargetFailure;
+        use ocer::ua::transport::TransportKind;
+        let down = Target::new(TransportKind::Tls, ([127, 0, 0, 1], 5061).into())
+            .with_server_name("pool1.contoso.com");
+        let up = Target::new(TransportKind::Tcp, ([127, 0, 0, 2], 5060).into());
+        let refused = TransportFailure::new(TransportFailureKind::ConnectionRefused, "refused");
+        let mut seen: Vec<(u32, String, u64, String)> = Vec::new();
+        let delivery = Delivery::new(Some(record), std::ptr::from_mut(&mut seen).cast());
+        delivery.deliver(&UaEvent::TargetFailed(TargetFailure {
+            target: down.clone(),
+            cause: FailoverCause::Transport(refused.clone()),
+            next: up,
+        }));
+        delivery.deliver(&UaEvent::ConnectionLost {
+            target: down,
+            failure: refused,
+        });
+        delivery.deliver(&UaEvent::EventsDropped { count: 3 });
+        let kinds: Vec<u32> = seen.iter().map(|(kind, ..)| *kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                OCER_EVENT_TARGET_FAILED,
+                OCER_EVENT_CONNECTION_LOST,
+                OCER_EVENT_EVENTS_DROPPED
+            ]
+        );
+        assert!(
+            seen[0]
+                .3
+                .starts_with("tls 127.0.0.1:5061 (pool1.contoso.com) failed (")
+                && seen[0].3.ends_with("; trying tcp 127.0.0.2:5060"),
+            "{}",
+            seen[0].3
+        );
+        assert!(
+            seen[1].3.starts_with("connection to tls 127.0.0.1:5061"),
+            "{}",
+            seen[1].3
+        );
+        assert_eq!(seen[2].3, "3 events dropped");
     }
 
     #[test]

@@ -13,13 +13,13 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, PoisonError, Weak};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::Bytes;
+use ocer::display::LanguageIdentifier;
 use ocer::display::Mode;
-use ocer::display::{Isolation, LanguageIdentifier, Localizer};
 use ocer::report::client_errors::ClientError;
 use ocer::sip::TimerConfig;
 use ocer::ua::transport::{Target, TransportKind};
@@ -84,8 +84,10 @@ pub struct ocer_ua_config {
     /// domain, by `ocer_ua_new`, as Lync clients do (RFC 3263 with Lync's
     /// records: SRV `_sipinternaltls._tcp`, `_sipinternal._tcp`, `_sip._tls`,
     /// then the hosts `sipinternal.` and `sip.` on 5061 over TLS), asking
-    /// the system's DNS or `dns_server`. The first target found is used, with its own transport
-    /// (`transport` is ignored), and over TLS the certificate is checked
+    /// the system's DNS or `dns_server`. The targets found are tried in
+    /// order (RFC 3263 §4.3: the next on a transport failure or a REGISTER's
+    /// 503 without Retry-After), each with its own transport (`transport` is
+    /// ignored), and over TLS the certificate is checked
     /// against the SRV target's host name (unless `tls_server_name` is set).
     /// Nothing found is `OCER_RESULT_UA_NOT_DISCOVERED`.
     pub server: ocer_str,
@@ -260,10 +262,11 @@ enum Destination {
 }
 
 impl Destination {
-    /// The target: discovery runs on `runtime` (DNS is asynchronous).
-    fn resolve(self, runtime: &Runtime) -> Result<Target, Failure> {
+    /// The targets in the order to try them (RFC 3263 §4.3): discovery runs
+    /// on `runtime` (DNS is asynchronous); a given `server` is a list of one.
+    fn resolve(self, runtime: &Runtime) -> Result<Vec<Target>, Failure> {
         let (domain, name_server, server_name) = match self {
-            Destination::Given(target) => return Ok(target),
+            Destination::Given(target) => return Ok(vec![target]),
             Destination::Discover {
                 domain,
                 name_server,
@@ -276,16 +279,21 @@ impl Destination {
         })?;
         // `discover` fails rather than return no target; an empty list is
         // the same verdict.
-        let target = targets.into_iter().next().ok_or_else(|| {
-            Failure::new(
+        if targets.is_empty() {
+            return Err(Failure::new(
                 ocer_result::OCER_RESULT_UA_NOT_DISCOVERED,
                 format!("no SIP server found for {domain}"),
-            )
-        })?;
-        Ok(match server_name {
-            Some(name) if target.kind == TransportKind::Tls => target.with_server_name(name),
-            _ => target,
-        })
+            ));
+        }
+        Ok(targets
+            .into_iter()
+            .map(|target| match &server_name {
+                Some(name) if target.kind == TransportKind::Tls => {
+                    target.with_server_name(name.clone())
+                }
+                _ => target,
+            })
+            .collect())
     }
 }
 
@@ -398,23 +406,6 @@ fn locales_of(config: &ocer_ua_config) -> Result<Vec<LanguageIdentifier>, Failur
         .collect()
 }
 
-/// The en-US localizer the C user agents share while any is alive.
-///
-/// The SDK's own default is one per process, kept in a static forever;
-/// the C library's is dropped with the last `ocer_ua`, so that a program
-/// that has freed every agent has freed everything (valgrind's leak check
-/// sees no block of it left), and agents alive together still share it.
-fn shared_localizer() -> Arc<Localizer> {
-    static SHARED: Mutex<Weak<Localizer>> = Mutex::new(Weak::new());
-    let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(localizer) = shared.upgrade() {
-        return localizer;
-    }
-    let localizer = Arc::new(Localizer::new(Isolation::Off));
-    *shared = Arc::downgrade(&localizer);
-    localizer
-}
-
 fn auth_in(mode: ocer_auth_mode) -> Result<AuthMode, Failure> {
     match mode {
         OCER_AUTH_AUTO => Ok(AuthMode::Auto),
@@ -500,10 +491,18 @@ pub unsafe extern "C" fn ocer_ua_new(
                     format!("cannot start the runtime: {e}"),
                 )
             })?;
-        let target = destination.resolve(&runtime)?;
+        let targets = destination.resolve(&runtime)?;
+        let Some(target) = targets.first().cloned() else {
+            return Err(Failure::new(
+                ocer_result::OCER_RESULT_UA_NOT_DISCOVERED,
+                "no SIP server to use",
+            ));
+        };
 
+        // Without `.localizer`: the SDK's en-US default, shared by the agents
+        // alive together and freed with the last (valgrind sees nothing left).
         let mut builder = UserAgent::builder(aor, target)
-            .localizer(shared_localizer())
+            .targets(targets)
             .auth_mode(auth)
             .string_set(set)
             .reporting(config.reporting)

@@ -11,79 +11,13 @@
 
 mod sipp_agent_common;
 
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
+
+use ocer_interop::dnsmasq::Dnsmasq;
 
 use ocer::ua::discovery::{discover, resolver, DiscoveryError};
 use ocer::ua::transport::{Target, TransportKind};
-
-/// dnsmasq in the foreground on 127.0.0.1; killed and reaped on drop.
-struct Dnsmasq {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Dnsmasq {
-    /// Starts dnsmasq on a free port and waits until it holds that port
-    /// (a port taken in between, or a slow start, gets a new try).
-    fn start(records: &[&str]) -> Self {
-        for _ in 0..5 {
-            if let Some(started) = Self::try_start(records) {
-                return started;
-            }
-        }
-        panic!("dnsmasq did not start (scripts/install-test-deps installs it)");
-    }
-
-    fn try_start(records: &[&str]) -> Option<Self> {
-        // A free port: bound and released (dnsmasq binds it just after).
-        let port = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|s| s.local_addr())
-            .expect("a free UDP port")
-            .port();
-        let mut child = Command::new("timeout")
-            .args(["-s", "KILL", "60", "dnsmasq"])
-            .args([
-                "--keep-in-foreground",
-                "--no-resolv",
-                "--no-hosts",
-                "--conf-file=/dev/null",
-                "--listen-address=127.0.0.1",
-                "--bind-interfaces",
-                "--user=root",
-                "--log-facility=-",
-            ])
-            .arg(format!("--port={port}"))
-            .args(records)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("dnsmasq (scripts/install-test-deps installs it): {e}"));
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::time::Instant::now() < deadline {
-            if child.try_wait().ok().flatten().is_some() {
-                return None;
-            }
-            // Ready once the port is dnsmasq's: binding it fails.
-            if UdpSocket::bind(addr).is_err() {
-                return Some(Self { child, addr });
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        None
-    }
-}
-
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn tls(addr: &str, host: &str) -> Target {
     Target::new(TransportKind::Tls, addr.parse().expect("addr")).with_server_name(host)
@@ -100,8 +34,9 @@ async fn lync_srv_records_in_order_then_the_a_fallback() {
         "--host-record=pool2.contoso.test,127.0.0.12",
         "--host-record=pool3.contoso.test,127.0.0.13",
         "--host-record=sip.contoso.test,127.0.0.14",
-    ]);
-    let resolver = resolver(Some(dns.addr)).expect("a resolver");
+    ])
+    .expect("dnsmasq starts (scripts/install-test-deps installs it)");
+    let resolver = resolver(Some(dns.addr())).expect("a resolver");
     let targets =
         tokio::time::timeout(Duration::from_secs(30), discover(&resolver, "contoso.test"))
             .await
@@ -121,8 +56,9 @@ async fn lync_srv_records_in_order_then_the_a_fallback() {
 
 #[tokio::test]
 async fn a_domain_without_records_says_what_was_asked() {
-    let dns = Dnsmasq::start(&["--host-record=unrelated.contoso.test,127.0.0.20"]);
-    let resolver = resolver(Some(dns.addr)).expect("a resolver");
+    let dns = Dnsmasq::start(&["--host-record=unrelated.contoso.test,127.0.0.20"])
+        .expect("dnsmasq starts (scripts/install-test-deps installs it)");
+    let resolver = resolver(Some(dns.addr())).expect("a resolver");
     let error = tokio::time::timeout(Duration::from_secs(30), discover(&resolver, "empty.test"))
         .await
         .expect("discovery ends")
@@ -159,8 +95,9 @@ async fn the_discovered_list_fails_over_from_a_pool_that_is_down() {
         &format!("--srv-host=_sipinternal._tcp.contoso.test,pool2.contoso.test,{up},20,0"),
         "--host-record=pool1.contoso.test,127.0.0.1",
         "--host-record=pool2.contoso.test,127.0.0.1",
-    ]);
-    let resolver = resolver(Some(dns.addr)).expect("a resolver");
+    ])
+    .expect("dnsmasq starts (scripts/install-test-deps installs it)");
+    let resolver = resolver(Some(dns.addr())).expect("a resolver");
     let targets =
         tokio::time::timeout(Duration::from_secs(30), discover(&resolver, "contoso.test"))
             .await
