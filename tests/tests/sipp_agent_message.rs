@@ -71,21 +71,7 @@ async fn refused_message(
             _ => None,
         })
         .await;
-    let report_id = events
-        .wait_for("ReportQueued for the message", |e| match e {
-            UaEvent::ReportQueued {
-                report_id,
-                call_id: c,
-            } if *c == call_id => Some(report_id.clone()),
-            _ => None,
-        })
-        .await;
-    events
-        .wait_for("ReportSent", |e| match e {
-            UaEvent::ReportSent { report_id: r } if *r == report_id => Some(()),
-            _ => None,
-        })
-        .await;
+    events.report_delivered(&call_id).await;
     let (logs, _) = server.finish(ua, events).await;
     assert_eq!(received(&logs, "MESSAGE"), 1, "{logs}");
     assert_eq!(received(&logs, "SERVICE"), 1, "{logs}");

@@ -620,21 +620,7 @@ async fn spec_2_2_2_a_1xx_then_a_timeout_reports_the_1xx_code_over_tcp() {
     let statuses: Vec<u16> = record.provisional.iter().map(|p| p.status.0).collect();
     assert_eq!(statuses, [101], "{record:?}");
     let call_id = record.identity.call_id.clone();
-    let report_id = events
-        .wait_for("ReportQueued for the message", |e| match e {
-            UaEvent::ReportQueued {
-                report_id,
-                call_id: c,
-            } if *c == call_id => Some(report_id.clone()),
-            _ => None,
-        })
-        .await;
-    events
-        .wait_for("ReportSent", |e| match e {
-            UaEvent::ReportSent { report_id: r } if *r == report_id => Some(()),
-            _ => None,
-        })
-        .await;
+    events.report_delivered(&call_id).await;
     let (logs, _) = server.finish(ua, events).await;
     assert_eq!(received(&logs, "MESSAGE"), 1, "{logs}");
     assert_eq!(received(&logs, "SERVICE"), 1, "{logs}");

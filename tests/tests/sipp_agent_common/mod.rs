@@ -255,6 +255,26 @@ impl Events {
         }
     }
 
+    /// Waits for the report of the failed request `call_id` to be queued,
+    /// then sent (the server's 2xx); its report id.
+    pub async fn report_delivered(&mut self, call_id: &str) -> String {
+        let report_id = self
+            .wait_for("ReportQueued for the failed request", |e| match e {
+                UaEvent::ReportQueued {
+                    report_id,
+                    call_id: c,
+                } if c == call_id => Some(report_id.clone()),
+                _ => None,
+            })
+            .await;
+        self.wait_for("ReportSent", |e| match e {
+            UaEvent::ReportSent { report_id: r } if *r == report_id => Some(()),
+            _ => None,
+        })
+        .await;
+        report_id
+    }
+
     /// Reads events for `window`, failing on any that `forbidden` matches.
     pub async fn quiet_for(
         &mut self,
