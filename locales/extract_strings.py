@@ -53,8 +53,10 @@ TABLES = {
 UNHANDLED = {"9.3.2": "lync2010", "10.3.1": "oc2007"}
 # Communicator's 10.3 names the behaviour but gives no text.
 OC_GENERIC_SECTION = "10.3"
+# Not a section of the spec: Lync 2010's sign-in strings (SIGN_IN below).
+SIGN_IN_SECTION = "sign-in"
 TABLE_ORDER = ["9.2.2", "9.2.3", "9.2.4", "9.2.5", "9.3.1", "9.3.2",
-               "10.2.2", "10.2.3", "10.2.4", "10.2.5", "10.3", "10.3.1"]
+               SIGN_IN_SECTION, "10.2.2", "10.2.3", "10.2.4", "10.2.5", "10.3", "10.3.1"]
 
 # The Mode column as the spec spells it -> our mode id.
 MODES = {
@@ -171,6 +173,24 @@ OC_GENERIC = [
      "administrator with this information. (ID: [error ID])"),
 ]
 NOT_FROM_SPEC = "not from the spec: MS-OCER 10.3 gives no text"
+
+# MS-OCER has no sign-in strings: Appendix D covers calls, IM, meetings and
+# sharing, not a REGISTER refused for its credentials, which is the first
+# failure a user of a real pool meets (wrong password, NTLM refused, a scheme
+# the client lacks).  These rows carry the text Lync 2010 itself shows then,
+# as SIP-code rows of mode `other`, action `sign-in`, so that the priority
+# rule still lets an ms-diagnostics string outrank them.  (code, primary, info)
+SIGN_IN = [
+    (code, "Cannot sign in. You may have entered your sign-in address, user "
+     "name, or password incorrectly, or the authentication mode may be "
+     "incorrect. If the problem persists, contact your support team.", "")
+    for code in ("401", "407")
+]
+NOT_FROM_SPEC_SIGN_IN = ("not from the spec: MS-OCER has no sign-in strings; "
+                         "Lync 2010's own sign-in error text")
+# The sections whose rows are ours, not the spec's: their note.
+OURS = {OC_GENERIC_SECTION: NOT_FROM_SPEC,
+        SIGN_IN_SECTION: NOT_FROM_SPEC_SIGN_IN}
 
 
 # --------------------------------------------------------------------------
@@ -526,6 +546,14 @@ def oc_generic_rows(start: int) -> list[Row]:
     return rows
 
 
+def sign_in_rows() -> list[Row]:
+    return [Row(table=SIGN_IN_SECTION, set="lync2010", category="sip",
+                code=code, mode="other", cells=[], line=0,
+                fixes=[NOT_FROM_SPEC_SIGN_IN], primary=primary, info=info,
+                action="sign-in")
+            for code, primary, info in SIGN_IN]
+
+
 def extract(seed: Path):
     lines = seed.read_text(encoding="utf-8").split("\n")
     ranges = section_ranges(lines)
@@ -538,6 +566,7 @@ def extract(seed: Path):
         tables[num] = collapse(rows)
     tables[OC_GENERIC_SECTION] = oc_generic_rows(
         ranges[OC_GENERIC_SECTION][0])
+    tables[SIGN_IN_SECTION] = sign_in_rows()
     unhandled = {num: read_unhandled(lines, num, *ranges[num])
                  for num in UNHANDLED}
     return lines, tables, raw_counts, unhandled
@@ -667,14 +696,18 @@ def ftl_text(set_: str, tables: dict[str, list[Row]]) -> str:
         "10.2.2": "MS-Diagnostic Errors", "10.2.3": "SIP Errors",
         "10.2.4": "SIP Warning Errors", "10.2.5": "Windows Errors",
         "10.3": "Unhandled Error Display (generic strings)",
+        SIGN_IN_SECTION: "Sign-in errors (not a section of the spec)",
     }
     for num in TABLE_ORDER:
         if num not in tables or not tables[num] or tables[num][0].set != set_:
             continue
-        out += ["", f"## {num} {titles[num]}"]
+        out += ["", f"## {titles[num]}" if num == SIGN_IN_SECTION
+                else f"## {num} {titles[num]}"]
         for r in tables[num]:
             out.append("")
-            if NOT_FROM_SPEC in r.fixes:
+            if num == SIGN_IN_SECTION:
+                out.append(f"# {NOT_FROM_SPEC_SIGN_IN}")
+            elif NOT_FROM_SPEC in r.fixes:
                 out.append(f"# {NOT_FROM_SPEC}")
                 out.append(f"# spec: {num}, line {r.line} (section heading)")
             else:
@@ -724,7 +757,7 @@ def verify(lines: list[str], tables: dict[str, list[Row]],
            unhandled: dict[str, list[Unhandled]]) -> list[str]:
     errors: list[str] = []
     for num, rows in tables.items():
-        if num == OC_GENERIC_SECTION:
+        if num in OURS:
             continue
         coded = TABLES[num][1] != "generic"
         base = 2 if coded else 1
@@ -822,6 +855,10 @@ def readme_blocks(tables, raw_counts, unhandled) -> dict[str, str]:
             counts.append(f"| {num} | oc2007 | generic | 0 (no text) | "
                           f"{len(rows)} (ours) | 0 |")
             continue
+        if num == SIGN_IN_SECTION:
+            counts.append(f"| (none) | lync2010 | sip, sign-in | 0 (not in "
+                          f"the spec) | {len(rows)} (Lync 2010's) | 0 |")
+            continue
         counts.append(f"| {num} | {TABLES[num][0]} | {TABLES[num][1]} | "
                       f"{raw_counts[num]} | {len(rows)} | "
                       f"{raw_counts[num] - len(rows)} |")
@@ -837,7 +874,7 @@ def readme_blocks(tables, raw_counts, unhandled) -> dict[str, str]:
             continue
         for r in tables[num]:
             for f in r.fixes:
-                if f == NOT_FROM_SPEC:
+                if f in OURS.values():
                     continue
                 fixes.append(f"| {r.line} | `{r.message_id}` | "
                              f"{f.replace('|', '&#124;')} |")
@@ -896,6 +933,9 @@ def main() -> int:
                   f"{len(unhandled[num]):>9} {'-':>8}")
         elif num == OC_GENERIC_SECTION:
             print(f"{num:8} {'oc2007':9} {'generic':9} {'-':>9} "
+                  f"{len(tables[num]):>8}  (not from the spec)")
+        elif num == SIGN_IN_SECTION:
+            print(f"{num:8} {'lync2010':9} {'sip':9} {'-':>9} "
                   f"{len(tables[num]):>8}  (not from the spec)")
         else:
             print(f"{num:8} {TABLES[num][0]:9} {TABLES[num][1]:9} "

@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use ocer::diag::{Collector, CollectorLimits, DiagnosticsHeader, HeaderKind, TransactionRecord};
-use ocer::display::{Context, DisplayError, LocaleChain, Localizer, Mode, Placeholders, StringSet};
+use ocer::display::{
+    Action, Context, DisplayError, LocaleChain, Localizer, Mode, Placeholders, StringSet,
+};
 use ocer::report::ErrorReport;
 use ocer::sip::{frame_stream, Framed, FramingLimits, RequestIdentity, SipMessage};
 use serde_json::{json, Value};
@@ -402,12 +404,14 @@ pub(crate) fn transactions(messages: Vec<Captured>) -> (Vec<Transaction>, Vec<St
     (out, notes)
 }
 
-/// The user's mode for a request method, when a trace does not say.
-fn mode_of(method: &str) -> Mode {
+/// What the user was doing, from a request method, when a trace does not say:
+/// the mode's primary action, and signing in for a REGISTER.
+fn context_of(set: StringSet, method: &str) -> Context {
     match method {
-        "INVITE" => Mode::Voice,
-        "MESSAGE" => Mode::Im,
-        _ => Mode::Other,
+        "INVITE" => Context::primary(set, Mode::Voice),
+        "MESSAGE" => Context::primary(set, Mode::Im),
+        "REGISTER" => Context::new(set, Mode::Other, Action::SignIn),
+        _ => Context::primary(set, Mode::Other),
     }
 }
 
@@ -536,12 +540,15 @@ pub(crate) fn explain_trace(bytes: &[u8], args: &TraceArgs<'_>) -> Result<(Strin
                     for s in skipped {
                         let _ = writeln!(text, "  note: {s}");
                     }
-                    let mode = args.mode.unwrap_or_else(|| mode_of(&t.method));
+                    let context = match args.mode {
+                        Some(mode) => Context::primary(args.set, mode),
+                        None => context_of(args.set, &t.method),
+                    };
                     let shown: Option<DisplayError> = args.localizer.display(
                         args.chain,
                         &record,
                         None,
-                        Context::primary(args.set, mode),
+                        context,
                         &Placeholders::SPEC,
                     );
                     match &shown {

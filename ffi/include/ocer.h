@@ -1360,6 +1360,12 @@ typedef void (*ocer_event_callback)(void *userdata, const ocer_event *event);
 #define OCER_ACTION_ANY 13
 
 /**
+ * Signing in (REGISTER), mode other: Lync 2010's own sign-in text, which the
+ * spec does not give (locales/README.md, "Sign-in strings").
+ */
+#define OCER_ACTION_SIGN_IN 14
+
+/**
  * No marks: text for logs, reports, JSON, terminals and tests.
  */
 #define OCER_ISOLATION_OFF 0

@@ -68,6 +68,9 @@ pub const OCER_ACTION_ANSWER_SHARE: ocer_action = 11;
 pub const OCER_ACTION_SHARE_CONTENT: ocer_action = 12;
 /// Anything (mode other).
 pub const OCER_ACTION_ANY: ocer_action = 13;
+/// Signing in (REGISTER), mode other: Lync 2010's own sign-in text, which the
+/// spec does not give (locales/README.md, "Sign-in strings").
+pub const OCER_ACTION_SIGN_IN: ocer_action = 14;
 
 /// Whether placeables are wrapped in Unicode bidi isolation marks: one of the
 /// `OCER_ISOLATION_*` constants.
@@ -95,7 +98,7 @@ const MODES: [(ocer_mode, Mode); 6] = [
     (OCER_MODE_OTHER, Mode::Other),
 ];
 
-const ACTIONS: [(ocer_action, Action); 14] = [
+const ACTIONS: [(ocer_action, Action); 15] = [
     (OCER_ACTION_SEND_MESSAGE, Action::SendMessage),
     (OCER_ACTION_START_CONVERSATION, Action::StartConversation),
     (OCER_ACTION_ADD_PARTICIPANT, Action::AddParticipant),
@@ -110,6 +113,7 @@ const ACTIONS: [(ocer_action, Action); 14] = [
     (OCER_ACTION_ANSWER_SHARE, Action::AnswerShare),
     (OCER_ACTION_SHARE_CONTENT, Action::ShareContent),
     (OCER_ACTION_ANY, Action::Any),
+    (OCER_ACTION_SIGN_IN, Action::SignIn),
 ];
 
 fn lookup_in<T: Copy>(table: &[(u32, T)], value: u32, what: &str) -> Result<T, Failure> {

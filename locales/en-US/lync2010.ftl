@@ -869,3 +869,11 @@ lync2010-generic-voice-transfer = Cannot complete the transfer.
 # spec: 9.3.1, line 4657; fixed: Additional Information: `<product name="">.</product>` (the placeholder `<product name>` mangled into an HTML element) read as `<product name>.`
 lync2010-generic-other-any = An error occurred.
     .info = When contacting your support team, reference error identifier { $errorId } (source ID 243). Troubleshooting information is available online, including best practices for using { -product-name }.
+
+## Sign-in errors (not a section of the spec)
+
+# not from the spec: MS-OCER has no sign-in strings; Lync 2010's own sign-in error text
+lync2010-sip-401-other-sign-in = Cannot sign in. You may have entered your sign-in address, user name, or password incorrectly, or the authentication mode may be incorrect. If the problem persists, contact your support team.
+
+# not from the spec: MS-OCER has no sign-in strings; Lync 2010's own sign-in error text
+lync2010-sip-407-other-sign-in = Cannot sign in. You may have entered your sign-in address, user name, or password incorrectly, or the authentication mode may be incorrect. If the problem persists, contact your support team.

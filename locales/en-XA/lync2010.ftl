@@ -866,3 +866,11 @@ lync2010-generic-voice-transfer = [Ƈȧȧƞƞǿǿŧ ƈǿǿḿƥŀḗḗŧḗḗ 
 # spec: 9.3.1, line 4657; fixed: Additional Information: `<product name="">.</product>` (the placeholder `<product name>` mangled into an HTML element) read as `<product name>.`
 lync2010-generic-other-any = [ȦȦƞ ḗḗřřǿǿř ǿǿƈƈŭŭřřḗḗḓ.]
     .info = [Ẇħḗḗƞ ƈǿǿƞŧȧȧƈŧīīƞɠ ẏǿǿŭŭř şŭŭƥƥǿǿřŧ ŧḗḗȧȧḿ, řḗḗƒḗḗřḗḗƞƈḗḗ ḗḗřřǿǿř īīḓḗḗƞŧīīƒīīḗḗř { $errorId } (şǿǿŭŭřƈḗḗ ĪĪḒ 243). Ŧřǿǿŭŭƀŀḗḗşħǿǿǿǿŧīīƞɠ īīƞƒǿǿřḿȧȧŧīīǿǿƞ īīş ȧȧṽȧȧīīŀȧȧƀŀḗḗ ǿǿƞŀīīƞḗḗ, īīƞƈŀŭŭḓīīƞɠ ƀḗḗşŧ ƥřȧȧƈŧīīƈḗḗş ƒǿǿř ŭŭşīīƞɠ { -product-name }.]
+
+## Sign-in errors (not a section of the spec)
+
+# not from the spec: MS-OCER has no sign-in strings; Lync 2010's own sign-in error text
+lync2010-sip-401-other-sign-in = [Ƈȧȧƞƞǿǿŧ şīīɠƞ īīƞ. Ẏǿǿŭŭ ḿȧȧẏ ħȧȧṽḗḗ ḗḗƞŧḗḗřḗḗḓ ẏǿǿŭŭř şīīɠƞ-īīƞ ȧȧḓḓřḗḗşş, ŭŭşḗḗř ƞȧȧḿḗḗ, ǿǿř ƥȧȧşşẇǿǿřḓ īīƞƈǿǿřřḗḗƈŧŀẏ, ǿǿř ŧħḗḗ ȧȧŭŭŧħḗḗƞŧīīƈȧȧŧīīǿǿƞ ḿǿǿḓḗḗ ḿȧȧẏ ƀḗḗ īīƞƈǿǿřřḗḗƈŧ. ĪĪƒ ŧħḗḗ ƥřǿǿƀŀḗḗḿ ƥḗḗřşīīşŧş, ƈǿǿƞŧȧȧƈŧ ẏǿǿŭŭř şŭŭƥƥǿǿřŧ ŧḗḗȧȧḿ.]
+
+# not from the spec: MS-OCER has no sign-in strings; Lync 2010's own sign-in error text
+lync2010-sip-407-other-sign-in = [Ƈȧȧƞƞǿǿŧ şīīɠƞ īīƞ. Ẏǿǿŭŭ ḿȧȧẏ ħȧȧṽḗḗ ḗḗƞŧḗḗřḗḗḓ ẏǿǿŭŭř şīīɠƞ-īīƞ ȧȧḓḓřḗḗşş, ŭŭşḗḗř ƞȧȧḿḗḗ, ǿǿř ƥȧȧşşẇǿǿřḓ īīƞƈǿǿřřḗḗƈŧŀẏ, ǿǿř ŧħḗḗ ȧȧŭŭŧħḗḗƞŧīīƈȧȧŧīīǿǿƞ ḿǿǿḓḗḗ ḿȧȧẏ ƀḗḗ īīƞƈǿǿřřḗḗƈŧ. ĪĪƒ ŧħḗḗ ƥřǿǿƀŀḗḗḿ ƥḗḗřşīīşŧş, ƈǿǿƞŧȧȧƈŧ ẏǿǿŭŭř şŭŭƥƥǿǿřŧ ŧḗḗȧȧḿ.]

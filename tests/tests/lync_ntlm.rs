@@ -186,20 +186,18 @@ async fn ntlm_wrong_password_fails_the_sign_in() {
         "{failure:?}"
     );
     let display = failure.display.as_ref().expect("what the user sees");
-    // MS-OCER Appendix D has no sign-in mode: a refused REGISTER is mode
-    // Other, and 401 has no string there, so Lync 2010 shows the generic
-    // string with the status as the error identifier.
+    // MS-OCER Appendix D has no sign-in strings: a refused REGISTER shows
+    // Lync 2010's own sign-in text (locales/README.md, "Sign-in strings").
     assert_eq!(
         display.message_id.to_string(),
-        "lync2010-generic-other-any",
+        "lync2010-sip-401-other-sign-in",
         "{display:?}"
     );
-    assert_eq!(display.message.as_deref(), Some("An error occurred."));
     assert!(
         display
-            .info
+            .message
             .as_deref()
-            .is_some_and(|i| i.contains("error identifier 401")),
+            .is_some_and(|m| m.starts_with("Cannot sign in. You may have entered")),
         "{display:?}"
     );
     tokio::time::timeout(STEP, ua.shutdown())

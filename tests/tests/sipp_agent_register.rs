@@ -207,9 +207,11 @@ async fn a_pool_offering_only_kerberos_and_tls_dsk_is_not_retried(wire: Wire) {
         ),
         "{failure}"
     );
-    assert!(
-        ocer::ua::UnsupportedAuthentication::LYNC_2010_SIGN_IN.starts_with("Cannot sign in."),
-        "the sign-in string"
+    let display = failure.display.as_ref().expect("what the user sees");
+    assert_eq!(
+        display.message_id.to_string(),
+        "lync2010-sip-401-other-sign-in",
+        "Lync 2010's sign-in string: {display:?}"
     );
     assert!(
         events.iter().any(|e| matches!(

@@ -590,7 +590,7 @@ static void test_localizer_and_display(void) {
            ocer_localizer_resolve(loc, record, OCER_STRING_SET_LYNC2010, 6, OCER_ACTION_CALL,
                                   LIT(""), 0, NULL, &d));
     EXPECT(OCER_RESULT_INVALID_ARGUMENT,
-           ocer_localizer_resolve(loc, record, OCER_STRING_SET_LYNC2010, OCER_MODE_VOICE, 14,
+           ocer_localizer_resolve(loc, record, OCER_STRING_SET_LYNC2010, OCER_MODE_VOICE, 15,
                                   LIT(""), 0, NULL, &d));
     EXPECT(OCER_RESULT_INVALID_ARGUMENT,
            ocer_localizer_resolve(loc, record, 2, OCER_MODE_VOICE, OCER_ACTION_CALL, LIT(""), 0,

@@ -181,11 +181,15 @@ pub enum Action {
     ShareContent,
     /// `any`: anything (mode `other`).
     Any,
+    /// `sign-in`: signing in (REGISTER), mode `other`. Not an action of the
+    /// spec, which has no sign-in strings: its messages carry Lync 2010's own
+    /// sign-in text (`locales/README.md`, "Sign-in strings").
+    SignIn,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::SendMessage,
         Action::StartConversation,
         Action::AddParticipant,
@@ -200,6 +204,7 @@ impl Action {
         Action::AnswerShare,
         Action::ShareContent,
         Action::Any,
+        Action::SignIn,
     ];
 
     /// The kebab-case id used in message ids.
@@ -219,6 +224,7 @@ impl Action {
             Self::AnswerShare => "answer-share",
             Self::ShareContent => "share-content",
             Self::Any => "any",
+            Self::SignIn => "sign-in",
         }
     }
 }

@@ -185,7 +185,7 @@ async fn send_register(
                 &request,
                 failure,
                 Mode::Other,
-                Action::Any,
+                Action::SignIn,
                 user_of(&inner.aor),
             );
             return Err(Refused { failure });
@@ -216,7 +216,7 @@ async fn send_register(
                 record,
                 kind,
                 Mode::Other,
-                Action::Any,
+                Action::SignIn,
                 user_of(&inner.aor),
             );
             Err(Refused { failure })

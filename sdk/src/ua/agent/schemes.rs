@@ -37,14 +37,6 @@ pub struct UnsupportedAuthentication {
     pub offered: Vec<String>,
 }
 
-impl UnsupportedAuthentication {
-    /// What Lync 2010 tells the user when it cannot sign in with what the
-    /// server asks for. MS-OCER has no sign-in strings (Appendix D covers
-    /// calls, IM, meetings and sharing); this is Lync 2010's own sign-in
-    /// error text, in en-US only.
-    pub const LYNC_2010_SIGN_IN: &'static str = "Cannot sign in. You may have entered your sign-in address, user name, or password incorrectly, or the authentication mode may be incorrect. If the problem persists, contact your support team.";
-}
-
 /// The auth schemes of `response`'s challenges (`WWW-Authenticate` on a
 /// 401, `Proxy-Authenticate` on a 407; a header may hold several), each once,
 /// as spelled first.
