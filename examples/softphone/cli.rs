@@ -67,9 +67,14 @@ struct Cli {
     /// PEM file of the CA certificates to trust (default: the system's roots).
     #[arg(long, value_name = "FILE")]
     tls_ca: Option<PathBuf>,
-    /// The certificate name to expect (default: HOST).
+    /// The certificate name to expect (default: HOST, or a discovered
+    /// pool's SRV target name).
     #[arg(long, value_name = "NAME")]
     tls_name: Option<String>,
+    /// Without --server: the DNS server to ask for the pool, IP:PORT
+    /// (default: the system's resolver).
+    #[arg(long, value_name = "IP:PORT", conflicts_with = "server")]
+    dns_server: Option<std::net::SocketAddr>,
     /// Whose error strings: lync2010 (default) or communicator2007.
     #[arg(long, value_name = "SET")]
     set: Option<StringSet>,
@@ -113,6 +118,7 @@ struct Cli {
 
 /// What the command line asked for.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // one per process, parsed once
 pub(crate) enum Invocation {
     /// `--help`, `--version`, `--completions`: this text, on stdout.
     Print(String),
@@ -167,6 +173,8 @@ pub(crate) struct ServerArgs {
     pub(crate) tls_ca: Option<PathBuf>,
     /// The name the server's certificate must carry.
     pub(crate) tls_name: Option<String>,
+    /// The DNS server discovery asks (`None`: the system's resolver).
+    pub(crate) dns_server: Option<std::net::SocketAddr>,
     /// Whose strings.
     pub(crate) set: StringSet,
     /// Preferred languages, best first.
@@ -283,6 +291,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
         cli.auth.as_ref().map(|_| "--auth"),
         cli.tls_ca.as_ref().map(|_| "--tls-ca"),
         cli.tls_name.as_ref().map(|_| "--tls-name"),
+        cli.dns_server.as_ref().map(|_| "--dns-server"),
         cli.no_report.then_some("--no-report"),
         cli.json.then_some("--json"),
         cli.command.first().map(|_| "a command"),
@@ -338,7 +347,8 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
             command => Some(command),
         }
     };
-    if cli.tls_ca.is_some() && cli.transport != Some(TransportKind::Tls) {
+    // A discovered pool is reached over TLS first (_sipinternaltls._tcp).
+    if cli.tls_ca.is_some() && cli.server.is_some() && cli.transport != Some(TransportKind::Tls) {
         return Err("--tls-ca needs --transport tls".into());
     }
     let transport = match (&cli.server, cli.transport) {
@@ -358,6 +368,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Invocation, String> {
         password: cli.password,
         tls_ca: cli.tls_ca,
         tls_name: cli.tls_name,
+        dns_server: cli.dns_server,
         set: cli.set.unwrap_or(StringSet::Lync2010),
         locales: cli.locale,
         locales_dir: cli.locales_dir,

@@ -289,6 +289,7 @@ mod tests {
             password: Some(Account::default().password),
             tls_ca: None,
             tls_name: None,
+            dns_server: None,
             set: StringSet::Lync2010,
             locales: Vec::new(),
             locales_dir: None,
@@ -585,5 +586,163 @@ mod tests {
         );
         assert!(output.contains("did not run: im"), "{output}");
         assert!(!output.contains("[im]        delivered"), "{output}");
+    }
+}
+
+/// The softphone against a Lync-like pool someone else wrote: the pyspnego
+/// registrar (NTLM under MS-SIPAE, `tests/peers/lync_registrar.py`) behind
+/// stunnel, found by DNS (dnsmasq serving `_sipinternaltls._tcp`).
+#[cfg(test)]
+mod pool_tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use ocer::display::{Action, Mode, StringSet};
+    use ocer::ua::transport::TransportKind;
+    use ocer::ua::AuthMode;
+    use ocer_interop::dnsmasq::Dnsmasq;
+    use ocer_interop::lync_peer::{count, LyncPeer, LyncPeerConfig};
+    use ocer_interop::stunnel::{Stunnel, StunnelConfig, TestCa};
+    use serde_json::Value;
+
+    use crate::cli::{Command, ServerArgs};
+    use crate::output::{Output, Sink};
+    use crate::session::{self, Outcome};
+
+    /// The pool: the registrar, stunnel in front with a test CA's
+    /// certificate for `localhost`, and dnsmasq naming it as contoso.com's
+    /// `_sipinternaltls._tcp` pool. Dropping it stops all three.
+    struct Pool {
+        peer: LyncPeer,
+        _stunnel: Stunnel,
+        dns: Dnsmasq,
+        _dir: tempfile::TempDir,
+        ca_file: std::path::PathBuf,
+    }
+
+    fn pool() -> Pool {
+        let peer = LyncPeer::start(&LyncPeerConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        let ca = TestCa::generate().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, ca.ca_cert_pem()).unwrap();
+        let stunnel = Stunnel::start(peer.addr(), &ca, &StunnelConfig::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dns = Dnsmasq::start(&[
+            &format!(
+                "--srv-host=_sipinternaltls._tcp.contoso.com,pool.contoso.com,{},0,0",
+                stunnel.addr().port()
+            ),
+            "--host-record=pool.contoso.com,127.0.0.1",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        Pool {
+            peer,
+            _stunnel: stunnel,
+            dns,
+            _dir: dir,
+            ca_file,
+        }
+    }
+
+    /// `softphone --user sip:alice@contoso.com --auth-user CONTOSO\alice
+    /// --password … --tls-ca ca.pem --tls-name localhost --dns-server … --json
+    /// COMMAND`: no `--server`, so the pool is discovered.
+    async fn run(pool: &Pool, password: &str, command: Command) -> (Outcome, Vec<Value>) {
+        let args = ServerArgs {
+            server: None,
+            transport: TransportKind::Tls,
+            auth: AuthMode::Auto,
+            user: "sip:alice@contoso.com".into(),
+            auth_user: Some("CONTOSO\\alice".into()),
+            password: Some(password.into()),
+            tls_ca: Some(pool.ca_file.clone()),
+            tls_name: Some("localhost".into()),
+            dns_server: Some(pool.dns.addr()),
+            set: StringSet::Lync2010,
+            locales: Vec::new(),
+            locales_dir: None,
+            report: true,
+            json: true,
+            command: Some(command.clone()),
+        };
+        let buffer = Arc::new(Mutex::new(String::new()));
+        let out = Output::new(Sink::Capture(buffer.clone()), true);
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(60),
+            session::one_shot(&args, &command, &out),
+        )
+        .await
+        .expect("the command finishes");
+        let lines = buffer
+            .lock()
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect();
+        (outcome, lines)
+    }
+
+    fn events<'a>(lines: &'a [Value], name: &str) -> Vec<&'a Value> {
+        lines.iter().filter(|l| l["event"] == name).collect()
+    }
+
+    /// Issue 15's "done when": signed in over TLS to a pool found by SRV, the
+    /// §4.1 call fails with the registrar's 504, and its report is accepted
+    /// in a SERVICE whose signature the registrar verified.
+    #[tokio::test]
+    async fn discovers_the_pool_signs_in_with_ntlm_and_its_report_is_accepted() {
+        let pool = pool();
+        let call = Command::Call {
+            target: "sip:bob@contoso.com".into(),
+            mode: Mode::Voice,
+            action: Action::Call,
+            hold: Duration::ZERO,
+        };
+        let (outcome, lines) = run(&pool, "secret", call).await;
+        assert_eq!(outcome, Outcome::Failed, "{lines:#?}");
+        assert!(
+            events(&lines, "registration")
+                .iter()
+                .any(|r| r["state"] == "registered"),
+            "{lines:#?}"
+        );
+        let failed = events(&lines, "failed");
+        assert_eq!(failed.len(), 1, "{lines:#?}");
+        assert_eq!(failed[0]["failure"]["status"], 504, "{lines:#?}");
+        assert_eq!(events(&lines, "report-sent").len(), 1, "{lines:#?}");
+        pool.peer.assert_signed_in_with_ntlm();
+    }
+
+    /// A wrong password: the registrar's NTLM check fails, the REGISTER ends
+    /// with 401, and the user sees Lync 2010's sign-in string.
+    #[tokio::test]
+    async fn a_wrong_password_shows_lync_2010_s_sign_in_string() {
+        let pool = pool();
+        let (outcome, lines) = run(&pool, "wrong", Command::Register).await;
+        assert_eq!(outcome, Outcome::Failed, "{lines:#?}");
+        let failed: Vec<_> = events(&lines, "registration")
+            .into_iter()
+            .filter(|r| r["state"] == "failed")
+            .collect();
+        assert_eq!(failed.len(), 1, "{lines:#?}");
+        let display = &failed[0]["failure"]["display"];
+        assert_eq!(
+            display["debugInfo"]["messageId"], "lync2010-sip-401-other-sign-in",
+            "{lines:#?}"
+        );
+        assert!(
+            display["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Cannot sign in. You may have entered")),
+            "{lines:#?}"
+        );
+        let v = pool.peer.verdicts();
+        assert_eq!(
+            count(&v, r#""event": "authenticate", "ok": false"#),
+            1,
+            "{}",
+            v.join("\n")
+        );
     }
 }

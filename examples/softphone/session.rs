@@ -47,7 +47,19 @@ pub(crate) enum SetupError {
 /// domain), loads `--tls-ca`, and starts the user agent.
 pub(crate) async fn start(args: &ServerArgs) -> Result<(UserAgent, UaEvents), SetupError> {
     let Some(server) = &args.server else {
-        return start_at(args, discovered(&args.user).await?).await;
+        let mut targets = discovered(&args.user, args.dns_server).await?;
+        // `--tls-name` overrides the SRV target's name the certificate is
+        // checked against (a pool whose certificate names something else).
+        if let Some(name) = &args.tls_name {
+            targets = targets
+                .into_iter()
+                .map(|t| match t.kind {
+                    TransportKind::Tls => t.with_server_name(name.clone()),
+                    _ => t,
+                })
+                .collect();
+        }
+        return start_at(args, targets).await;
     };
     let addr = resolve(server).await.map_err(SetupError::Start)?;
     let mut target = Target::new(args.transport, addr);
@@ -67,11 +79,14 @@ pub(crate) async fn start(args: &ServerArgs) -> Result<(UserAgent, UaEvents), Se
 /// records, `ocer::ua::discovery`), in the order to try them: the user
 /// agent goes to the next when one is down or answers 503 without
 /// Retry-After.
-async fn discovered(aor: &str) -> Result<Vec<Target>, SetupError> {
+async fn discovered(
+    aor: &str,
+    dns_server: Option<std::net::SocketAddr>,
+) -> Result<Vec<Target>, SetupError> {
     let domain = aor.rsplit_once('@').map_or(aor, |(_, d)| d);
     let domain = domain.split(';').next().unwrap_or(domain);
     let resolver =
-        ocer::ua::discovery::resolver(None).map_err(|e| SetupError::Start(e.to_string()))?;
+        ocer::ua::discovery::resolver(dns_server).map_err(|e| SetupError::Start(e.to_string()))?;
     let targets = ocer::ua::discovery::discover(&resolver, domain)
         .await
         .map_err(|e| SetupError::Start(e.to_string()))?;

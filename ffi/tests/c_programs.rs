@@ -27,7 +27,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use ocer_interop::dnsmasq::Dnsmasq;
-use ocer_interop::lync_peer::{LyncPeer, LyncPeerConfig};
+use ocer_interop::lync_peer::{count, LyncPeer, LyncPeerConfig};
 use ocer_interop::sipp::{Scenario, SippConfig, SippPeer};
 use ocer_interop::stunnel::{Stunnel, StunnelConfig, TestCa};
 use ocer_interop::Transport;
@@ -553,37 +553,6 @@ fn lync_peer() -> LyncPeer {
     LyncPeer::start(&LyncPeerConfig::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn count(verdicts: &[String], needle: &str) -> usize {
-    verdicts.iter().filter(|v| v.contains(needle)).count()
-}
-
-/// The registrar's verdicts after a run of the softphone: one NTLM
-/// handshake, accepted, chosen over the digest it offers alongside; every
-/// request signed and verified; a tampered or replayed one refused; the
-/// report of the 504 received in a signed SERVICE.
-fn assert_signed_in_with_ntlm(peer: &LyncPeer) {
-    let v = peer.verdicts();
-    let all = v.join("\n");
-    assert_eq!(
-        count(&v, r#""event": "authenticate", "ok": true"#),
-        1,
-        "{all}"
-    );
-    assert_eq!(count(&v, "instead of NTLM"), 0, "{all}");
-    assert_eq!(count(&v, r#""event": "refused""#), 0, "{all}");
-    for method in ["REGISTER", "INVITE", "SERVICE"] {
-        assert!(
-            count(&v, &format!(r#""event": "verified", "method": "{method}""#)) >= 1,
-            "{method} signed\n{all}"
-        );
-    }
-    assert!(count(&v, r#"responseCode=\"504\""#) >= 1, "{all}");
-    let checks = count(&v, "tamper-check");
-    assert!(checks >= 2, "INVITE, SERVICE: {all}");
-    assert_eq!(count(&v, r#""tampered": "bad signature""#), checks, "{all}");
-    assert_eq!(count(&v, r#""replayed": "replayed cnum"#), checks, "{all}");
-}
-
 /// `OCER_AUTH_NTLM` with `user` `CONTOSO\alice`: the C softphone signs in
 /// to the pyspnego registrar over TCP, its §4.1 call fails with the 504,
 /// and the report goes out in a signed SERVICE.
@@ -603,7 +572,7 @@ fn softphone_lite_signs_in_with_ntlm_to_the_lync_registrar_under_sanitizers() {
         "ntlm",
     ]);
     assert_softphone_ran(&run_sanitized(&exe, &args));
-    assert_signed_in_with_ntlm(&peer);
+    peer.assert_signed_in_with_ntlm();
 }
 
 /// A wrong password: the registrar's NTLM check fails, the REGISTER ends
@@ -679,7 +648,7 @@ fn softphone_lite_discovers_the_pool_and_signs_in_with_ntlm_under_valgrind() {
     ]);
     if let Some(stdout) = run_valgrind_tls(&exe, &args) {
         assert_softphone_ran(&stdout);
-        assert_signed_in_with_ntlm(&peer);
+        peer.assert_signed_in_with_ntlm();
     }
     drop(stunnel);
 }

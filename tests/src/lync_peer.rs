@@ -153,6 +153,39 @@ impl LyncPeer {
             .map(str::to_owned)
             .collect()
     }
+
+    /// Asserts what a client's run of the §4.1 flow leaves in the verdicts:
+    /// one NTLM handshake, accepted and chosen over the digest offered
+    /// alongside; REGISTER, INVITE and SERVICE signed and verified, none
+    /// refused; the report of the 504 received in a signed SERVICE; each
+    /// tampered or replayed copy of a signed request refused.
+    pub fn assert_signed_in_with_ntlm(&self) {
+        let v = self.verdicts();
+        let all = v.join("\n");
+        assert_eq!(
+            count(&v, r#""event": "authenticate", "ok": true"#),
+            1,
+            "{all}"
+        );
+        assert_eq!(count(&v, "instead of NTLM"), 0, "{all}");
+        assert_eq!(count(&v, r#""event": "refused""#), 0, "{all}");
+        for method in ["REGISTER", "INVITE", "SERVICE"] {
+            assert!(
+                count(&v, &format!(r#""event": "verified", "method": "{method}""#)) >= 1,
+                "{method} signed\n{all}"
+            );
+        }
+        assert!(count(&v, r#"responseCode=\"504\""#) >= 1, "{all}");
+        let checks = count(&v, "tamper-check");
+        assert!(checks >= 2, "INVITE, SERVICE: {all}");
+        assert_eq!(count(&v, r#""tampered": "bad signature""#), checks, "{all}");
+        assert_eq!(count(&v, r#""replayed": "replayed cnum"#), checks, "{all}");
+    }
+}
+
+/// How many verdict lines contain `needle`.
+pub fn count(verdicts: &[String], needle: &str) -> usize {
+    verdicts.iter().filter(|v| v.contains(needle)).count()
 }
 
 impl Drop for LyncPeer {

@@ -21,7 +21,7 @@ use ocer::display::{Action, Mode};
 use ocer::sip::StatusCode;
 use ocer::ua::transport::{Target, TransportKind};
 use ocer::ua::{AuthMode, FailureKind, UaEvent, UserAgent};
-use ocer_interop::lync_peer::{LyncPeer, LyncPeerConfig};
+use ocer_interop::lync_peer::{count, LyncPeer, LyncPeerConfig};
 use ocer_interop::stunnel::{Stunnel, StunnelConfig, TestCa};
 use sipp_agent_common::{
     sdp_offer, test_retry_policy, test_timers, trusting, Events, AOR, BOB, STEP,
@@ -81,10 +81,6 @@ async fn agent(pool: &Pool, password: &str, mode: AuthMode) -> (UserAgent, Event
     }
     let (ua, events) = builder.build().await.unwrap_or_else(|e| panic!("{e}"));
     (ua, Events::new(events))
-}
-
-fn count(verdicts: &[String], needle: &str) -> usize {
-    verdicts.iter().filter(|v| v.contains(needle)).count()
 }
 
 async fn signs_in_and_reports(tls: bool) {
