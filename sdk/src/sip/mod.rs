@@ -1,4 +1,5 @@
-//! SIP values, sans-IO: status codes, `Warning`, `Retry-After`, request identity,
+//! SIP values, sans-IO: status codes, `Warning`, `Retry-After`, `ms-keep-alive`,
+//! request identity,
 //! whole messages and their framing on streams and datagrams, and client and
 //! server transactions ([`transaction`]).
 //!
@@ -6,6 +7,7 @@
 
 mod framing;
 mod identity;
+mod keep_alive;
 pub(crate) mod lex;
 mod message;
 mod retry_after;
@@ -15,6 +17,7 @@ mod warning;
 
 pub use framing::{frame_stream, parse_datagram, FrameError, Framed, FramingLimits, StreamScan};
 pub use identity::{to_tag_of, IdentityError, RequestIdentity};
+pub use keep_alive::{KeepAliveError, KeepAliveErrorReason, KeepAliveRole, MsKeepAlive};
 pub use message::SipMessage;
 pub use retry_after::{RetryAfter, RetryAfterError, RetryAfterErrorReason};
 pub use status::{StatusClass, StatusCode};

@@ -322,6 +322,7 @@ pub(crate) async fn start(
         contact: contact.as_ref().ok().cloned(),
         sdp,
         user_agent: inner.user_agent.clone(),
+        extra: inner.keep_alive_offer().into_iter().collect(),
     };
     match contact {
         Ok(_) => {}
@@ -386,6 +387,8 @@ struct Invite {
     contact: Option<String>,
     sdp: Option<Bytes>,
     user_agent: Option<String>,
+    /// The keep-alive offer (MS-OCER §4.1's INVITE carries one).
+    extra: Vec<(Name, String)>,
 }
 
 impl Invite {
@@ -400,7 +403,7 @@ impl Invite {
             contact: self.contact.as_deref(),
             routes: &[],
             user_agent: self.user_agent.as_deref(),
-            extra: &[],
+            extra: &self.extra,
             content_type: self.sdp.as_ref().map(|_| "application/sdp"),
             body: self.sdp.clone().unwrap_or_default(),
         }

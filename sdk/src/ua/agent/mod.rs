@@ -93,6 +93,7 @@ use std::time::Duration;
 use auth::Auth;
 use bytes::Bytes;
 use ezk_sip_auth::DigestCredentials;
+use ezk_sip_types::Name;
 use tokio::sync::mpsc;
 
 pub use auth::AuthMode;
@@ -106,7 +107,7 @@ pub use schemes::UnsupportedAuthentication;
 use crate::diag::{ErrorId, TransactionRecord};
 use crate::display::{Action, Mode};
 use crate::report::{client_errors::CLIENT_RANGE, ErrorReport};
-use crate::sip::{StatusCode, TimerConfig};
+use crate::sip::{MsKeepAlive, StatusCode, TimerConfig};
 use crate::ua::driver::{Driver, DriverError};
 use crate::ua::outbox::OutboxError;
 use crate::ua::transport::{Target, TransportKind};
@@ -292,6 +293,15 @@ impl Inner {
         let user = request::user_part(&self.aor).unwrap_or("ocer");
         let transport = kind.uri_param();
         Ok(format!("<sip:{user}@{addr};transport={transport}>"))
+    }
+
+    /// [MS-CONMGMT] §2.2.1's keep-alive offer, `ms-keep-alive:
+    /// UAC;hop-hop=yes`, which a REGISTER and an INVITE carry (as MS-OCER
+    /// §4.1's INVITE does) to negotiate keep-alives on the connection they go
+    /// on; none over UDP, which has no connection to keep.
+    pub(crate) fn keep_alive_offer(&self) -> Option<(Name, String)> {
+        (self.transport != TransportKind::Udp)
+            .then(|| (Name::from(MsKeepAlive::HEADER_NAME), MsKeepAlive::offer().to_string()))
     }
 
     /// The failure of `request`, which never left: the transport failed

@@ -154,10 +154,11 @@ async fn send_register(
     let to = name_addr(None, &inner.aor);
     // RFC 5627 §4.1: `gruu` in Supported and a +sip.instance on the Contact
     // ask for a GRUU (Lync 2010 writes `gruu-10`, MS-SIPAE §4.1).
-    let extra = [
+    let mut extra = vec![
         (Name::EXPIRES, expires.as_secs().to_string()),
         (Name::SUPPORTED, "gruu-10".to_owned()),
     ];
+    extra.extend(inner.keep_alive_offer());
     let call_id = reg.call_id.clone();
     let build = |cseq, contact: Option<&str>| {
         RequestSpec {
