@@ -91,8 +91,17 @@ impl Dnsmasq {
 }
 
 impl Drop for Dnsmasq {
+    /// SIGTERM to `timeout`, which passes it on to dnsmasq: a SIGKILL would
+    /// stop `timeout` alone and leave dnsmasq running with no deadline.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let pid = self.child.id().to_string();
+        let termed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !termed {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }

@@ -135,3 +135,22 @@ async fn the_discovered_list_fails_over_from_a_pool_that_is_down() {
     let (logs, _) = server.finish(ua, events).await;
     assert!(received(&logs, "REGISTER") >= 3, "{logs}");
 }
+
+/// Dropping the harness stops dnsmasq itself, not only the `timeout`
+/// supervising it: its port is free again (before, every test left a
+/// dnsmasq running).
+#[test]
+fn dropping_the_harness_stops_dnsmasq() {
+    let dns = Dnsmasq::start(&["--host-record=pool.contoso.com,127.0.0.1"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = dns.addr();
+    assert!(
+        std::net::UdpSocket::bind(addr).is_err(),
+        "dnsmasq holds {addr}"
+    );
+    drop(dns);
+    assert!(
+        std::net::UdpSocket::bind(addr).is_ok(),
+        "dnsmasq still holds {addr} after the drop"
+    );
+}

@@ -91,7 +91,10 @@ impl MsKeepAlive {
                     .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
                     .ok_or(KeepAliveError::at(at, KeepAliveErrorReason::BadTimeout))?;
                 if header.timeout.is_some() {
-                    return Err(KeepAliveError::at(at, KeepAliveErrorReason::DuplicateTimeout));
+                    return Err(KeepAliveError::at(
+                        at,
+                        KeepAliveErrorReason::DuplicateTimeout,
+                    ));
                 }
                 // 1*DIGIT has no bound; a huge value means "very long".
                 header.timeout = Some(seconds.parse().unwrap_or(u32::MAX));
@@ -104,9 +107,7 @@ impl MsKeepAlive {
                 Some(v) if v.eq_ignore_ascii_case("no") => {
                     header.capabilities.push((name.to_owned(), false));
                 }
-                v => header
-                    .params
-                    .push((name.to_owned(), v.map(str::to_owned))),
+                v => header.params.push((name.to_owned(), v.map(str::to_owned))),
             }
         }
         Ok(header)
@@ -326,10 +327,15 @@ mod tests {
             reason("UAS;timeout=1;timeout=2"),
             KeepAliveErrorReason::DuplicateTimeout
         );
-        assert_eq!(reason("UAS;x=\"open"), KeepAliveErrorReason::UnterminatedQuote);
+        assert_eq!(
+            reason("UAS;x=\"open"),
+            KeepAliveErrorReason::UnterminatedQuote
+        );
         assert_eq!(reason("UAS;\u{1}"), KeepAliveErrorReason::BadChar);
         assert_eq!(
-            MsKeepAlive::parse("UAS;timeout=99999999999").unwrap().timeout,
+            MsKeepAlive::parse("UAS;timeout=99999999999")
+                .unwrap()
+                .timeout,
             Some(u32::MAX)
         );
     }

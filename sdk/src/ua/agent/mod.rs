@@ -300,8 +300,12 @@ impl Inner {
     /// §4.1's INVITE does) to negotiate keep-alives on the connection they go
     /// on; none over UDP, which has no connection to keep.
     pub(crate) fn keep_alive_offer(&self) -> Option<(Name, String)> {
-        (self.transport != TransportKind::Udp)
-            .then(|| (Name::from(MsKeepAlive::HEADER_NAME), MsKeepAlive::offer().to_string()))
+        (self.transport != TransportKind::Udp).then(|| {
+            (
+                Name::from(MsKeepAlive::HEADER_NAME),
+                MsKeepAlive::offer().to_string(),
+            )
+        })
     }
 
     /// The failure of `request`, which never left: the transport failed
