@@ -31,7 +31,7 @@ use clap::{Parser, ValueEnum};
 use ocer::display::{Action, Mode};
 use ocer::report::client_errors::{ClientError, CANNOT_CONNECT_TO_EXCHANGE};
 use ocer::sip::StatusCode;
-use ocer::ua::outbox::OutboxLimits;
+use ocer::ua::outbox::{OutboxLimits, ReportId};
 use ocer::ua::transport::{tls, Target, TransportKind};
 use ocer::ua::{ClientErrorReport, OutboxLocation, UaEvent, UaEvents, UserAgent};
 use rustls::pki_types::pem::PemObject as _;
@@ -181,7 +181,7 @@ struct Shared {
     /// Service kind: a worker waits for its report, by Call-ID until the
     /// report is queued, then by report id.
     by_call: Mutex<HashMap<String, oneshot::Sender<bool>>>,
-    by_report: Mutex<HashMap<String, oneshot::Sender<bool>>>,
+    by_report: Mutex<HashMap<ReportId, oneshot::Sender<bool>>>,
     first_error: Mutex<Option<String>>,
 }
 
@@ -223,8 +223,9 @@ async fn watch(mut events: UaEvents, shared: Arc<Shared>) {
             }
             UaEvent::ReportDropped { report_id, why } => {
                 shared.dropped.fetch_add(1, Relaxed);
-                shared.error(format!("report {report_id} dropped: {why}"));
-                if let Some(waiter) = lock(&shared.by_report).remove(&report_id) {
+                let shown = report_id.map(|id| id.to_string()).unwrap_or_default();
+                shared.error(format!("report {shown} dropped: {why}"));
+                if let Some(waiter) = report_id.and_then(|id| lock(&shared.by_report).remove(&id)) {
                     let _ = waiter.send(false);
                 }
             }

@@ -6,10 +6,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use ezk_sip_types::Name;
 use ocer::display::{Action, Mode, StringSet};
 use ocer::report::ErrorReport;
 use ocer::sip::transaction::cseq_of;
+use ocer::sip::Name;
 use ocer::sip::RequestIdentity;
 use ocer::ua::transport::{Target, TransportKind};
 use ocer::ua::{RegistrationState, UaEvent, UaEvents, UserAgent};

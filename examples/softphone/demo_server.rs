@@ -33,12 +33,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ezk_sip_types::header::typed::{AuthResponse, QopOption, Username};
-use ezk_sip_types::msg::{MessageLine, StatusLine};
-use ezk_sip_types::Name;
 use ocer::sip::transaction::top_via_branch;
 use ocer::sip::{
     frame_stream, incoming_request_disposition, parse_datagram, response_for, Disposition, Framed,
-    FramingLimits, RequestIdentity, SipMessage, StatusCode,
+    FramingLimits, MessageLine, Name, RequestIdentity, SipMessage, StatusCode, StatusLine,
 };
 use ocer::ua::transport::{new_branch, new_tag};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ocer::display::{Isolation, Mode};
+use ocer::ua::outbox::ReportId;
 use ocer::ua::transport::{tls, Target, TransportKind};
 use ocer::ua::{Failure, UaEvent, UaEvents, UserAgent};
 use rustls::pki_types::pem::PemObject as _;
@@ -267,7 +268,7 @@ pub(crate) async fn print_until(
 #[derive(Debug, Default)]
 pub(crate) struct ReportWatch {
     call_id: String,
-    report_id: Option<String>,
+    report_id: Option<ReportId>,
 }
 
 impl ReportWatch {
@@ -284,11 +285,12 @@ impl ReportWatch {
     pub(crate) fn settled_by(&mut self, event: &UaEvent) -> bool {
         match event {
             UaEvent::ReportQueued { report_id, call_id } if *call_id == self.call_id => {
-                self.report_id = Some(report_id.clone());
+                self.report_id = Some(*report_id);
                 false
             }
-            UaEvent::ReportSent { report_id } | UaEvent::ReportDropped { report_id, .. } => {
-                self.report_id.as_deref() == Some(report_id.as_str())
+            UaEvent::ReportSent { report_id } => self.report_id == Some(*report_id),
+            UaEvent::ReportDropped { report_id, .. } => {
+                self.report_id.is_some() && self.report_id == *report_id
             }
             UaEvent::ReportingSuspended { .. } => self.report_id.is_some(),
             _ => false,

@@ -1017,6 +1017,15 @@ typedef uint32_t ocer_event_kind;
 typedef uint32_t ocer_failure_kind;
 
 /**
+ * Why a report was dropped (`OCER_EVENT_REPORT_DROPPED`) or reporting
+ * suspended (`OCER_EVENT_REPORTING_SUSPENDED`): one of the
+ * `OCER_REPORT_REASON_*` constants. The retry policy's reasons have the
+ * numbers of their `OCER_VERDICT_REASON_*` twins. New reasons may be added:
+ * `detail` describes any reason.
+ */
+typedef uint32_t ocer_report_reason;
+
+/**
  * One event. Every field is always set; a field that does not apply to the
  * kind is 0, false or `{NULL, 0}`.
  *
@@ -1096,7 +1105,8 @@ typedef struct {
      */
     ocer_str detail;
     /**
-     * The report's id (16 hex digits) for the `OCER_EVENT_REPORT_*` kinds.
+     * The report's id (16 hex digits) for the `OCER_EVENT_REPORT_*` kinds;
+     * `{NULL, 0}` for a dropped report that was never stored.
      */
     ocer_str report_id;
     /**
@@ -1107,6 +1117,11 @@ typedef struct {
      * `OCER_EVENT_ENDED`: whether the server ended the call.
      */
     bool by_server;
+    /**
+     * `OCER_EVENT_REPORT_DROPPED`, `OCER_EVENT_REPORTING_SUSPENDED`: why
+     * (`detail` says it for people; `status` is the status it names).
+     */
+    ocer_report_reason report_reason;
 } ocer_event;
 
 /**
@@ -1626,6 +1641,78 @@ typedef void (*ocer_event_callback)(void *userdata, const ocer_event *event);
  * `detail` says how many.
  */
 #define OCER_EVENT_EVENTS_DROPPED 14
+
+/**
+ * Not a report event.
+ */
+#define OCER_REPORT_REASON_NONE 0
+
+/**
+ * Dropped: the server refused it as too large (413 or 513, `status`).
+ */
+#define OCER_REPORT_REASON_TOO_LARGE 1
+
+/**
+ * Dropped: a response (`status`) that says the same request can never
+ * succeed.
+ */
+#define OCER_REPORT_REASON_REJECTED 2
+
+/**
+ * Dropped: every attempt the retry policy allows failed.
+ */
+#define OCER_REPORT_REASON_ATTEMPTS_EXHAUSTED 3
+
+/**
+ * Suspended: 503 with ErrorId 2019, the report error service is not
+ * available.
+ */
+#define OCER_REPORT_REASON_SERVICE_NOT_AVAILABLE 10
+
+/**
+ * Suspended: 503 without diagnostics, error reporting is not enabled.
+ */
+#define OCER_REPORT_REASON_NOT_ENABLED 11
+
+/**
+ * Suspended: the server asked for a wait longer than a session waits.
+ */
+#define OCER_REPORT_REASON_WAIT_TOO_LONG 12
+
+/**
+ * Suspended: 405 or 501 (`status`), the server does not take SERVICE.
+ */
+#define OCER_REPORT_REASON_NOT_SUPPORTED 13
+
+/**
+ * Suspended: 401 / 407 (`status`) after credentials were sent once.
+ */
+#define OCER_REPORT_REASON_AUTHENTICATION_FAILED 14
+
+/**
+ * Dropped, never stored: the app's before-report hook vetoed it.
+ */
+#define OCER_REPORT_REASON_VETOED 30
+
+/**
+ * Dropped, never stored: its required parts exceed the size limits.
+ */
+#define OCER_REPORT_REASON_LIMITS 31
+
+/**
+ * Dropped, never stored: the outbox could not store it.
+ */
+#define OCER_REPORT_REASON_NOT_STORED 32
+
+/**
+ * Dropped, never stored: the disk (or quota) is full.
+ */
+#define OCER_REPORT_REASON_DISK_FULL 33
+
+/**
+ * Dropped: it does not fit a UDP datagram (and TCP to the server failed).
+ */
+#define OCER_REPORT_REASON_DATAGRAM 34
 
 /**
  * Not a failure event.

@@ -6,9 +6,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use ocer::diag::ObservedDiagnostic;
 use ocer::display::{DisplayError, WinError};
+use ocer::report::SuspendReason;
 use ocer::ua::driver::FailoverCause;
 use ocer::ua::transport::Target;
-use ocer::ua::{Failure, FailureKind, RegistrationState, UaEvent};
+use ocer::ua::{Failure, FailureKind, RegistrationState, ReportDropReason, UaEvent};
 
 use crate::display::{cause_of, ocer_cause};
 use crate::localizer::{action_out, mode_out, ocer_action, ocer_mode};
@@ -60,6 +61,43 @@ pub const OCER_EVENT_CONNECTION_LOST: ocer_event_kind = 13;
 /// The callback fell behind and the oldest waiting events were dropped;
 /// `detail` says how many.
 pub const OCER_EVENT_EVENTS_DROPPED: ocer_event_kind = 14;
+
+/// Why a report was dropped (`OCER_EVENT_REPORT_DROPPED`) or reporting
+/// suspended (`OCER_EVENT_REPORTING_SUSPENDED`): one of the
+/// `OCER_REPORT_REASON_*` constants. The retry policy's reasons have the
+/// numbers of their `OCER_VERDICT_REASON_*` twins. New reasons may be added:
+/// `detail` describes any reason.
+pub type ocer_report_reason = u32;
+/// Not a report event.
+pub const OCER_REPORT_REASON_NONE: ocer_report_reason = 0;
+/// Dropped: the server refused it as too large (413 or 513, `status`).
+pub const OCER_REPORT_REASON_TOO_LARGE: ocer_report_reason = 1;
+/// Dropped: a response (`status`) that says the same request can never
+/// succeed.
+pub const OCER_REPORT_REASON_REJECTED: ocer_report_reason = 2;
+/// Dropped: every attempt the retry policy allows failed.
+pub const OCER_REPORT_REASON_ATTEMPTS_EXHAUSTED: ocer_report_reason = 3;
+/// Suspended: 503 with ErrorId 2019, the report error service is not
+/// available.
+pub const OCER_REPORT_REASON_SERVICE_NOT_AVAILABLE: ocer_report_reason = 10;
+/// Suspended: 503 without diagnostics, error reporting is not enabled.
+pub const OCER_REPORT_REASON_NOT_ENABLED: ocer_report_reason = 11;
+/// Suspended: the server asked for a wait longer than a session waits.
+pub const OCER_REPORT_REASON_WAIT_TOO_LONG: ocer_report_reason = 12;
+/// Suspended: 405 or 501 (`status`), the server does not take SERVICE.
+pub const OCER_REPORT_REASON_NOT_SUPPORTED: ocer_report_reason = 13;
+/// Suspended: 401 / 407 (`status`) after credentials were sent once.
+pub const OCER_REPORT_REASON_AUTHENTICATION_FAILED: ocer_report_reason = 14;
+/// Dropped, never stored: the app's before-report hook vetoed it.
+pub const OCER_REPORT_REASON_VETOED: ocer_report_reason = 30;
+/// Dropped, never stored: its required parts exceed the size limits.
+pub const OCER_REPORT_REASON_LIMITS: ocer_report_reason = 31;
+/// Dropped, never stored: the outbox could not store it.
+pub const OCER_REPORT_REASON_NOT_STORED: ocer_report_reason = 32;
+/// Dropped, never stored: the disk (or quota) is full.
+pub const OCER_REPORT_REASON_DISK_FULL: ocer_report_reason = 33;
+/// Dropped: it does not fit a UDP datagram (and TCP to the server failed).
+pub const OCER_REPORT_REASON_DATAGRAM: ocer_report_reason = 34;
 
 /// What ended a failed operation: one of the `OCER_FAILURE_*` constants.
 pub type ocer_failure_kind = u32;
@@ -121,12 +159,16 @@ pub struct ocer_event {
     /// A one-line description: of the failure, or why a report was dropped
     /// or reporting suspended.
     pub detail: ocer_str,
-    /// The report's id (16 hex digits) for the `OCER_EVENT_REPORT_*` kinds.
+    /// The report's id (16 hex digits) for the `OCER_EVENT_REPORT_*` kinds;
+    /// `{NULL, 0}` for a dropped report that was never stored.
     pub report_id: ocer_str,
     /// `OCER_EVENT_REGISTERED`: the granted expiry in seconds.
     pub expires_s: u64,
     /// `OCER_EVENT_ENDED`: whether the server ended the call.
     pub by_server: bool,
+    /// `OCER_EVENT_REPORT_DROPPED`, `OCER_EVENT_REPORTING_SUSPENDED`: why
+    /// (`detail` says it for people; `status` is the status it names).
+    pub report_reason: ocer_report_reason,
 }
 
 /// The function that receives the events of an `ocer_ua`, with the
@@ -170,6 +212,7 @@ fn blank(kind: ocer_event_kind) -> ocer_event {
         report_id: ocer_str::NONE,
         expires_s: 0,
         by_server: false,
+        report_reason: OCER_REPORT_REASON_NONE,
     }
 }
 
@@ -185,6 +228,7 @@ fn first_error_id(diagnostics: &[ObservedDiagnostic]) -> u32 {
 struct Owned {
     message_id: String,
     detail: String,
+    report_id: String,
 }
 
 fn set_display(e: &mut ocer_event, display: &DisplayError, owned: &Owned) {
@@ -243,11 +287,54 @@ fn owned_of(event: &UaEvent) -> Owned {
             format!("connection to {} lost: {failure}", target_text(target))
         }
         UaEvent::EventsDropped { count } => format!("{count} events dropped"),
+        UaEvent::ReportDropped { why, .. } => why.to_string(),
+        UaEvent::ReportingSuspended { why } => why.to_string(),
         _ => failure.map(|f| f.to_string()).unwrap_or_default(),
+    };
+    let report_id = match event {
+        UaEvent::ReportQueued { report_id, .. } | UaEvent::ReportSent { report_id } => {
+            Some(report_id)
+        }
+        UaEvent::ReportDropped { report_id, .. } => report_id.as_ref(),
+        _ => None,
     };
     Owned {
         message_id: display.map(|d| d.message_id.id()).unwrap_or_default(),
         detail,
+        report_id: report_id.map(ToString::to_string).unwrap_or_default(),
+    }
+}
+
+/// The C code of a dropped report's reason, and the status it names.
+fn drop_reason(why: &ReportDropReason) -> (ocer_report_reason, u16) {
+    match why {
+        ReportDropReason::TooLarge(status) => (OCER_REPORT_REASON_TOO_LARGE, status.0),
+        ReportDropReason::Rejected(status) => (OCER_REPORT_REASON_REJECTED, status.0),
+        ReportDropReason::AttemptsExhausted => (OCER_REPORT_REASON_ATTEMPTS_EXHAUSTED, 0),
+        ReportDropReason::Vetoed => (OCER_REPORT_REASON_VETOED, 0),
+        ReportDropReason::Limits(_) => (OCER_REPORT_REASON_LIMITS, 0),
+        ReportDropReason::NotStored(error) if error.is_disk_full() => {
+            (OCER_REPORT_REASON_DISK_FULL, 0)
+        }
+        ReportDropReason::NotStored(_) => (OCER_REPORT_REASON_NOT_STORED, 0),
+        ReportDropReason::DatagramUnreadable(_) | ReportDropReason::DatagramTooSmall(_) => {
+            (OCER_REPORT_REASON_DATAGRAM, 0)
+        }
+        // A reason newer than this mirror: `detail` still says it.
+        _ => (OCER_REPORT_REASON_NONE, 0),
+    }
+}
+
+/// The C code of a suspension's reason, and the status it names.
+fn suspend_reason(why: SuspendReason) -> (ocer_report_reason, u16) {
+    match why {
+        SuspendReason::ServiceNotAvailable => (OCER_REPORT_REASON_SERVICE_NOT_AVAILABLE, 503),
+        SuspendReason::NotEnabled => (OCER_REPORT_REASON_NOT_ENABLED, 503),
+        SuspendReason::WaitTooLong(_) => (OCER_REPORT_REASON_WAIT_TOO_LONG, 0),
+        SuspendReason::NotSupported(status) => (OCER_REPORT_REASON_NOT_SUPPORTED, status.0),
+        SuspendReason::AuthenticationFailed(status) => {
+            (OCER_REPORT_REASON_AUTHENTICATION_FAILED, status.0)
+        }
     }
 }
 
@@ -330,26 +417,33 @@ fn with_view(event: &UaEvent, f: impl FnOnce(&ocer_event)) {
             }
             e
         }
-        UaEvent::ReportQueued { report_id, call_id } => {
+        UaEvent::ReportQueued { call_id, .. } => {
             let mut e = blank(OCER_EVENT_REPORT_QUEUED);
-            e.report_id = ocer_str::of(report_id);
+            e.report_id = ocer_str::of(&owned.report_id);
             e.call_id = ocer_str::of(call_id);
             e
         }
-        UaEvent::ReportSent { report_id } => {
+        UaEvent::ReportSent { .. } => {
             let mut e = blank(OCER_EVENT_REPORT_SENT);
-            e.report_id = ocer_str::of(report_id);
+            e.report_id = ocer_str::of(&owned.report_id);
             e
         }
-        UaEvent::ReportDropped { report_id, why } => {
+        UaEvent::ReportDropped { why, .. } => {
             let mut e = blank(OCER_EVENT_REPORT_DROPPED);
-            e.report_id = ocer_str::of(report_id);
-            e.detail = ocer_str::of(why);
+            e.report_id =
+                ocer_str::of_opt(Some(owned.report_id.as_str()).filter(|s| !s.is_empty()));
+            e.detail = ocer_str::of(&owned.detail);
+            let (reason, status) = drop_reason(why);
+            e.report_reason = reason;
+            e.status = u32::from(status);
             e
         }
         UaEvent::ReportingSuspended { why } => {
             let mut e = blank(OCER_EVENT_REPORTING_SUSPENDED);
-            e.detail = ocer_str::of(why);
+            e.detail = ocer_str::of(&owned.detail);
+            let (reason, status) = suspend_reason(*why);
+            e.report_reason = reason;
+            e.status = u32::from(status);
             e
         }
         UaEvent::TargetFailed(failed) => {
@@ -455,7 +549,7 @@ mod tests {
             call_id: "abc".to_owned(),
         });
         delivery.deliver(&UaEvent::ReportingSuspended {
-            why: "503 with ErrorId 2019".to_owned(),
+            why: SuspendReason::ServiceNotAvailable,
         });
         delivery.deliver(&UaEvent::Failed {
             call_id: "def".to_owned(),
@@ -472,7 +566,7 @@ mod tests {
                     OCER_EVENT_REPORTING_SUSPENDED,
                     String::new(),
                     0,
-                    "503 with ErrorId 2019".to_owned()
+                    "the report error service is not available (503, ErrorId 2019)".to_owned()
                 ),
                 (
                     OCER_EVENT_FAILED,
@@ -529,6 +623,76 @@ mod tests {
             seen[1].3
         );
         assert_eq!(seen[2].3, "3 events dropped");
+    }
+
+    unsafe extern "C" fn record_report(userdata: *mut c_void, event: *const ocer_event) {
+        // SAFETY: the test passes a Vec<(reason, status, report_id is null, report_id len)>.
+        let seen = unsafe { &mut *userdata.cast::<Vec<(u32, u32, bool, usize)>>() };
+        // SAFETY: the event is valid during the call.
+        let e = unsafe { &*event };
+        seen.push((
+            e.report_reason,
+            e.status,
+            e.report_id.ptr.is_null(),
+            e.report_id.len,
+        ));
+    }
+
+    /// Report events carry their typed reason as a code, with the status it
+    /// names; a report never stored has no id.
+    #[test]
+    fn report_reasons_reach_the_callback_as_codes() {
+        use ocer::sip::StatusCode;
+        use ocer::ua::outbox::ReportId;
+        let mut seen: Vec<(u32, u32, bool, usize)> = Vec::new();
+        let delivery = Delivery::new(Some(record_report), std::ptr::from_mut(&mut seen).cast());
+        delivery.deliver(&UaEvent::ReportDropped {
+            report_id: Some(ReportId(7)),
+            why: ReportDropReason::TooLarge(StatusCode(513)),
+        });
+        delivery.deliver(&UaEvent::ReportDropped {
+            report_id: None,
+            why: ReportDropReason::Vetoed,
+        });
+        delivery.deliver(&UaEvent::ReportingSuspended {
+            why: SuspendReason::NotSupported(StatusCode(501)),
+        });
+        assert_eq!(
+            seen,
+            [
+                (OCER_REPORT_REASON_TOO_LARGE, 513, false, 16),
+                (OCER_REPORT_REASON_VETOED, 0, true, 0),
+                (OCER_REPORT_REASON_NOT_SUPPORTED, 501, true, 0),
+            ]
+        );
+    }
+
+    /// The policy's reasons keep their verdict twins' numbers.
+    #[test]
+    fn report_reasons_match_the_verdict_reasons() {
+        use crate::retry::*;
+        assert_eq!(
+            [
+                OCER_REPORT_REASON_TOO_LARGE,
+                OCER_REPORT_REASON_REJECTED,
+                OCER_REPORT_REASON_ATTEMPTS_EXHAUSTED,
+                OCER_REPORT_REASON_SERVICE_NOT_AVAILABLE,
+                OCER_REPORT_REASON_NOT_ENABLED,
+                OCER_REPORT_REASON_WAIT_TOO_LONG,
+                OCER_REPORT_REASON_NOT_SUPPORTED,
+                OCER_REPORT_REASON_AUTHENTICATION_FAILED,
+            ],
+            [
+                OCER_VERDICT_REASON_TOO_LARGE,
+                OCER_VERDICT_REASON_REJECTED,
+                OCER_VERDICT_REASON_ATTEMPTS_EXHAUSTED,
+                OCER_VERDICT_REASON_SERVICE_NOT_AVAILABLE,
+                OCER_VERDICT_REASON_NOT_ENABLED,
+                OCER_VERDICT_REASON_WAIT_TOO_LONG,
+                OCER_VERDICT_REASON_NOT_SUPPORTED,
+                OCER_VERDICT_REASON_AUTHENTICATION_FAILED,
+            ]
+        );
     }
 
     #[test]

@@ -45,7 +45,7 @@
 //! #             Framed::Error { .. } => return Ok(()),
 //! #         };
 //! #         let reply = |status: &str, extra: &str| {
-//! #             let h = |n: &str| request.header_value(&ezk_sip_types::Name::from(n)).unwrap_or_default().to_owned();
+//! #             let h = |n: &str| request.header_value(&ocer::sip::Name::from(n)).unwrap_or_default().to_owned();
 //! #             format!("SIP/2.0 {status}\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag=srv\r\nCall-ID: {}\r\nCSeq: {}\r\n{extra}Content-Length: 0\r\n\r\n",
 //! #                 h("Via"), h("From"), h("To"), h("Call-ID"), h("CSeq"))
 //! #         };

@@ -30,7 +30,7 @@ use ezk_sip_types::Name;
 use ocer::report::client_errors::{ClientError, CANNOT_CONNECT_TO_EXCHANGE};
 use ocer::report::{ErrorReport, RetryPolicy};
 use ocer::sip::{frame_stream, Framed, FramingLimits, SipMessage, TimerConfig};
-use ocer::ua::outbox::{DiskOutbox, Outbox, OutboxLimits};
+use ocer::ua::outbox::{DiskOutbox, Outbox, OutboxLimits, ReportId};
 use ocer::ua::transport::{Target, TransportKind};
 use ocer::ua::{ClientErrorReport, OutboxLocation, UaEvent, UserAgent};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -90,7 +90,7 @@ fn ua_child_process() {
             report.call_id = Some(call_id(n));
             ua.report_client_error(report).await.expect("accepted");
         }
-        let mut names: HashMap<String, String> = HashMap::new();
+        let mut names: HashMap<ReportId, String> = HashMap::new();
         let mut own_sent = 0;
         while own_sent < PER_RUN {
             match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {

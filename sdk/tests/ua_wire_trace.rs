@@ -210,7 +210,9 @@ async fn the_wire_trace_masks_credentials_and_sits_in_transaction_and_report_spa
     // The report's attempt and verdict are inside its span.
     let in_report: Vec<&Captured> = captured
         .iter()
-        .filter(|c| c.span("ocer.report").and_then(|f| f.get("report_id")) == Some(&report_id))
+        .filter(|c| {
+            c.span("ocer.report").and_then(|f| f.get("report_id")) == Some(&report_id.to_string())
+        })
         .collect();
     assert!(
         !in_report.is_empty(),

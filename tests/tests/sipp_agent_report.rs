@@ -36,6 +36,7 @@ use std::time::Duration;
 use ocer::diag::HeaderKind;
 use ocer::display::{Action, Mode};
 use ocer::sip::StatusCode;
+use ocer::ua::outbox::ReportId;
 use ocer::ua::{FailureKind, UaEvent};
 use ocer_interop::message_log::Direction;
 use ocer_interop::sipp::SippLogs;
@@ -46,7 +47,7 @@ struct Run {
     /// The failed INVITE's Call-ID.
     call_id: String,
     /// The report's id in the outbox.
-    report_id: String,
+    report_id: ReportId,
 }
 
 /// Makes a call that fails as in MS-OCER 4.1 and checks
@@ -137,7 +138,7 @@ async fn failed_call(ua: &ocer::ua::UserAgent, events: &mut Events) -> Run {
             UaEvent::ReportQueued {
                 report_id,
                 call_id: c,
-            } if *c == call_id => Some(report_id.clone()),
+            } if *c == call_id => Some(*report_id),
             _ => None,
         })
         .await;
@@ -318,8 +319,8 @@ async fn too_large_drops_the_report(name: &str, scenario: &str, status: &str, wi
     let run = failed_call(&ua, &mut events).await;
     let why = events
         .wait_for("ReportDropped", |e| match e {
-            UaEvent::ReportDropped { report_id, why } if *report_id == run.report_id => {
-                Some(why.clone())
+            UaEvent::ReportDropped { report_id, why } if *report_id == Some(run.report_id) => {
+                Some(why.to_string())
             }
             UaEvent::ReportSent { report_id } if *report_id == run.report_id => {
                 panic!("a 413 counted as delivered")
@@ -381,11 +382,11 @@ async fn held_back_reports_go_in_the_next_login_session(wire: Wire) {
         .await
         .expect("register resolves")
         .unwrap_or_else(|failure| panic!("register again: {failure}"));
-    let mut pending = vec![first.report_id.clone(), second.report_id.clone()];
+    let mut pending = vec![first.report_id, second.report_id];
     while !pending.is_empty() {
         let sent = events
             .wait_for("ReportSent for a held-back report", |e| match e {
-                UaEvent::ReportSent { report_id } => Some(report_id.clone()),
+                UaEvent::ReportSent { report_id } => Some(*report_id),
                 UaEvent::ReportDropped { why, .. } => panic!("a report was dropped: {why}"),
                 _ => None,
             })

@@ -75,13 +75,19 @@ pub(crate) fn event(event: &UaEvent) -> Value {
             "diagnostics": diagnostics.iter().map(diagnostic).collect::<Vec<_>>(),
         }),
         UaEvent::ReportQueued { report_id, call_id } => {
-            json!({"event": "report-queued", "reportId": report_id, "callId": call_id})
+            json!({"event": "report-queued", "reportId": report_id.to_string(), "callId": call_id})
         }
-        UaEvent::ReportSent { report_id } => json!({"event": "report-sent", "reportId": report_id}),
-        UaEvent::ReportDropped { report_id, why } => {
-            json!({"event": "report-dropped", "reportId": report_id, "why": why})
+        UaEvent::ReportSent { report_id } => {
+            json!({"event": "report-sent", "reportId": report_id.to_string()})
         }
-        UaEvent::ReportingSuspended { why } => json!({"event": "reporting-suspended", "why": why}),
+        UaEvent::ReportDropped { report_id, why } => json!({
+            "event": "report-dropped",
+            "reportId": report_id.map(|id| id.to_string()).unwrap_or_default(),
+            "why": why.to_string(),
+        }),
+        UaEvent::ReportingSuspended { why } => {
+            json!({"event": "reporting-suspended", "why": why.to_string()})
+        }
         UaEvent::TargetFailed(failed) => json!({
             "event": "target-failed",
             "target": super::target_text(&failed.target),

@@ -8,10 +8,10 @@ pub(crate) mod json;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use ezk_sip_types::Name;
 use ocer::diag::ObservedDiagnostic;
 use ocer::display::DisplayError;
 use ocer::report::ErrorReport;
+use ocer::sip::Name;
 use ocer::sip::SipMessage;
 use ocer::ua::{Failure, FailureKind, RegistrationState, UaEvent};
 
@@ -199,7 +199,8 @@ pub(crate) fn event_text(event: &UaEvent) -> String {
             labelled("report", &format!("sent {report_id}: the server took it"))
         }
         UaEvent::ReportDropped { report_id, why } => {
-            labelled("report", &format!("dropped {report_id}: {why}"))
+            let id = report_id.map(|id| id.to_string()).unwrap_or_default();
+            labelled("report", &format!("dropped {id}: {why}"))
         }
         UaEvent::ReportingSuspended { why } => labelled(
             "report",

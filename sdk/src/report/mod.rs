@@ -80,7 +80,7 @@
 //! let (call_id, tag) = (call_id_from(0x110a_4476_7649_4d15_8ed6_6cee_1de7_3f61), tag_from(0x22b9_d812_81));
 //! let parts = ServiceParts { aor, call_id: &call_id, from_tag: &tag, cseq: 1, epid: None, contact: None, user_agent: None };
 //! let mut service = service_request(&parts, encoded.body)?;
-//! service.headers.insert_front(ezk_sip_types::Name::VIA, "SIP/2.0/TLS 192.168.66.91:49541;branch=z9hG4bKr1");
+//! service.headers.insert_front(ocer::sip::Name::VIA, "SIP/2.0/TLS 192.168.66.91:49541;branch=z9hG4bKr1");
 //! let wire = finalize_request(&service)?;
 //! assert!(wire.starts_with(b"SERVICE sip:alice@contoso.com SIP/2.0\r\n"));
 //!

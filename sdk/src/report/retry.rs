@@ -163,6 +163,35 @@ pub enum SuspendReason {
     AuthenticationFailed(StatusCode),
 }
 
+/// For people: the user agent's `ReportingSuspended` event shows this.
+impl std::fmt::Display for SuspendReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SuspendReason::ServiceNotAvailable => {
+                f.write_str("the report error service is not available (503, ErrorId 2019)")
+            }
+            SuspendReason::NotEnabled => f.write_str(
+                "error reporting is not enabled on the server (503 without diagnostics)",
+            ),
+            SuspendReason::WaitTooLong(wait) => write!(
+                f,
+                "the server asked to wait {} s, longer than a session waits",
+                wait.as_secs()
+            ),
+            SuspendReason::NotSupported(status) => {
+                write!(
+                    f,
+                    "the server does not take SERVICE requests ({})",
+                    status.0
+                )
+            }
+            SuspendReason::AuthenticationFailed(status) => {
+                write!(f, "the server refused the credentials ({})", status.0)
+            }
+        }
+    }
+}
+
 /// Why a retry is scheduled when it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RetryCause {

@@ -4,6 +4,13 @@
 //! server transactions ([`transaction`]).
 //!
 //! Nothing in this module reads a clock, a socket or a file.
+//!
+//! A [`SipMessage`] is made of `ezk-sip-types` values: its [`MessageLine`]
+//! ([`RequestLine`] with a [`Method`] and a [`SipUri`], or [`StatusLine`]), its
+//! [`Headers`], looked up by [`Name`]. They are re-exported here, their one
+//! path in ocer, so that an app builds and reads messages without depending on
+//! `ezk-sip-types` itself (and at the same version). A status line's code is
+//! `ezk-sip-types`' own; [`StatusCode`] converts from and to it with `From`.
 
 mod framing;
 mod identity;
@@ -29,3 +36,9 @@ pub use transaction::{
 pub use warning::{
     parse_warning_values, WarnAgent, WarnCode, Warning, WarningError, WarningErrorReason,
 };
+
+// The `ezk-sip-types` types of `SipMessage`'s fields and methods, at their one
+// path in ocer (see the module docs).
+pub use ezk_sip_types::msg::{MessageLine, RequestLine, StatusLine};
+pub use ezk_sip_types::uri::SipUri;
+pub use ezk_sip_types::{Headers, Method, Name};

@@ -20,6 +20,7 @@ pub mod wire;
 
 pub use agent::{
     AuthMode, Call, CallCanceller, CallEvent, ClientErrorReport, Failure, FailureKind,
-    LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
-    UnsupportedAuthentication, UserAgent, UserAgentBuilder, DEFAULT_EVENT_CAPACITY,
+    LocalFailure, OutboxLocation, PendingCall, RegistrationState, ReportDropReason, UaError,
+    UaEvent, UaEvents, UnsupportedAuthentication, UserAgent, UserAgentBuilder,
+    DEFAULT_EVENT_CAPACITY,
 };

@@ -77,9 +77,11 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tracing::{debug, warn};
@@ -89,8 +91,38 @@ use crate::report::{
 };
 
 /// A report's place in the outbox: increasing in acceptance order.
+///
+/// Shown (and parsed) as 16 lower-case hex digits, its file name's stem: the
+/// id events, logs and the outbox directory all use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ReportId(pub u64);
+
+impl fmt::Display for ReportId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// A string that is not a [`ReportId`]: 16 hex digits are needed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a report id (16 hex digits): {0:?}")]
+pub struct ParseReportIdError(pub String);
+
+impl FromStr for ReportId {
+    type Err = ParseReportIdError;
+
+    /// Exactly 16 hex digits (either case), as [`Display`](fmt::Display)
+    /// writes them; a shorter or signed form would name a file the outbox
+    /// never writes.
+    fn from_str(s: &str) -> Result<ReportId, ParseReportIdError> {
+        if s.len() != 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ParseReportIdError(s.to_owned()));
+        }
+        u64::from_str_radix(s, 16)
+            .map(ReportId)
+            .map_err(|_| ParseReportIdError(s.to_owned()))
+    }
+}
 
 /// A stored report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -558,7 +590,10 @@ impl Outbox for MemoryOutbox {
     }
 }
 
-/// A step of a crash-safe write, reported to [`DiskOutbox::on_write_step`].
+/// A step of a crash-safe write, reported to [`DiskOutbox::on_write_step`]
+/// (feature `test-hooks`: for fault-injection tests, not for apps).
+#[cfg(any(test, feature = "test-hooks"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-hooks")))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteStep {
     /// The temporary file is written and fsynced; the rename comes next.
@@ -567,13 +602,16 @@ pub enum WriteStep {
     Durable(ReportId),
 }
 
-/// An observer of write steps (tracing, fault-injection tests).
+/// An observer of write steps (feature `test-hooks`: fault-injection tests).
+#[cfg(any(test, feature = "test-hooks"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-hooks")))]
 pub type WriteStepHook = Box<dyn FnMut(WriteStep) + Send>;
 
 /// The outbox on disk. See the module docs.
 pub struct DiskOutbox {
     dir: PathBuf,
     queue: Queue,
+    #[cfg(any(test, feature = "test-hooks"))]
     hook: Option<WriteStepHook>,
     /// Holds the directory's lock for as long as the outbox lives.
     _lock: File,
@@ -654,6 +692,7 @@ impl DiskOutbox {
         let mut outbox = Self {
             queue: Queue::new(limits),
             dir,
+            #[cfg(any(test, feature = "test-hooks"))]
             hook: None,
             _lock: lock,
             unreadable: BTreeMap::new(),
@@ -804,13 +843,16 @@ impl DiskOutbox {
         &self.dir
     }
 
-    /// Calls `hook` at each step of every crash-safe write.
+    /// Calls `hook` at each step of every crash-safe write (feature
+    /// `test-hooks`: a test stops the process between the steps).
+    #[cfg(any(test, feature = "test-hooks"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-hooks")))]
     pub fn on_write_step(&mut self, hook: WriteStepHook) {
         self.hook = Some(hook);
     }
 
     fn path(&self, id: ReportId, ext: &str) -> PathBuf {
-        self.dir.join(format!("{:016x}.{ext}", id.0))
+        self.dir.join(format!("{id}.{ext}"))
     }
 
     /// Temp file, fsync, rename, fsync the directory. On failure the temp
@@ -822,6 +864,7 @@ impl DiskOutbox {
             let _ = fs::remove_file(&temp);
             return result;
         }
+        #[cfg(any(test, feature = "test-hooks"))]
         if let Some(hook) = &mut self.hook {
             hook(WriteStep::TempSynced(report.id));
         }
@@ -831,6 +874,7 @@ impl DiskOutbox {
             return Err(io_error(&path, e));
         }
         sync_dir(&self.dir)?;
+        #[cfg(any(test, feature = "test-hooks"))]
         if let Some(hook) = &mut self.hook {
             hook(WriteStep::Durable(report.id));
         }
@@ -1001,11 +1045,7 @@ fn sync_dir(dir: &Path) -> Result<(), OutboxError> {
 
 /// The id in a file name `<16 hex digits>.<ext>`.
 fn id_of(path: &Path) -> Option<ReportId> {
-    let stem = path.file_stem()?.to_str()?;
-    if stem.len() != 16 {
-        return None;
-    }
-    u64::from_str_radix(stem, 16).ok().map(ReportId)
+    path.file_stem()?.to_str()?.parse().ok()
 }
 
 /// FNV-1a, 64 bits: catches torn and altered files (not an adversary).
@@ -1155,6 +1195,23 @@ mod tests {
     }
 
     const AOR: &str = "sip:alice@contoso.com";
+
+    #[test]
+    fn a_report_id_is_16_hex_digits_both_ways() {
+        let id = ReportId(0x2a);
+        assert_eq!(id.to_string(), "000000000000002a");
+        assert_eq!("000000000000002a".parse::<ReportId>(), Ok(id));
+        assert_eq!("000000000000002A".parse::<ReportId>(), Ok(id));
+        for bad in [
+            "2a",
+            "+00000000000002a",
+            "000000000000002g",
+            "",
+            "0000000000000002a",
+        ] {
+            assert!(bad.parse::<ReportId>().is_err(), "{bad}");
+        }
+    }
 
     fn t(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)

@@ -17,6 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ocer::report::RetryPolicy;
 use ocer::sip::TimerConfig;
+use ocer::ua::outbox::ReportId;
 use ocer::ua::transport::{tls, Target, TransportKind};
 use ocer::ua::{UaEvent, UaEvents, UserAgent, UserAgentBuilder};
 use ocer_interop::message_log::Direction;
@@ -257,13 +258,13 @@ impl Events {
 
     /// Waits for the report of the failed request `call_id` to be queued,
     /// then sent (the server's 2xx); its report id.
-    pub async fn report_delivered(&mut self, call_id: &str) -> String {
+    pub async fn report_delivered(&mut self, call_id: &str) -> ReportId {
         let report_id = self
             .wait_for("ReportQueued for the failed request", |e| match e {
                 UaEvent::ReportQueued {
                     report_id,
                     call_id: c,
-                } if c == call_id => Some(report_id.clone()),
+                } if c == call_id => Some(*report_id),
                 _ => None,
             })
             .await;

@@ -12,8 +12,10 @@ use super::lock;
 use super::failure::Failure;
 use crate::diag::ObservedDiagnostic;
 use crate::display::{Action, DisplayError, Mode};
+use crate::report::{DiscardReason, DocumentError, LimitError, SuspendReason};
 use crate::sip::{StatusCode, TransportFailure};
 use crate::ua::driver::TargetFailure;
+use crate::ua::outbox::{OutboxError, ReportId};
 use crate::ua::transport::Target;
 
 /// The state of the registration (the login session's REGISTER).
@@ -94,28 +96,31 @@ pub enum UaEvent {
     },
     /// An error report was stored in the outbox, to be sent by SERVICE.
     ReportQueued {
-        /// The report's id in the outbox (16 hex digits).
-        report_id: String,
+        /// The report's id in the outbox (shown as 16 hex digits).
+        report_id: ReportId,
         /// The Call-ID of the failed request it reports.
         call_id: String,
     },
     /// The server took a report (2xx to its SERVICE).
     ReportSent {
         /// The report's id.
-        report_id: String,
+        report_id: ReportId,
     },
     /// A report will never be sent.
     ReportDropped {
-        /// The report's id (empty if it was never stored).
-        report_id: String,
-        /// Why: 413, attempts exhausted, vetoed by the app's hook …
-        why: String,
+        /// The report's id; `None` if it was never stored (vetoed by the
+        /// app's hook, or refused by the limits or the outbox).
+        report_id: Option<ReportId>,
+        /// Why: 413, attempts exhausted, vetoed by the app's hook … (its
+        /// `Display` is the sentence for people).
+        why: ReportDropReason,
     },
     /// No more reports in this login session (503 without diagnostics, 503
     /// with ErrorId 2019, …); queued reports wait for the next one.
     ReportingSuspended {
-        /// Why.
-        why: String,
+        /// Why: the retry policy's reason (its `Display` is the sentence for
+        /// people).
+        why: SuspendReason,
     },
     /// A target of the RFC 3263 list failed — its connection could not be
     /// opened, or it answered a REGISTER `503` without `Retry-After` — and
@@ -139,6 +144,81 @@ pub enum UaEvent {
         /// How many were dropped since the app last read one.
         count: u64,
     },
+}
+
+/// Why a report will never be sent ([`UaEvent::ReportDropped`]). Its
+/// `Display` is the sentence for people.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ReportDropReason {
+    /// The app's [`BeforeReport`](crate::ua::outbox::BeforeReport) hook
+    /// vetoed it; it was never stored.
+    Vetoed,
+    /// Its required parts alone exceed the size limits (MS-OCER §2.2.2); it
+    /// was never stored.
+    Limits(LimitError),
+    /// The outbox could not store it (a full disk:
+    /// [`OutboxError::is_disk_full`]).
+    NotStored(Arc<OutboxError>),
+    /// Over UDP it had to be cut to fit a datagram, but the stored body no
+    /// longer parses.
+    DatagramUnreadable(DocumentError),
+    /// Its required parts do not fit a UDP datagram, and TCP to the server
+    /// failed.
+    DatagramTooSmall(LimitError),
+    /// The server refused it as too large (413 or 513); not retried.
+    TooLarge(StatusCode),
+    /// The server answered that the same request can never succeed; not
+    /// retried.
+    Rejected(StatusCode),
+    /// Every attempt the retry policy allows failed.
+    AttemptsExhausted,
+}
+
+impl ReportDropReason {
+    /// The retry policy's discard, with the status that made it (a 413 when
+    /// none came).
+    pub(crate) fn discarded(reason: DiscardReason, status: Option<StatusCode>) -> Self {
+        match reason {
+            DiscardReason::TooLarge => Self::TooLarge(status.unwrap_or(StatusCode(413))),
+            DiscardReason::Rejected(status) => Self::Rejected(status),
+            DiscardReason::AttemptsExhausted => Self::AttemptsExhausted,
+        }
+    }
+}
+
+impl std::fmt::Display for ReportDropReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Vetoed => f.write_str("vetoed by the app's before_report hook"),
+            Self::Limits(error) => write!(f, "not stored: {error}"),
+            Self::NotStored(error) if error.is_disk_full() => {
+                write!(f, "not stored: the disk is full ({error})")
+            }
+            Self::NotStored(error) => write!(f, "not stored: {error}"),
+            Self::DatagramUnreadable(error) => {
+                write!(
+                    f,
+                    "too large for a UDP datagram and not re-readable: {error}"
+                )
+            }
+            Self::DatagramTooSmall(error) => write!(
+                f,
+                "does not fit a UDP datagram and TCP to the server failed: {error}"
+            ),
+            Self::TooLarge(status) => write!(
+                f,
+                "the server refused the report as too large ({}); it is not retried",
+                status.0
+            ),
+            Self::Rejected(status) => write!(
+                f,
+                "the server rejected the report ({}); it is not retried",
+                status.0
+            ),
+            Self::AttemptsExhausted => f.write_str("every attempt to send it failed"),
+        }
+    }
 }
 
 /// What happened to one call (or IM, join, share): the [`UaEvent`]s that
@@ -405,14 +485,52 @@ mod tests {
     use futures_core::Stream;
 
     fn suspended(n: usize) -> UaEvent {
-        UaEvent::ReportingSuspended { why: n.to_string() }
+        UaEvent::ReportSent {
+            report_id: ReportId(n as u64),
+        }
     }
 
     fn why(event: Option<UaEvent>) -> String {
         match event {
-            Some(UaEvent::ReportingSuspended { why }) => why,
+            Some(UaEvent::ReportSent { report_id }) => report_id.0.to_string(),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn drop_reasons_read_as_before() {
+        let cases = [
+            (
+                ReportDropReason::discarded(DiscardReason::TooLarge, Some(StatusCode(513))),
+                "the server refused the report as too large (513); it is not retried",
+            ),
+            (
+                ReportDropReason::discarded(DiscardReason::TooLarge, None),
+                "the server refused the report as too large (413); it is not retried",
+            ),
+            (
+                ReportDropReason::discarded(DiscardReason::Rejected(StatusCode(400)), None),
+                "the server rejected the report (400); it is not retried",
+            ),
+            (
+                ReportDropReason::discarded(DiscardReason::AttemptsExhausted, None),
+                "every attempt to send it failed",
+            ),
+            (
+                ReportDropReason::Vetoed,
+                "vetoed by the app's before_report hook",
+            ),
+        ];
+        for (reason, text) in cases {
+            assert_eq!(reason.to_string(), text);
+        }
+        let full = OutboxError::Io {
+            path: "/outbox/x".into(),
+            source: std::io::Error::from_raw_os_error(28),
+        };
+        assert!(ReportDropReason::NotStored(Arc::new(full))
+            .to_string()
+            .starts_with("not stored: the disk is full ("));
     }
 
     #[test]

@@ -99,7 +99,9 @@ use tokio::sync::mpsc;
 pub use auth::AuthMode;
 pub use builder::{OutboxLocation, UserAgentBuilder};
 pub use call::{Call, CallCanceller, PendingCall};
-pub use events::{CallEvent, RegistrationState, UaEvent, UaEvents, DEFAULT_EVENT_CAPACITY};
+pub use events::{
+    CallEvent, RegistrationState, ReportDropReason, UaEvent, UaEvents, DEFAULT_EVENT_CAPACITY,
+};
 pub use failure::{Failure, FailureKind, LocalFailure};
 pub use reporter::ClientErrorReport;
 pub use schemes::UnsupportedAuthentication;

@@ -46,7 +46,7 @@ use super::auth::Auth;
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
-use super::events::UaEvent;
+use super::events::{ReportDropReason, UaEvent};
 use super::exchange::{answer_challenge, authorize, now, transact, Exchanged};
 use super::failure::LocalFailure;
 use super::request::{new_call_id, new_tag};
@@ -60,7 +60,7 @@ use crate::report::{
 use crate::sip::{StatusCode, TransportFailureKind};
 use crate::ua::ids::random_u64;
 use crate::ua::outbox::{
-    submit, BeforeReport, NotBefore, Outbox, OutboxError, Removal, ReportId, Submitted,
+    submit, BeforeReport, NotBefore, Outbox, OutboxError, Removal, ReportId, SubmitError, Submitted,
 };
 use crate::ua::transport::MAX_DATAGRAM_PAYLOAD;
 
@@ -153,11 +153,6 @@ pub(crate) struct Store {
 pub(crate) struct ReporterConfig {
     pub(crate) policy: RetryPolicy,
     pub(crate) limits: ReportLimits,
-}
-
-/// The id of a report as events name it: 16 hex digits, as its file name.
-pub(crate) fn report_id(id: ReportId) -> String {
-    format!("{:016x}", id.0)
 }
 
 /// The longest wait kept: a stored time further off than this (a clock set
@@ -427,27 +422,24 @@ impl Reporter {
                     tracing::info!(?cuts, "report cut to the size limits");
                 }
                 self.reports.insert(id, Pending::new(0));
-                tracing::info!(report_id = %report_id(id), %call_id, "report queued");
+                tracing::info!(report_id = %id, %call_id, "report queued");
                 self.emit(UaEvent::ReportQueued {
-                    report_id: report_id(id),
+                    report_id: id,
                     call_id,
                 });
             }
             Some(Ok(Submitted::Vetoed)) => self.emit(UaEvent::ReportDropped {
-                report_id: String::new(),
-                why: "vetoed by the app's before_report hook".to_owned(),
+                report_id: None,
+                why: ReportDropReason::Vetoed,
             }),
             Some(Err(error)) => {
                 tracing::warn!(%error, "report not stored");
-                let full =
-                    matches!(&error, crate::ua::outbox::SubmitError::Outbox(e) if e.is_disk_full());
-                let why = if full {
-                    format!("not stored: the disk is full ({error})")
-                } else {
-                    format!("not stored: {error}")
+                let why = match error {
+                    SubmitError::Limits(error) => ReportDropReason::Limits(error),
+                    SubmitError::Outbox(error) => ReportDropReason::NotStored(Arc::new(error)),
                 };
                 self.emit(UaEvent::ReportDropped {
-                    report_id: String::new(),
+                    report_id: None,
                     why,
                 });
             }
@@ -500,9 +492,9 @@ impl Reporter {
                 Err(why) => {
                     let reason = DiscardReason::TooLarge;
                     self.remove(id, Removal::Discarded(reason)).await;
-                    tracing::info!(report_id = %report_id(id), %why, "report dropped");
+                    tracing::info!(report_id = %id, %why, "report dropped");
                     self.emit(UaEvent::ReportDropped {
-                        report_id: report_id(id),
+                        report_id: Some(id),
                         why,
                     });
                     return;
@@ -591,7 +583,7 @@ impl Reporter {
                 let headers = request.to_bytes().len().saturating_sub(request.body.len());
                 // Room for the Via and credentials of the next attempt.
                 let budget = MAX_DATAGRAM_PAYLOAD.saturating_sub(headers + 512);
-                tracing::info!(report_id = %report_id(id), budget, "report cut to fit a UDP datagram");
+                tracing::info!(report_id = %id, budget, "report cut to fit a UDP datagram");
                 pending.datagram_body = Some(budget);
                 pending.not_before = None;
                 return;
@@ -631,17 +623,15 @@ impl Reporter {
         match verdict {
             Verdict::Delivered => {
                 self.remove(id, Removal::Delivered).await;
-                tracing::info!(report_id = %report_id(id), "report delivered");
-                self.emit(UaEvent::ReportSent {
-                    report_id: report_id(id),
-                });
+                tracing::info!(report_id = %id, "report delivered");
+                self.emit(UaEvent::ReportSent { report_id: id });
             }
             Verdict::Discard(reason) => {
                 self.remove(id, Removal::Discarded(reason)).await;
-                let why = discard_reason(reason, status);
-                tracing::info!(report_id = %report_id(id), %why, "report dropped");
+                let why = ReportDropReason::discarded(reason, status);
+                tracing::info!(report_id = %id, %why, "report dropped");
                 self.emit(UaEvent::ReportDropped {
-                    report_id: report_id(id),
+                    report_id: Some(id),
                     why,
                 });
             }
@@ -658,9 +648,8 @@ impl Reporter {
                 let not_before = pending.not_before;
                 self.store_wait(id, not_before, now).await;
                 if !was_suspended {
-                    let why = suspend_reason(reason);
-                    tracing::info!(%why, "reporting suspended for this login session");
-                    self.emit(UaEvent::ReportingSuspended { why });
+                    tracing::info!(why = %reason, "reporting suspended for this login session");
+                    self.emit(UaEvent::ReportingSuspended { why: reason });
                 }
             }
             Verdict::RetryAt { at, cause } => {
@@ -704,7 +693,7 @@ impl Reporter {
 
 /// The span of one report's attempt and verdict: `ocer.report` with its id.
 fn report_span(id: ReportId) -> tracing::Span {
-    tracing::info_span!("ocer.report", report_id = %report_id(id))
+    tracing::info_span!("ocer.report", report_id = %id)
 }
 
 /// `body` re-encoded within `max_body_bytes` by the §2.2.2 cut order, if it
@@ -714,12 +703,12 @@ fn cut_to(
     max_body_bytes: usize,
     limits: ReportLimits,
     aor: &str,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, ReportDropReason> {
     if body.len() <= max_body_bytes {
         return Ok(None);
     }
-    let report = ErrorReport::parse(body.as_bytes())
-        .map_err(|error| format!("too large for a UDP datagram and not re-readable: {error}"))?;
+    let report =
+        ErrorReport::parse(body.as_bytes()).map_err(ReportDropReason::DatagramUnreadable)?;
     let limits = ReportLimits {
         max_body_bytes,
         ..limits
@@ -729,49 +718,6 @@ fn cut_to(
             tracing::info!(cuts = ?encoded.cuts, "report cut to fit a UDP datagram");
             Ok(Some(encoded.body))
         }
-        Err(error) => Err(format!(
-            "does not fit a UDP datagram and TCP to the server failed: {error}"
-        )),
-    }
-}
-
-/// Why a report was dropped, for people.
-fn discard_reason(reason: DiscardReason, status: Option<StatusCode>) -> String {
-    match reason {
-        DiscardReason::TooLarge => format!(
-            "the server refused the report as too large ({}); it is not retried",
-            status.map_or(413, |s| s.0)
-        ),
-        DiscardReason::Rejected(status) => {
-            format!(
-                "the server rejected the report ({}); it is not retried",
-                status.0
-            )
-        }
-        DiscardReason::AttemptsExhausted => "every attempt to send it failed".to_owned(),
-    }
-}
-
-/// Why reporting stopped for the session, for people.
-fn suspend_reason(reason: SuspendReason) -> String {
-    match reason {
-        SuspendReason::ServiceNotAvailable => {
-            "the report error service is not available (503, ErrorId 2019)".to_owned()
-        }
-        SuspendReason::NotEnabled => {
-            "error reporting is not enabled on the server (503 without diagnostics)".to_owned()
-        }
-        SuspendReason::WaitTooLong(wait) => {
-            format!(
-                "the server asked to wait {} s, longer than a session waits",
-                wait.as_secs()
-            )
-        }
-        SuspendReason::NotSupported(status) => {
-            format!("the server does not take SERVICE requests ({})", status.0)
-        }
-        SuspendReason::AuthenticationFailed(status) => {
-            format!("the server refused the credentials ({})", status.0)
-        }
+        Err(error) => Err(ReportDropReason::DatagramTooSmall(error)),
     }
 }
