@@ -527,6 +527,14 @@ impl SippPeer {
         }
     }
 
+    /// Kills SIPp now (SIGKILL: a server that crashes, its connections
+    /// closed by the kernel), reaps it, and returns what it had logged. Its
+    /// traces are written unbuffered, so nothing it logged is lost.
+    pub fn kill_now(mut self) -> SippLogs {
+        self.kill();
+        self.logs()
+    }
+
     /// The exit status if SIPp has exited (and reaps it), `None` while it runs.
     fn try_reap(&mut self) -> Result<Option<ExitStatus>, SippError> {
         let Some(child) = self.child.as_mut() else {
