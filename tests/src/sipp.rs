@@ -528,8 +528,9 @@ impl SippPeer {
     }
 
     /// Kills SIPp now (SIGKILL: a server that crashes, its connections
-    /// closed by the kernel), reaps it, and returns what it had logged. Its
-    /// traces are written unbuffered, so nothing it logged is lost.
+    /// closed by the kernel), reaps it, and returns what it had logged
+    /// (SIPp writes its message trace out message by message; the soak test
+    /// finds every SERVICE it answered there).
     pub fn kill_now(mut self) -> SippLogs {
         self.kill();
         self.logs()

@@ -9,8 +9,9 @@
 //! Checked at the end:
 //! - every report queued was delivered exactly once on the user agent's side
 //!   (one `ReportSent` per `ReportQueued`, none dropped) and reached the
-//!   server; a report reached the server twice only when the first SERVICE
-//!   was cut by a crash (the last SERVICE that SIPp instance received);
+//!   server, counted by the Call-ID each SERVICE reports: a second copy only
+//!   where a crash cut the first (the last SERVICE the crashed instance
+//!   received);
 //! - memory and file descriptors are flat: the second half's largest
 //!   VmRSS and fd count stay within a generous bound of the first half's,
 //!   and the fds are back to the baseline once the agent has shut down.
