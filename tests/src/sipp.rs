@@ -527,6 +527,15 @@ impl SippPeer {
         }
     }
 
+    /// Kills SIPp now (SIGKILL: a server that crashes, its connections
+    /// closed by the kernel), reaps it, and returns what it had logged
+    /// (SIPp writes its message trace out message by message; the soak test
+    /// finds every SERVICE it answered there).
+    pub fn kill_now(mut self) -> SippLogs {
+        self.kill();
+        self.logs()
+    }
+
     /// The exit status if SIPp has exited (and reaps it), `None` while it runs.
     fn try_reap(&mut self) -> Result<Option<ExitStatus>, SippError> {
         let Some(child) = self.child.as_mut() else {
