@@ -23,3 +23,4 @@ pub use agent::{
     LocalFailure, OutboxLocation, PendingCall, RegistrationState, UaError, UaEvent, UaEvents,
     UnsupportedAuthentication, UserAgent, UserAgentBuilder, DEFAULT_EVENT_CAPACITY,
 };
+pub use driver::SharedDriver;
