@@ -31,6 +31,7 @@ use clap::{Parser, ValueEnum};
 use ocer::display::{Action, Mode};
 use ocer::report::client_errors::{ClientError, CANNOT_CONNECT_TO_EXCHANGE};
 use ocer::sip::StatusCode;
+use ocer::ua::driver::{DriverConfig, SharedDriver};
 use ocer::ua::outbox::OutboxLimits;
 use ocer::ua::transport::{tls, Target, TransportKind};
 use ocer::ua::{ClientErrorReport, OutboxLocation, UaEvent, UaEvents, UserAgent};
@@ -119,6 +120,10 @@ struct Cli {
     /// No progress line on stderr.
     #[arg(long)]
     quiet: bool,
+    /// Every agent on one `SharedDriver` (one socket / connection to the
+    /// target for all), not a driver each.
+    #[arg(long)]
+    shared_driver: bool,
 }
 
 fn parse_target(s: &str) -> Result<(TransportKind, std::net::SocketAddr), String> {
@@ -268,6 +273,21 @@ async fn run(cli: Cli) -> Result<bool, String> {
     let base_tasks = stats::alive_tasks();
     let base_rss = stats::rss_bytes();
 
+    // Started after the baseline: its socket and task must be gone too
+    // once it is shut down.
+    let shared_driver = if cli.shared_driver {
+        let mut config = DriverConfig::new(target.clone());
+        if let Some(tls) = &tls_config {
+            config.transport.tls = Some(tls.clone());
+        }
+        Some(
+            SharedDriver::start(config)
+                .await
+                .map_err(|e| format!("the shared driver does not start: {e}"))?,
+        )
+    } else {
+        None
+    };
     let shared = Arc::new(Shared::default());
     let mut agents = Vec::with_capacity(cli.agents);
     let mut watchers = Vec::with_capacity(cli.agents);
@@ -278,6 +298,9 @@ async fn run(cli: Cli) -> Result<bool, String> {
             .credentials(cli.user.clone(), cli.password.clone());
         if let Some(config) = &tls_config {
             builder = builder.tls_config(config.clone());
+        }
+        if let Some(driver) = &shared_driver {
+            builder = builder.shared_driver(driver);
         }
         if let Some(dir) = &cli.outbox_dir {
             // Room for every report of the run: none evicted for count.
@@ -440,6 +463,16 @@ async fn run(cli: Cli) -> Result<bool, String> {
     for watcher in watchers {
         watcher.await.map_err(|e| e.to_string())?;
     }
+    // Every agent left the shared driver: it holds no member any more.
+    let members_left = match &shared_driver {
+        Some(driver) => {
+            let left = driver.members().await;
+            driver.shutdown().await;
+            left
+        }
+        None => 0,
+    };
+    drop(shared_driver);
     // Tasks end and sockets close asynchronously after shutdown: give them
     // a moment, but not forever.
     let settle_deadline = Instant::now() + Duration::from_secs(5);
@@ -452,7 +485,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let leaked = end_fds > base_fds || end_tasks > base_tasks;
+    let leaked = end_fds > base_fds || end_tasks > base_tasks || members_left > 0;
 
     let done = requests;
     let errors = shared.errors.load(Relaxed);
@@ -555,6 +588,8 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 "tasks_registered": registered_tasks,
                 "tasks_end": end_tasks,
                 "leak": leaked,
+                "shared_driver": cli.shared_driver,
+                "members_left": members_left,
             })
         );
     }
