@@ -42,6 +42,9 @@ use tokio::sync::oneshot;
 
 use stats::Latencies;
 
+#[global_allocator]
+static ALLOC: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
+
 /// What each transaction of the run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Kind {
@@ -272,6 +275,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
     let base_fds = stats::open_fds();
     let base_tasks = stats::alive_tasks();
     let base_rss = stats::rss_bytes();
+    let base_heap = stats::live_heap_bytes();
 
     // Started after the baseline: its socket and task must be gone too
     // once it is shut down.
@@ -357,18 +361,26 @@ async fn run(cli: Cli) -> Result<bool, String> {
     }
     let register_secs = built_at.elapsed().as_secs_f64();
     let reg_failed = reg_failed.load(Relaxed);
+    if cli.kind == Kind::Register {
+        // Idle: the REGISTER transactions end first (over UDP a completed
+        // non-INVITE transaction lives on for Timer K, T4 = 5 s).
+        tokio::time::sleep(Duration::from_millis(5_500)).await;
+    }
+    let registered_heap = stats::live_heap_bytes();
+    let heap_per_agent = registered_heap.saturating_sub(base_heap) / cli.agents as u64;
     let registered_rss = stats::rss_bytes();
     let registered_fds = stats::open_fds();
     let registered_tasks = stats::alive_tasks();
     let per_agent = registered_rss.saturating_sub(base_rss) / cli.agents as u64;
     eprintln!(
         "loadgen: {} agents registered over {} in {register_secs:.2} s ({} failed); \
-         RSS {} KiB, +{:.1} KiB per agent; {} fds, {} tasks",
+         RSS {} KiB, +{:.1} KiB per agent (heap +{:.1} KiB); {} fds, {} tasks",
         registered.load(Relaxed),
         kind,
         reg_failed,
         registered_rss / 1024,
         per_agent as f64 / 1024.0,
+        heap_per_agent as f64 / 1024.0,
         registered_fds,
         registered_tasks,
     );
@@ -576,6 +588,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 "rss_base": base_rss,
                 "rss_registered": registered_rss,
                 "rss_per_agent": per_agent,
+                "heap_per_agent": heap_per_agent,
                 "rss_end_of_load": peak_rss,
                 "reports_queued": queued,
                 "reports_sent": sent,
