@@ -31,6 +31,7 @@ use clap::{Parser, ValueEnum};
 use ocer::display::{Action, Mode};
 use ocer::report::client_errors::{ClientError, CANNOT_CONNECT_TO_EXCHANGE};
 use ocer::sip::StatusCode;
+use ocer::ua::driver::{DriverConfig, SharedDriver};
 use ocer::ua::outbox::{OutboxLimits, ReportId};
 use ocer::ua::transport::{tls, Target, TransportKind};
 use ocer::ua::{ClientErrorReport, OutboxLocation, UaEvent, UaEvents, UserAgent};
@@ -40,6 +41,9 @@ use serde_json::json;
 use tokio::sync::oneshot;
 
 use stats::Latencies;
+
+#[global_allocator]
+static ALLOC: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
 
 /// What each transaction of the run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -119,6 +123,10 @@ struct Cli {
     /// No progress line on stderr.
     #[arg(long)]
     quiet: bool,
+    /// Every agent on one `SharedDriver` (one socket / connection to the
+    /// target for all), not a driver each.
+    #[arg(long)]
+    shared_driver: bool,
 }
 
 fn parse_target(s: &str) -> Result<(TransportKind, std::net::SocketAddr), String> {
@@ -268,7 +276,23 @@ async fn run(cli: Cli) -> Result<bool, String> {
     let base_fds = stats::open_fds();
     let base_tasks = stats::alive_tasks();
     let base_rss = stats::rss_bytes();
+    let base_heap = stats::live_heap_bytes();
 
+    // Started after the baseline: its socket and task must be gone too
+    // once it is shut down.
+    let shared_driver = if cli.shared_driver {
+        let mut config = DriverConfig::new(target.clone());
+        if let Some(tls) = &tls_config {
+            config.transport.tls = Some(tls.clone());
+        }
+        Some(
+            SharedDriver::start(config)
+                .await
+                .map_err(|e| format!("the shared driver does not start: {e}"))?,
+        )
+    } else {
+        None
+    };
     let shared = Arc::new(Shared::default());
     let mut agents = Vec::with_capacity(cli.agents);
     let mut watchers = Vec::with_capacity(cli.agents);
@@ -279,6 +303,9 @@ async fn run(cli: Cli) -> Result<bool, String> {
             .credentials(cli.user.clone(), cli.password.clone());
         if let Some(config) = &tls_config {
             builder = builder.tls_config(config.clone());
+        }
+        if let Some(driver) = &shared_driver {
+            builder = builder.shared_driver(driver);
         }
         if let Some(dir) = &cli.outbox_dir {
             // Room for every report of the run: none evicted for count.
@@ -335,18 +362,26 @@ async fn run(cli: Cli) -> Result<bool, String> {
     }
     let register_secs = built_at.elapsed().as_secs_f64();
     let reg_failed = reg_failed.load(Relaxed);
+    if cli.kind == Kind::Register {
+        // Idle: the REGISTER transactions end first (over UDP a completed
+        // non-INVITE transaction lives on for Timer K, T4 = 5 s).
+        tokio::time::sleep(Duration::from_millis(5_500)).await;
+    }
+    let registered_heap = stats::live_heap_bytes();
+    let heap_per_agent = registered_heap.saturating_sub(base_heap) / cli.agents as u64;
     let registered_rss = stats::rss_bytes();
     let registered_fds = stats::open_fds();
     let registered_tasks = stats::alive_tasks();
     let per_agent = registered_rss.saturating_sub(base_rss) / cli.agents as u64;
     eprintln!(
         "loadgen: {} agents registered over {} in {register_secs:.2} s ({} failed); \
-         RSS {} KiB, +{:.1} KiB per agent; {} fds, {} tasks",
+         RSS {} KiB, +{:.1} KiB per agent (heap +{:.1} KiB); {} fds, {} tasks",
         registered.load(Relaxed),
         kind,
         reg_failed,
         registered_rss / 1024,
         per_agent as f64 / 1024.0,
+        heap_per_agent as f64 / 1024.0,
         registered_fds,
         registered_tasks,
     );
@@ -441,6 +476,16 @@ async fn run(cli: Cli) -> Result<bool, String> {
     for watcher in watchers {
         watcher.await.map_err(|e| e.to_string())?;
     }
+    // Every agent left the shared driver: it holds no member any more.
+    let members_left = match &shared_driver {
+        Some(driver) => {
+            let left = driver.members().await;
+            driver.shutdown().await;
+            left
+        }
+        None => 0,
+    };
+    drop(shared_driver);
     // Tasks end and sockets close asynchronously after shutdown: give them
     // a moment, but not forever.
     let settle_deadline = Instant::now() + Duration::from_secs(5);
@@ -453,7 +498,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let leaked = end_fds > base_fds || end_tasks > base_tasks;
+    let leaked = end_fds > base_fds || end_tasks > base_tasks || members_left > 0;
 
     let done = requests;
     let errors = shared.errors.load(Relaxed);
@@ -544,6 +589,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 "rss_base": base_rss,
                 "rss_registered": registered_rss,
                 "rss_per_agent": per_agent,
+                "heap_per_agent": heap_per_agent,
                 "rss_end_of_load": peak_rss,
                 "reports_queued": queued,
                 "reports_sent": sent,
@@ -556,6 +602,8 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 "tasks_registered": registered_tasks,
                 "tasks_end": end_tasks,
                 "leak": leaked,
+                "shared_driver": cli.shared_driver,
+                "members_left": members_left,
             })
         );
     }

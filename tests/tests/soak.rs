@@ -262,9 +262,9 @@ async fn soak_register_call_report_with_server_crashes() {
                     }
                     UaEvent::ReportSent { report_id } => t.sent.push(key(&report_id.to_string())),
                     UaEvent::ReportDropped { report_id, why } => {
-                        t.dropped.push((report_id.to_string(), why))
+                        t.dropped.push((format!("{report_id:?}"), why.to_string()))
                     }
-                    UaEvent::ReportingSuspended { why } => t.suspended.push(why),
+                    UaEvent::ReportingSuspended { why } => t.suspended.push(why.to_string()),
                     UaEvent::ConnectionLost { .. } => t.connections_lost += 1,
                     UaEvent::Registration(RegistrationState::Registered { .. }) => {
                         t.registered += 1

@@ -118,7 +118,9 @@ pub use limits::{
     encode, fit, Cuts, EncodedReport, Field, LimitError, ReportLimits, MAX_CONTENT_TYPE_CHARS,
     MAX_DIAG_HEADER_CHARS, MAX_IDENTITY_CHARS, MAX_REQUEST_TYPE_CHARS,
 };
-pub use outgoing::{finalize_request, finalize_response, OutgoingError, MANDATORY_REQUEST_HEADERS};
+pub use outgoing::{
+    check_request, finalize_request, finalize_response, OutgoingError, MANDATORY_REQUEST_HEADERS,
+};
 pub use retry::{
     DiscardReason, Outcome, ReportRetry, RetryCause, RetryPolicy, ServiceResponse, SessionGate,
     SuspendReason, Verdict,

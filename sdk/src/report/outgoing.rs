@@ -70,6 +70,35 @@ pub fn finalize_request(request: &SipMessage) -> Result<Vec<u8>, OutgoingError> 
     Ok(request.to_bytes())
 }
 
+/// What [`finalize_request`] checks, for a request whose `Via` and
+/// `Max-Forwards` the transport is still to set (so neither is looked at),
+/// without printing it: the driver checks each request once when it is
+/// handed over, and prints it once, at the exit.
+pub fn check_request(request: &SipMessage) -> Result<(), OutgoingError> {
+    if !request.is_request() {
+        return Err(OutgoingError::NotARequest);
+    }
+    for (name, value) in request.headers.iter() {
+        if *name == ezk_sip_types::Name::VIA {
+            continue;
+        }
+        check_header(name.as_print_str(), value)?;
+    }
+    for mandatory in MANDATORY_REQUEST_HEADERS {
+        if mandatory == "Via" || mandatory == "Max-Forwards" {
+            continue;
+        }
+        if !request
+            .headers
+            .iter()
+            .any(|(name, _)| name.as_print_str().eq_ignore_ascii_case(mandatory))
+        {
+            return Err(OutgoingError::MissingHeader(mandatory));
+        }
+    }
+    Ok(())
+}
+
 /// Checks `response` — one the app or the driver answers a server's request
 /// with — against the same rules as a request (no diagnostics header in any
 /// spelling, no line break or control character in a name or value; MS-OCER
@@ -85,18 +114,23 @@ pub fn finalize_response(response: &SipMessage) -> Result<Vec<u8>, OutgoingError
 /// The header rules both kinds share.
 fn check_headers(message: &SipMessage) -> Result<(), OutgoingError> {
     for (name, value) in message.headers.iter() {
-        let name = name.as_print_str();
-        for forbidden in [MS_DIAGNOSTICS, MS_DIAGNOSTICS_PUBLIC] {
-            if name.eq_ignore_ascii_case(forbidden) {
-                return Err(OutgoingError::DiagnosticsHeader(forbidden));
-            }
+        check_header(name.as_print_str(), value)?;
+    }
+    Ok(())
+}
+
+/// One header against the rules.
+fn check_header(name: &str, value: &str) -> Result<(), OutgoingError> {
+    for forbidden in [MS_DIAGNOSTICS, MS_DIAGNOSTICS_PUBLIC] {
+        if name.eq_ignore_ascii_case(forbidden) {
+            return Err(OutgoingError::DiagnosticsHeader(forbidden));
         }
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
-            return Err(OutgoingError::BadHeaderName(name.to_owned()));
-        }
-        if value.chars().any(|c| c.is_control() && c != '\t') {
-            return Err(OutgoingError::BadHeaderValue(name.to_owned()));
-        }
+    }
+    if name.is_empty() || !name.bytes().all(is_token_byte) {
+        return Err(OutgoingError::BadHeaderName(name.to_owned()));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(OutgoingError::BadHeaderValue(name.to_owned()));
     }
     Ok(())
 }

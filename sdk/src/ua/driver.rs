@@ -29,7 +29,16 @@
 //!    new connection.
 //!
 //! Requests from the server (BYE, CANCEL, OPTIONS, NOTIFY, BENOTIFY, …) come
-//! out of [`IncomingRequests`]. The app may answer one itself
+//! out of [`IncomingRequests`].
+//!
+//! Many user agents can share one driver ([`SharedDriver`]): one socket or
+//! connection to the target, one task, one set of channels, as a client
+//! farm facing a SIP proxy needs. Each member's requests are multiplexed on
+//! it; responses find their transaction by branch as always (and the
+//! member's [`ResponseFilter`] checks them); requests from the server go
+//! to the member their Request-URI's user part names (each member's
+//! Contact has its own, [`Driver::contact_user`]), else to the member whose
+//! address-of-record user the `To` names, else the driver answers them. The app may answer one itself
 //! ([`IncomingRequest::respond`], [`IncomingRequest::answer`]); whatever it
 //! leaves unanswered — by dropping the [`IncomingRequest`], or the whole
 //! [`IncomingRequests`] — the driver answers as
@@ -91,14 +100,17 @@ use std::task::{Context, Poll};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::report::{finalize_request, finalize_response, OutgoingError};
+use crate::report::check_request;
+use crate::report::{finalize_response, OutgoingError};
 use crate::sip::{
     ClientTransaction, SipMessage, TimerConfig, TransactionError, TransactionEvent,
     TransportFailure,
 };
 use crate::ua::transport::{self, tls::TlsSetupError, Target, TransportConfig};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-use task::Command;
+use task::{Command, Member, MemberId};
 
 /// How a user agent's driver runs.
 #[derive(Debug, Clone)]
@@ -221,7 +233,7 @@ pub enum DriverError {
     Response(&'static str),
     /// The request or response may not leave this user agent (it carries a
     /// diagnostics header, a line break in a value, or — a request — lacks a
-    /// mandatory header); see [`finalize_request`], [`finalize_response`].
+    /// mandatory header); see [`finalize_request`](crate::report::finalize_request), [`finalize_response`].
     #[error("message refused: {0}")]
     Outgoing(#[from] OutgoingError),
     /// The driver has shut down.
@@ -236,6 +248,26 @@ pub enum DriverError {
 pub struct Driver {
     commands: mpsc::UnboundedSender<Command>,
     timers: TimerConfig,
+    /// On a [`SharedDriver`]: the member this handle speaks for.
+    member: Option<Arc<MemberHandle>>,
+}
+
+/// A member's seat on a shared driver; leaving it (the last handle dropped)
+/// frees the seat, so a user agent dropped without `shutdown` leaks nothing.
+#[derive(Debug)]
+struct MemberHandle {
+    id: MemberId,
+    contact_user: String,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Drop for MemberHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Leave {
+            id: self.id,
+            done: None,
+        });
+    }
 }
 
 impl Driver {
@@ -245,11 +277,39 @@ impl Driver {
     pub async fn start(config: DriverConfig) -> Result<(Driver, IncomingRequests), DriverError> {
         config.timers.validate()?;
         let timers = config.timers;
-        let (commands, incoming) = task::spawn(config).await?;
+        let (commands, incoming) = task::spawn(config, false).await?;
         Ok((
-            Driver { commands, timers },
+            Driver {
+                commands,
+                timers,
+                member: None,
+            },
             IncomingRequests { requests: incoming },
         ))
+    }
+
+    /// The member this handle speaks for on a shared driver (0: none).
+    fn member_id(&self) -> MemberId {
+        self.member.as_ref().map_or(0, |member| member.id)
+    }
+
+    /// The user part a member's `Contact` must carry for requests from the
+    /// server to reach it on a [`SharedDriver`] (`None` on a driver of its
+    /// own, where every request is the one user agent's).
+    pub fn contact_user(&self) -> Option<&str> {
+        self.member
+            .as_ref()
+            .map(|member| member.contact_user.as_str())
+    }
+
+    /// Whether this handle is one member of a [`SharedDriver`].
+    pub fn is_shared(&self) -> bool {
+        self.member.is_some()
+    }
+
+    /// T1, T2, T4 of the driver's transactions.
+    pub fn timers(&self) -> TimerConfig {
+        self.timers
     }
 
     /// Sends `request` in a new client transaction and returns its events:
@@ -262,13 +322,14 @@ impl Driver {
     /// request's; ACK has no transaction ([`send_ack`](Self::send_ack)).
     pub fn send_request(&self, request: SipMessage) -> Result<ResponseStream, DriverError> {
         let branch = transport::new_branch();
-        self.check(&request, &branch)?;
+        check(&request)?;
         let (events, receiver) = mpsc::unbounded_channel();
         self.commands
             .send(Command::Send {
                 request,
                 branch: branch.clone(),
                 events,
+                member: self.member_id(),
             })
             .map_err(|_| DriverError::Stopped)?;
         Ok(ResponseStream {
@@ -296,13 +357,14 @@ impl Driver {
                 "send_cancel sends CANCEL requests only",
             ));
         }
-        self.check(&cancel, invite_branch)?;
+        check(&cancel)?;
         let (events, receiver) = mpsc::unbounded_channel();
         self.commands
             .send(Command::Cancel {
                 request: cancel,
                 invite_branch: invite_branch.to_owned(),
                 events,
+                member: self.member_id(),
             })
             .map_err(|_| DriverError::Stopped)?;
         Ok(ResponseStream {
@@ -336,29 +398,6 @@ impl Driver {
         }
     }
 
-    /// Checks that `request` can start a transaction and may leave the user
-    /// agent, by building the transaction it will run with a stand-in `Via`
-    /// (the real one gets the Via of the connection that carries it).
-    fn check(&self, request: &SipMessage, branch: &str) -> Result<(), DriverError> {
-        let mut probe = request.clone();
-        task::set_via(
-            &mut probe,
-            transport::TransportKind::Udp,
-            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
-            branch,
-        );
-        finalize_request(&probe)?;
-        // The instant is only a starting point for timers that are never polled.
-        let probe_start = std::time::Instant::now();
-        ClientTransaction::new(
-            probe,
-            transport::TransportKind::Udp.reliability(),
-            self.timers,
-            probe_start,
-        )?;
-        Ok(())
-    }
-
     /// Sends an ACK for a 2xx (RFC 3261 §13.2.2.4): outside any transaction,
     /// with a fresh branch; the driver sends the same ACK again for every
     /// retransmission of that 2xx (same Call-ID and CSeq number) that comes
@@ -369,14 +408,7 @@ impl Driver {
             return Err(DriverError::Response("send_ack sends ACK requests only"));
         }
         let branch = transport::new_branch();
-        let mut probe = ack.clone();
-        task::set_via(
-            &mut probe,
-            transport::TransportKind::Udp,
-            std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
-            &branch,
-        );
-        finalize_request(&probe)?;
+        check_request(&ack)?;
         self.commands
             .send(Command::SendAck {
                 request: ack,
@@ -388,12 +420,183 @@ impl Driver {
     /// Stops the driver: every pending transaction ends with a transport
     /// error and `Terminated`, connections are closed, sockets released.
     /// Returns once that is done (at once if it already stopped).
+    ///
+    /// On a member of a [`SharedDriver`] this only takes the member off it
+    /// (its requests from the server stop; its transactions run to their
+    /// end): the driver serves the others until [`SharedDriver::shutdown`].
     pub async fn shutdown(&self) {
         let (done, finished) = oneshot::channel();
-        if self.commands.send(Command::Shutdown { done }).is_ok() {
+        let command = match &self.member {
+            Some(member) => Command::Leave {
+                id: member.id,
+                done: Some(done),
+            },
+            None => Command::Shutdown { done },
+        };
+        if self.commands.send(command).is_ok() {
             let _ = finished.await;
         }
     }
+}
+
+/// Checks that `request` can start a transaction and may leave the user
+/// agent — what [`ClientTransaction::new`] and [`finalize_request`](crate::report::finalize_request) would
+/// refuse, without building either: the driver task builds the transaction
+/// once, with the `Via` of the flow that carries it (which, with
+/// `Max-Forwards`, it adds itself, so neither is checked here).
+fn check(request: &SipMessage) -> Result<(), DriverError> {
+    check_request(request)?;
+    ClientTransaction::check_request(request)?;
+    Ok(())
+}
+
+/// One driver — one socket or connection to the target, one task — for many
+/// user agents, as a client farm facing a SIP proxy runs them: each
+/// [`UserAgent`](crate::ua::UserAgent) built with
+/// [`UserAgentBuilder::shared_driver`](crate::ua::UserAgentBuilder::shared_driver)
+/// is a *member*. Their requests are multiplexed on the driver's flow;
+/// responses reach the member's transaction by branch; requests from the
+/// server reach the member their Request-URI names (each member's Contact
+/// has its own user part, [`Driver::contact_user`]) or, failing that, the
+/// member whose address-of-record user is in `To`; the driver answers what
+/// reaches none as a user agent with no dialog would. [`DriverNotice`]s
+/// (failover, a lost connection) go to every member: they share the flow.
+///
+/// A member costs its registration, dialogs and reporter, not a socket, a
+/// task and channels of its own (BENCHMARKS.md, "Scale").
+///
+/// # Example
+///
+/// ```no_run
+/// use ocer::ua::driver::{DriverConfig, SharedDriver};
+/// use ocer::ua::transport::{Target, TransportKind};
+/// use ocer::ua::UserAgent;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let target = Target::new(TransportKind::Tcp, "192.0.2.10:5060".parse()?);
+/// let shared = SharedDriver::start(DriverConfig::new(target.clone())).await?;
+/// let mut agents = Vec::new();
+/// for user in ["alice", "bob", "carol"] {
+///     let (ua, _events) = UserAgent::builder(format!("sip:{user}@contoso.com"), target.clone())
+///         .credentials(user, "secret")
+///         .shared_driver(&shared)
+///         .build()
+///         .await?;
+///     ua.register().await?; // all three over the one TCP connection
+///     agents.push(ua);
+/// }
+/// for ua in &agents {
+///     ua.shutdown().await; // unregisters, leaves the driver
+/// }
+/// shared.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SharedDriver {
+    driver: Driver,
+    next_member: Arc<AtomicU64>,
+}
+
+impl SharedDriver {
+    /// Starts the driver task on the current tokio runtime, as
+    /// [`Driver::start`] does. `config`'s response filter and notice hook,
+    /// if any, apply to every member (each member adds its own).
+    pub async fn start(config: DriverConfig) -> Result<SharedDriver, DriverError> {
+        config.timers.validate()?;
+        let timers = config.timers;
+        let (commands, _incoming) = task::spawn(config, true).await?;
+        Ok(SharedDriver {
+            driver: Driver {
+                commands,
+                timers,
+                member: None,
+            },
+            next_member: Arc::new(AtomicU64::new(1)),
+        })
+    }
+
+    /// A new member: a [`Driver`] handle whose requests are this member's,
+    /// and the requests from the server routed to it. `aor` is the member's
+    /// address of record; its Contact must carry
+    /// [`Driver::contact_user`]. `filter` checks the responses to the
+    /// member's requests (its MS-SIPAE security association); `notices`
+    /// hears what the driver does on its own.
+    pub fn join(
+        &self,
+        aor: &str,
+        filter: Option<ResponseFilter>,
+        notices: Option<NoticeHook>,
+    ) -> Result<(Driver, IncomingRequests), DriverError> {
+        let id = self.next_member.fetch_add(1, Ordering::Relaxed);
+        let aor_user = uri_user(aor).unwrap_or("ocer").to_owned();
+        // The member number makes it unique on this driver even when the
+        // same user signs in twice (two endpoints).
+        let contact_user = format!("{aor_user}-{id}");
+        let (incoming_tx, incoming) = mpsc::unbounded_channel();
+        self.driver
+            .commands
+            .send(Command::Join {
+                id,
+                member: Member {
+                    incoming: incoming_tx,
+                    filter,
+                    notices,
+                    contact_user: contact_user.clone(),
+                    aor_user,
+                },
+            })
+            .map_err(|_| DriverError::Stopped)?;
+        let handle = MemberHandle {
+            id,
+            contact_user,
+            commands: self.driver.commands.clone(),
+        };
+        Ok((
+            Driver {
+                commands: self.driver.commands.clone(),
+                timers: self.driver.timers,
+                member: Some(Arc::new(handle)),
+            },
+            IncomingRequests { requests: incoming },
+        ))
+    }
+
+    /// How many members the driver holds now (0 once every one left).
+    pub async fn members(&self) -> usize {
+        let (reply, answer) = oneshot::channel();
+        if self
+            .driver
+            .commands
+            .send(Command::Members { reply })
+            .is_err()
+        {
+            return 0;
+        }
+        answer.await.unwrap_or(0)
+    }
+
+    /// The local address requests leave from ([`Driver::local_addr`]).
+    pub async fn local_addr(&self) -> Result<std::net::SocketAddr, LocalAddrError> {
+        self.driver.local_addr().await
+    }
+
+    /// Stops the driver for every member, as [`Driver::shutdown`] does for
+    /// a driver of its own.
+    pub async fn shutdown(&self) {
+        self.driver.shutdown().await;
+    }
+}
+
+/// The user part of a SIP URI (`alice` of `sip:alice@contoso.com;x=y`).
+pub(crate) fn uri_user(uri: &str) -> Option<&str> {
+    let rest = uri
+        .strip_prefix("sips:")
+        .or_else(|| uri.strip_prefix("sip:"))
+        .unwrap_or(uri);
+    let (user, _) = rest.split_once('@')?;
+    let user = user.split([';', ':']).next().unwrap_or(user);
+    (!user.is_empty()).then_some(user)
 }
 
 /// Why [`Driver::local_addr`] has no address.
@@ -413,7 +616,9 @@ pub enum LocalAddrError {
 #[derive(Debug)]
 pub struct ResponseStream {
     branch: String,
-    events: mpsc::UnboundedReceiver<TransactionEvent>,
+    // Boxed: a tokio channel's first block holds 32 elements, and an
+    // event is ~240 B; a UDP transaction keeps its channel through Timer K.
+    events: mpsc::UnboundedReceiver<Box<TransactionEvent>>,
 }
 
 impl ResponseStream {
@@ -425,12 +630,14 @@ impl ResponseStream {
 
     /// The next event.
     pub async fn recv(&mut self) -> Option<TransactionEvent> {
-        self.events.recv().await
+        self.events.recv().await.map(|event| *event)
     }
 
     /// Polls for the next event (for hand-written futures and streams).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<TransactionEvent>> {
-        self.events.poll_recv(cx)
+        self.events
+            .poll_recv(cx)
+            .map(|event| event.map(|event| *event))
     }
 }
 
@@ -438,18 +645,21 @@ impl ResponseStream {
 /// Drop it to have the driver answer every request itself.
 #[derive(Debug)]
 pub struct IncomingRequests {
-    requests: mpsc::UnboundedReceiver<IncomingRequest>,
+    // Boxed, for the size of the channel's first block (one per member).
+    requests: mpsc::UnboundedReceiver<Box<IncomingRequest>>,
 }
 
 impl IncomingRequests {
     /// The next request; `None` once the driver has stopped.
     pub async fn recv(&mut self) -> Option<IncomingRequest> {
-        self.requests.recv().await
+        self.requests.recv().await.map(|request| *request)
     }
 
     /// Polls for the next request.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<IncomingRequest>> {
-        self.requests.poll_recv(cx)
+        self.requests
+            .poll_recv(cx)
+            .map(|request| request.map(|request| *request))
     }
 }
 

@@ -24,3 +24,4 @@ pub use agent::{
     UaEvent, UaEvents, UnsupportedAuthentication, UserAgent, UserAgentBuilder,
     DEFAULT_EVENT_CAPACITY,
 };
+pub use driver::SharedDriver;

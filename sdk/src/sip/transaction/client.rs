@@ -133,21 +133,11 @@ impl ClientTransaction {
         now: Instant,
     ) -> Result<Self, TransactionError> {
         timers.validate()?;
-        let request_line = match &request.line {
-            MessageLine::Request(line) => line.clone(),
-            MessageLine::Response(_) => return Err(TransactionError::NotARequest),
+        let identity = Self::identity(&request)?;
+        let MessageLine::Request(request_line) = &request.line else {
+            return Err(TransactionError::NotARequest);
         };
-        if request_line.method == Method::ACK {
-            return Err(TransactionError::AckHasNoTransaction);
-        }
-        let identity = RequestIdentity::from_request(&request)?;
-        let method = request_line.method.to_string();
-        if identity.method != method {
-            return Err(TransactionError::MethodMismatch {
-                request: method,
-                cseq: identity.method,
-            });
-        }
+        let request_line = request_line.clone();
         if super::key::top_via(&request).is_none() {
             return Err(TransactionError::MissingVia);
         }
@@ -176,6 +166,33 @@ impl ClientTransaction {
             Machine::NonInvite(NonInviteClient::start(&mut core, now))
         };
         Ok(Self { core, machine })
+    }
+
+    /// Checks what [`new`](Self::new) checks of `request` apart from its
+    /// `Via` (a request, not ACK, readable From, To, Call-ID and CSeq, the
+    /// CSeq's method the request's), without building the transaction: for
+    /// a transport that refuses a bad request at once and sets the `Via`
+    /// later.
+    pub fn check_request(request: &SipMessage) -> Result<(), TransactionError> {
+        Self::identity(request).map(|_| ())
+    }
+
+    fn identity(request: &SipMessage) -> Result<RequestIdentity, TransactionError> {
+        let MessageLine::Request(request_line) = &request.line else {
+            return Err(TransactionError::NotARequest);
+        };
+        if request_line.method == Method::ACK {
+            return Err(TransactionError::AckHasNoTransaction);
+        }
+        let identity = RequestIdentity::from_request(request)?;
+        let method = request_line.method.to_string();
+        if identity.method != method {
+            return Err(TransactionError::MethodMismatch {
+                request: method,
+                cseq: identity.method,
+            });
+        }
+        Ok(identity)
     }
 
     /// The `branch` of the request's top Via.

@@ -16,7 +16,7 @@ use super::{incoming, Calls, Inner, UaError, UserAgent};
 use crate::display::{en_us_langid, Isolation, LanguageIdentifier, Localizer, StringSet};
 use crate::report::{ReportLimits, RetryPolicy};
 use crate::sip::TimerConfig;
-use crate::ua::driver::{Driver, DriverConfig};
+use crate::ua::driver::{Driver, DriverConfig, SharedDriver};
 use crate::ua::outbox::{
     BeforeReport, DiskOutbox, HookVerdict, MemoryOutbox, Outbox, OutboxLimits,
 };
@@ -62,6 +62,8 @@ pub struct UserAgentBuilder {
     user_agent: Option<String>,
     client_name: String,
     event_capacity: usize,
+    /// The driver to join instead of starting one.
+    shared: Option<SharedDriver>,
 }
 
 impl std::fmt::Debug for UserAgentBuilder {
@@ -106,7 +108,24 @@ impl UserAgentBuilder {
             user_agent: Some(concat!("ocer/", env!("CARGO_PKG_VERSION")).to_owned()),
             client_name: "ocer".to_owned(),
             event_capacity: super::events::DEFAULT_EVENT_CAPACITY,
+            shared: None,
         }
+    }
+
+    /// Runs the user agent on `driver`, shared with other user agents (one
+    /// socket or connection to the target for all of them: a client farm
+    /// facing a proxy), instead of a driver of its own. The driver's
+    /// target(s), timers and transport settings are used: the builder's
+    /// [`targets`](Self::targets), [`timers`](Self::timers) and transport
+    /// settings are not. The Contact's user part is the member's own
+    /// ([`Driver::contact_user`]), so that the server's requests for this
+    /// user agent reach it. [`UserAgent::shutdown`] takes it off the driver
+    /// and leaves the driver running for the others.
+    ///
+    /// See [`SharedDriver`] for an example.
+    pub fn shared_driver(mut self, driver: &SharedDriver) -> Self {
+        self.shared = Some(driver.clone());
+        self
     }
 
     /// How many events may wait in [`UaEvents`] for the app before the
@@ -322,7 +341,20 @@ impl UserAgentBuilder {
         config.response_filter = Some(crate::ua::driver::ResponseFilter(Arc::new(
             move |response| super::exchange::accepted(&filter_sa, response),
         )));
-        let (driver, incoming_requests) = Driver::start(config).await?;
+        let (driver, incoming_requests) = match &self.shared {
+            Some(shared) => shared.join(
+                &self.aor,
+                config.response_filter.take(),
+                config.notices.take(),
+            )?,
+            None => Driver::start(config).await?,
+        };
+        // A shared driver's timers are the ones its transactions run on.
+        let timers = if driver.is_shared() {
+            driver.timers()
+        } else {
+            self.timers
+        };
 
         let localizer = self.localizer.unwrap_or_else(default_localizer);
         let chain = localizer.negotiate(&self.locales);
@@ -359,7 +391,7 @@ impl UserAgentBuilder {
             user_agent: self.user_agent,
             register_expires: self.register_expires,
             ring_timeout: self.ring_timeout,
-            timers: self.timers,
+            timers,
             reporting: self.reporting,
             events: Mutex::new(Some(events_tx)),
             reporter: Mutex::new(self.reporting.then_some(reporter_tx)),

@@ -292,7 +292,12 @@ impl Inner {
                 }
                 _ => NoContact::ShutDown,
             })?;
-        let user = request::user_part(&self.aor).unwrap_or("ocer");
+        // On a shared driver, the member's own user part: the driver
+        // routes the server's requests for it by the Request-URI.
+        let user = match self.driver.contact_user() {
+            Some(user) => user,
+            None => request::user_part(&self.aor).unwrap_or("ocer"),
+        };
         let transport = kind.uri_param();
         Ok(format!("<sip:{user}@{addr};transport={transport}>"))
     }
@@ -500,8 +505,8 @@ impl UserAgent {
     }
 
     /// Stops: hangs up established calls, cancels pending ones, unregisters
-    /// if registered, stops the reporter and the driver, and ends the event
-    /// stream. Reports still queued stay in a disk outbox for the next start.
+    /// if registered, stops the reporter and the driver (on a
+    /// [`SharedDriver`](crate::ua::SharedDriver), leaves it), and ends the event stream. Reports still queued stay in a disk outbox for the next start.
     pub async fn shutdown(&self) {
         let (pending, established) = {
             let mut calls = lock(&self.inner.calls);

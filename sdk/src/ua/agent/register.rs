@@ -286,7 +286,9 @@ fn spawn_refresh(inner: Weak<Inner>, mut expires: Duration) -> AbortHandle {
             let mut guard = inner.registration.lock().await;
             let reg = &mut *guard;
             inner.emit(UaEvent::Registration(RegistrationState::Registering));
-            match send_register(&inner, reg, inner.register_expires).await {
+            // Boxed: the task sleeps for most of the registration, and an
+            // idle agent should not hold the REGISTER exchange's state.
+            match Box::pin(send_register(&inner, reg, inner.register_expires)).await {
                 Ok(granted) => {
                     expires = granted;
                     registered(&inner, reg, granted);

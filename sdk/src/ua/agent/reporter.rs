@@ -279,8 +279,11 @@ impl Reporter {
         mut commands: mpsc::UnboundedReceiver<ReporterCommand>,
         mut attempted: mpsc::UnboundedReceiver<Box<Attempted>>,
     ) {
+        // The awaits below are boxed: this future lives as long as the
+        // agent, idle nearly all the time, and should weigh what it holds
+        // while idle, not the largest exchange it ever runs.
         loop {
-            self.start_next().await;
+            Box::pin(self.start_next()).await;
             let wake = self.next_wake();
             let timer = async {
                 match wake {
@@ -297,10 +300,10 @@ impl Reporter {
                         let _ = done.send(());
                         return;
                     }
-                    Some(command) => self.on_command(command).await,
+                    Some(command) => Box::pin(self.on_command(command)).await,
                     None => return,
                 },
-                Some(done) = attempted.recv() => self.on_attempted(*done).await,
+                Some(done) = attempted.recv() => Box::pin(self.on_attempted(*done)).await,
                 () = timer => {}
             }
         }

@@ -834,10 +834,15 @@ impl State {
         self.fail_flow(Flow::Stream(id), &failure);
     }
 
-    /// Tells the [`NoticeHook`].
+    /// Tells the [`NoticeHook`], and every member's: they share the flow.
     pub(super) fn notify(&self, notice: DriverNotice) {
         if let Some(NoticeHook(hook)) = &self.notices {
-            hook(notice);
+            hook(notice.clone());
+        }
+        for member in self.members.values() {
+            if let Some(NoticeHook(hook)) = &member.notices {
+                hook(notice.clone());
+            }
         }
     }
 
@@ -908,14 +913,15 @@ impl State {
             // Nothing left to try: the 503 is the request's answer.
             let _ = client
                 .events
-                .send(TransactionEvent::Response(response.clone()));
-            let _ = client.events.send(TransactionEvent::Terminated);
+                .send(Box::new(TransactionEvent::Response(response.clone())));
+            let _ = client.events.send(Box::new(TransactionEvent::Terminated));
             return true;
         }
         self.send(PendingRequest {
             request,
             branch: crate::ua::transport::new_branch(),
             events: client.events,
+            member: client.member,
             moved_from,
         });
         true
@@ -931,8 +937,8 @@ impl State {
         for request in pending {
             let _ = request
                 .events
-                .send(TransactionEvent::TransportError(failure.clone()));
-            let _ = request.events.send(TransactionEvent::Terminated);
+                .send(Box::new(TransactionEvent::TransportError(failure.clone())));
+            let _ = request.events.send(Box::new(TransactionEvent::Terminated));
         }
     }
 

@@ -4,7 +4,11 @@
 
 use tokio::sync::mpsc;
 
-use super::task::{now, State};
+use ezk_sip_types::msg::MessageLine;
+use ezk_sip_types::uri::SipUriUserPart;
+use ezk_sip_types::Name;
+
+use super::task::{now, MemberId, State};
 use super::transactions::Server;
 use super::{IncomingRequest, Reply};
 use crate::sip::transaction::TransactionKey;
@@ -81,8 +85,28 @@ impl State {
         self.deliver(request, Some(id));
     }
 
-    /// Hands a request to the app, or answers it at once if the app is not
-    /// listening.
+    /// The member of a shared driver `request` is for: the one whose
+    /// Contact user is the Request-URI's (a request in one of its dialogs,
+    /// or to its registered Contact), else the one whose address-of-record
+    /// user is the `To`'s.
+    fn member_for(&self, request: &SipMessage) -> Option<MemberId> {
+        let by_uri = match &request.line {
+            MessageLine::Request(line) => match &line.uri.user_part {
+                SipUriUserPart::User(user) => self.by_contact.get(&user[..]).copied(),
+                _ => None,
+            },
+            MessageLine::Response(_) => None,
+        };
+        by_uri.or_else(|| {
+            let to = request.header_value(&Name::TO)?;
+            let uri = to.split('<').nth(1).unwrap_or(to);
+            let user = super::uri_user(uri.trim())?;
+            self.by_aor.get(user).copied()
+        })
+    }
+
+    /// Hands a request to the app (on a shared driver, to its member), or
+    /// answers it at once if nobody is listening.
     pub(super) fn deliver(&mut self, request: SipMessage, id: Option<u64>) {
         let reply = id.and_then(|id| {
             Some(Reply {
@@ -90,15 +114,29 @@ impl State {
                 commands: self.commands_tx.upgrade()?,
             })
         });
-        let Some(sender) = &self.incoming_tx else {
+        let member = if self.shared {
+            self.member_for(&request)
+        } else {
+            None
+        };
+        let sender = match member {
+            Some(member) => self.members.get(&member).map(|m| &m.incoming),
+            None => self.incoming_tx.as_ref(),
+        };
+        let Some(sender) = sender else {
+            if self.shared {
+                tracing::debug!(method = ?request.method(), "request for no member of the shared driver");
+            }
             if let Some(id) = id {
                 self.answer(id, &request, false);
             }
             return;
         };
-        let incoming = IncomingRequest { request, reply };
+        let incoming = Box::new(IncomingRequest { request, reply });
         if let Err(mpsc::error::SendError(mut unsent)) = sender.send(incoming) {
-            self.incoming_tx = None;
+            if member.is_none() {
+                self.incoming_tx = None;
+            }
             // Answered here, not by its drop: the command channel would bring
             // the answer back only after this event.
             let request = unsent.request.clone();

@@ -26,6 +26,27 @@ use crate::ua::transport::{self, Event, TransportKind};
 /// (and TCP pushes back on the peer).
 const EVENT_QUEUE: usize = 1024;
 
+/// Where a client transaction's events go (boxed: a tokio channel's first
+/// block holds 32 elements, and a UDP transaction keeps its channel through
+/// Timer K).
+pub(super) type EventTx = mpsc::UnboundedSender<Box<TransactionEvent>>;
+
+/// A member of a shared driver, by number; 0 is none (a driver of its own).
+pub(super) type MemberId = u64;
+
+/// A member of a shared driver: where its requests from the server go, and
+/// its own checks and hook.
+#[derive(Debug)]
+pub(super) struct Member {
+    pub(super) incoming: mpsc::UnboundedSender<Box<IncomingRequest>>,
+    pub(super) filter: Option<super::ResponseFilter>,
+    pub(super) notices: Option<super::NoticeHook>,
+    /// The user part of its Contact (Request-URIs of requests for it).
+    pub(super) contact_user: String,
+    /// The user part of its address of record (`To` of requests for it).
+    pub(super) aor_user: String,
+}
+
 /// What the handles ask of the task.
 #[derive(Debug)]
 pub(super) enum Command {
@@ -33,7 +54,8 @@ pub(super) enum Command {
     Send {
         request: SipMessage,
         branch: String,
-        events: mpsc::UnboundedSender<TransactionEvent>,
+        events: EventTx,
+        member: MemberId,
     },
     /// Send an ACK for a 2xx, outside any transaction.
     SendAck { request: SipMessage, branch: String },
@@ -41,8 +63,18 @@ pub(super) enum Command {
     Cancel {
         request: SipMessage,
         invite_branch: String,
-        events: mpsc::UnboundedSender<TransactionEvent>,
+        events: EventTx,
+        member: MemberId,
     },
+    /// A member joins the shared driver.
+    Join { id: MemberId, member: Member },
+    /// A member leaves the shared driver.
+    Leave {
+        id: MemberId,
+        done: Option<oneshot::Sender<()>>,
+    },
+    /// How many members there are.
+    Members { reply: oneshot::Sender<usize> },
     /// Tell the local address requests leave from (connecting if needed).
     LocalAddr { reply: AddrReply },
     /// Send the app's response to an incoming request.
@@ -82,10 +114,11 @@ pub(super) fn set_via(
 /// Binds the sockets and spawns the task.
 pub(super) async fn spawn(
     config: DriverConfig,
+    shared: bool,
 ) -> Result<
     (
         mpsc::UnboundedSender<Command>,
-        mpsc::UnboundedReceiver<IncomingRequest>,
+        mpsc::UnboundedReceiver<Box<IncomingRequest>>,
     ),
     DriverError,
 > {
@@ -112,7 +145,12 @@ pub(super) async fn spawn(
         servers: HashMap::new(),
         incoming: HashMap::new(),
         next_incoming: 0,
-        incoming_tx: Some(incoming_tx),
+        // A shared driver routes requests to its members, never to one app.
+        incoming_tx: (!shared).then_some(incoming_tx),
+        shared,
+        members: HashMap::new(),
+        by_contact: HashMap::new(),
+        by_aor: HashMap::new(),
         acks: HashMap::new(),
         commands_tx: commands_tx.downgrade(),
     };
@@ -124,7 +162,9 @@ pub(super) async fn spawn(
 pub(super) struct PendingRequest {
     pub(super) request: SipMessage,
     pub(super) branch: String,
-    pub(super) events: mpsc::UnboundedSender<TransactionEvent>,
+    pub(super) events: EventTx,
+    /// The member it is of (0: none).
+    pub(super) member: MemberId,
     /// For a request sent again to the next target: the local address and
     /// transport of the flow it first went on, which its `Contact` may name
     /// (rewritten to the new flow's).
@@ -144,7 +184,16 @@ pub(super) struct State {
     pub(super) incoming: HashMap<u64, Unanswered>,
     pub(super) next_incoming: u64,
     /// `None` once the app dropped its [`IncomingRequests`](super::IncomingRequests).
-    pub(super) incoming_tx: Option<mpsc::UnboundedSender<IncomingRequest>>,
+    pub(super) incoming_tx: Option<mpsc::UnboundedSender<Box<IncomingRequest>>>,
+    /// Whether many user agents share this driver (requests from the server
+    /// go to [`members`](Self::members)).
+    pub(super) shared: bool,
+    pub(super) members: HashMap<MemberId, Member>,
+    /// Members by the user part of their Contact.
+    pub(super) by_contact: HashMap<String, MemberId>,
+    /// Members by the user part of their address of record (the first to
+    /// join with it).
+    pub(super) by_aor: HashMap<String, MemberId>,
     /// ACKs sent for 2xx, by Call-ID and CSeq number: sent again for each
     /// retransmission of the 2xx (RFC 3261 §13.2.2.4), for 64·T1.
     pub(super) acks: HashMap<(String, u32), SentAck>,
@@ -191,10 +240,12 @@ impl State {
                 request,
                 branch,
                 events,
+                member,
             } => self.send(PendingRequest {
                 request,
                 branch,
                 events,
+                member,
                 moved_from: None,
             }),
             Command::SendAck { request, branch } => self.send_ack(request, &branch),
@@ -202,7 +253,18 @@ impl State {
                 request,
                 invite_branch,
                 events,
-            } => self.cancel(request, &invite_branch, events),
+                member,
+            } => self.cancel(request, &invite_branch, events, member),
+            Command::Join { id, member } => self.join(id, member),
+            Command::Leave { id, done } => {
+                self.leave(id);
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+            }
+            Command::Members { reply } => {
+                let _ = reply.send(self.members.len());
+            }
             Command::LocalAddr { reply } => self.local_addr(reply),
             Command::Respond { id, response } => self.respond(id, response),
             Command::Answer { id, dialog_exists } => {
@@ -231,6 +293,46 @@ impl State {
         }
     }
 
+    fn join(&mut self, id: MemberId, member: Member) {
+        self.by_contact.insert(member.contact_user.clone(), id);
+        self.by_aor.entry(member.aor_user.clone()).or_insert(id);
+        self.members.insert(id, member);
+    }
+
+    /// Takes a member off: its requests from the server stop (its incoming
+    /// channel closes); its transactions run to their end.
+    fn leave(&mut self, id: MemberId) {
+        let Some(member) = self.members.remove(&id) else {
+            return;
+        };
+        self.by_contact.remove(&member.contact_user);
+        if self.by_aor.get(&member.aor_user) == Some(&id) {
+            self.by_aor.remove(&member.aor_user);
+            // Another member of that user, if any, takes its place.
+            if let Some((other, _)) = self
+                .members
+                .iter()
+                .find(|(_, m)| m.aor_user == member.aor_user)
+            {
+                self.by_aor.insert(member.aor_user.clone(), *other);
+            }
+        }
+        if self.members.is_empty() {
+            // The last one gone: give the tables' memory back too.
+            self.members.shrink_to_fit();
+            self.by_contact.shrink_to_fit();
+            self.by_aor.shrink_to_fit();
+        }
+    }
+
+    /// The response filter for a transaction of `member`.
+    pub(super) fn filter_of(&self, member: MemberId) -> Option<&super::ResponseFilter> {
+        if member == 0 {
+            return self.response_filter.as_ref();
+        }
+        self.members.get(&member).and_then(|m| m.filter.as_ref())
+    }
+
     /// Ends every transaction with a transport error and closes everything.
     fn shut_down(&mut self) {
         let failure =
@@ -239,12 +341,13 @@ impl State {
         for (_, mut client) in self.clients.drain() {
             client.txn.handle_transport_error(failure.clone(), now);
             while let Some(event) = client.txn.poll_event() {
-                let _ = client.events.send(event);
+                let _ = client.events.send(Box::new(event));
             }
         }
         self.fail_all_waiting(&failure);
         self.servers.clear();
         self.incoming.clear();
+        self.members.clear();
         self.net.close_all();
     }
 }

@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::task::EventTx;
 use ezk_sip_types::Name;
-use tokio::sync::mpsc;
 
 use super::task::{now, set_via, PendingRequest, State};
 use crate::sip::transaction::{top_via, TransactionKey};
@@ -52,7 +52,9 @@ fn follow_flow(
 pub(super) struct Client {
     pub(super) txn: ClientTransaction,
     pub(super) flow: Flow,
-    pub(super) events: mpsc::UnboundedSender<TransactionEvent>,
+    pub(super) events: EventTx,
+    /// The member of a shared driver it is of (0: none).
+    pub(super) member: super::task::MemberId,
     /// `sip.transaction` (method, Call-ID, branch): entered while it runs.
     pub(super) span: tracing::Span,
 }
@@ -113,7 +115,8 @@ impl State {
         &mut self,
         mut request: SipMessage,
         invite_branch: &str,
-        events: mpsc::UnboundedSender<TransactionEvent>,
+        events: EventTx,
+        member: super::task::MemberId,
     ) {
         let invite = TransactionKey {
             branch: invite_branch.to_owned(),
@@ -127,8 +130,8 @@ impl State {
                 TransportFailureKind::Other,
                 "no INVITE pending on this branch",
             );
-            let _ = events.send(TransactionEvent::TransportError(failure));
-            let _ = events.send(TransactionEvent::Terminated);
+            let _ = events.send(Box::new(TransactionEvent::TransportError(failure)));
+            let _ = events.send(Box::new(TransactionEvent::Terminated));
             return;
         };
         request.headers.remove(&Name::VIA);
@@ -136,7 +139,7 @@ impl State {
         if !request.headers.contains(&Name::MAX_FORWARDS) {
             request.headers.insert(Name::MAX_FORWARDS, "70");
         }
-        self.start_transaction(request, flow, events);
+        self.start_transaction(request, flow, events, member);
     }
 
     /// Answers [`Command::LocalAddr`]: the UDP socket's address at once; for
@@ -146,6 +149,7 @@ impl State {
             mut request,
             branch,
             events,
+            member,
             moved_from,
         } = pending;
         let kind = self.net.kind_of(flow);
@@ -153,7 +157,7 @@ impl State {
             follow_flow(&mut request, (old_local, old_kind), (local, kind));
         }
         set_via(&mut request, kind, local, &branch);
-        self.start_transaction(request, flow, events);
+        self.start_transaction(request, flow, events, member);
     }
 
     /// Starts a client transaction for `request` (its Via already set) on `flow`.
@@ -161,18 +165,19 @@ impl State {
         &mut self,
         request: SipMessage,
         flow: Flow,
-        events: mpsc::UnboundedSender<TransactionEvent>,
+        events: EventTx,
+        member: super::task::MemberId,
     ) {
         let reliability = flow.reliability();
         let txn = match ClientTransaction::new(request, reliability, self.timers, now()) {
             Ok(txn) => txn,
             Err(error) => {
-                // `send_request` built the same transaction, so this is only
-                // reachable if the request changed in between; say so.
+                // `send_request` checked the request, so this is only
+                // reachable if the checks disagree; say so.
                 tracing::error!(%error, "request refused by the transaction layer");
                 let failure = TransportFailure::new(TransportFailureKind::Other, error.to_string());
-                let _ = events.send(TransactionEvent::TransportError(failure));
-                let _ = events.send(TransactionEvent::Terminated);
+                let _ = events.send(Box::new(TransactionEvent::TransportError(failure)));
+                let _ = events.send(Box::new(TransactionEvent::Terminated));
                 return;
             }
         };
@@ -182,8 +187,8 @@ impl State {
             // 128 random bits make this a bug, not bad luck.
             tracing::error!(branch = %key.branch, "duplicate branch; request refused");
             let failure = TransportFailure::new(TransportFailureKind::Other, "duplicate branch");
-            let _ = events.send(TransactionEvent::TransportError(failure));
-            let _ = events.send(TransactionEvent::Terminated);
+            let _ = events.send(Box::new(TransactionEvent::TransportError(failure)));
+            let _ = events.send(Box::new(TransactionEvent::Terminated));
             return;
         }
         self.clients.insert(
@@ -192,6 +197,7 @@ impl State {
                 txn,
                 flow,
                 events,
+                member,
                 span,
             },
         );
@@ -218,7 +224,7 @@ impl State {
                 progressed = true;
                 // The app may have stopped listening; the transaction still
                 // runs to its end (it must still ACK, absorb retransmissions).
-                let _ = client.events.send(event);
+                let _ = client.events.send(Box::new(event));
             }
             if !progressed {
                 break;
@@ -244,13 +250,25 @@ impl State {
     }
 
     pub(super) fn on_response(&mut self, response: SipMessage) {
-        if let Some(filter) = &self.response_filter {
+        let key = TransactionKey::of(&response);
+        // The driver's own filter, then (on a shared driver) the filter of
+        // the member whose transaction it answers: each member has its own
+        // security association.
+        let member = key
+            .as_ref()
+            .and_then(|key| self.clients.get(key))
+            .map_or(0, |client| client.member);
+        let filters = [
+            self.response_filter.as_ref(),
+            (member != 0).then(|| self.filter_of(member)).flatten(),
+        ];
+        for filter in filters.into_iter().flatten() {
             if !(filter.0)(&response) {
                 tracing::debug!(status = ?response.status(), "response refused by the filter");
                 return;
             }
         }
-        let Some(key) = TransactionKey::of(&response) else {
+        let Some(key) = key else {
             tracing::debug!("response without branch or CSeq dropped");
             return;
         };
