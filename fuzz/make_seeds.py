@@ -79,6 +79,9 @@ seeds = {
     "diag_header": diag,
     "warning": warnings,
     "retry_after": retry,
+    # MS-OCER 4.1's INVITE offer; a Lync pool's answer; odd but valid forms.
+    "keep_alive": [b"UAC;hop-hop=yes", b"UAS; tcp=no; hop-hop=yes; end-end=no; timeout=300",
+                   b"uas;timeout=0;hop-hop=yes;x=\"a;b\";flag", b"UAS;\r\n timeout=99999999999"],
     "report_reader": [report41, report222, report_min],
     "collector": seqs,
     "display_resolve": [struct.pack("<I", w) + s for w, s in zip([0, 10061, 10060, 12007, 0xFFFFFFFF], seqs)],

@@ -29,8 +29,8 @@ use ocer::display::{
 };
 use ocer::report::{encode, ErrorReport, ReportLimits};
 use ocer::sip::{
-    frame_stream, parse_datagram, parse_warning_values, Framed, FramingLimits, RequestIdentity,
-    RetryAfter, SipMessage,
+    frame_stream, parse_datagram, parse_warning_values, Framed, FramingLimits, MsKeepAlive,
+    RequestIdentity, RetryAfter, SipMessage,
 };
 
 pub mod mutate;
@@ -70,6 +70,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "retry_after",
         run: retry_after,
+    },
+    Target {
+        name: "keep_alive",
+        run: keep_alive,
     },
     Target {
         name: "report_reader",
@@ -221,6 +225,22 @@ pub fn retry_after(data: &[u8]) {
         match RetryAfter::parse(&printed) {
             Ok(again) => assert_eq!(again, value, "print∘parse of {printed:?}"),
             Err(e) => panic!("printed Retry-After {printed:?} does not parse: {e}"),
+        }
+    }
+}
+
+/// The `ms-keep-alive` header (MS-CONMGMT §2.2.1); what parses prints back
+/// to an equal value, and the ping interval it gives is never zero.
+pub fn keep_alive(data: &[u8]) {
+    let s = text(data);
+    if let Ok(value) = MsKeepAlive::parse(&s) {
+        let printed = value.to_string();
+        match MsKeepAlive::parse(&printed) {
+            Ok(again) => assert_eq!(again, value, "print∘parse of {printed:?}"),
+            Err(e) => panic!("printed ms-keep-alive {printed:?} does not parse: {e}"),
+        }
+        if let Some(interval) = value.ping_interval(None) {
+            assert!(!interval.is_zero(), "a zero ping interval from {s:?}");
         }
     }
 }

@@ -61,6 +61,7 @@ targets!(
     diag_header,
     warning,
     retry_after,
+    keep_alive,
     report_reader,
     collector,
     display_resolve,

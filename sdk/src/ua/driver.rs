@@ -398,6 +398,19 @@ impl Driver {
         }
     }
 
+    /// Applies a pool's `ms-keep-alive` answer ([MS-CONMGMT] §2.2.1) to the
+    /// connections of the target in use: with `hop-hop=yes` and a `timeout`
+    /// the idle ping goes out at least every four fifths of that timeout
+    /// ([`MsKeepAlive::ping_interval`](crate::sip::MsKeepAlive::ping_interval)),
+    /// on the open connection at once and on the next ones. Over UDP it does
+    /// nothing. On a shared driver it applies to every member: they share
+    /// the connection.
+    pub fn set_keep_alive(&self, answer: crate::sip::MsKeepAlive) -> Result<(), DriverError> {
+        self.commands
+            .send(Command::KeepAlive(answer))
+            .map_err(|_| DriverError::Stopped)
+    }
+
     /// Sends an ACK for a 2xx (RFC 3261 §13.2.2.4): outside any transaction,
     /// with a fresh branch; the driver sends the same ACK again for every
     /// retransmission of that 2xx (same Call-ID and CSeq number) that comes

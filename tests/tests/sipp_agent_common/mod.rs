@@ -145,7 +145,19 @@ impl Server {
     /// its events, waits for SIPp to exit and checks that every call played
     /// through, that nothing SIPp received carried a diagnostics header, and
     /// that SIPp dropped nothing for arriving after the unregister.
-    pub async fn finish(self, ua: UserAgent, mut events: Events) -> (SippLogs, Vec<UaEvent>) {
+    pub async fn finish(self, ua: UserAgent, events: Events) -> (SippLogs, Vec<UaEvent>) {
+        let (logs, seen, _) = self.finish_with_stunnel_log(ua, events).await;
+        (logs, seen)
+    }
+
+    /// [`finish`](Self::finish), and stunnel's log (empty without TLS), read
+    /// once SIPp has exited, so that it has the connection's closing line
+    /// with the bytes stunnel passed each way.
+    pub async fn finish_with_stunnel_log(
+        self,
+        ua: UserAgent,
+        mut events: Events,
+    ) -> (SippLogs, Vec<UaEvent>, String) {
         tokio::time::timeout(STEP, ua.shutdown())
             .await
             .unwrap_or_else(|_| panic!("shutdown within {STEP:?}; events: {:#?}", events.seen));
@@ -156,6 +168,7 @@ impl Server {
                 .await
                 .expect("the waiting thread")
                 .unwrap_or_else(|e| panic!("{e}\nuser agent events: {:#?}", events.seen));
+        let stunnel_log = stunnel.as_ref().map(Stunnel::logs).unwrap_or_default();
         drop(stunnel);
         assert_no_diagnostics_from_the_agent(&logs);
         let log = logs.message_log();
@@ -164,7 +177,7 @@ impl Server {
             0,
             "SIPp received requests after the unregister\n{logs}"
         );
-        (logs, events.seen)
+        (logs, events.seen, stunnel_log)
     }
 }
 

@@ -23,7 +23,7 @@ use super::request::{
 };
 use super::{Inner, NoContact};
 use crate::display::{Action, Mode};
-use crate::sip::SipMessage;
+use crate::sip::{MsKeepAlive, SipMessage};
 use crate::ua::driver::DriverNotice;
 
 /// The state of the registration; one per user agent, behind an async mutex
@@ -203,6 +203,9 @@ async fn send_register(
     reg.cseq = cseq;
     match (&exchanged.response, exchanged.failure_kind()) {
         (Some(response), None) => {
+            if !expires.is_zero() {
+                apply_keep_alive(inner, response);
+            }
             *super::lock(&inner.gruu) = if expires.is_zero() {
                 None
             } else {
@@ -221,6 +224,23 @@ async fn send_register(
                 user_of(&inner.aor),
             );
             Err(Refused { failure })
+        }
+    }
+}
+
+/// The pool's `ms-keep-alive` answer to the REGISTER ([MS-CONMGMT] §2.2.1),
+/// if any, sets how often the connection is pinged. One it cannot read
+/// leaves the pings as they were.
+fn apply_keep_alive(inner: &Inner, response: &SipMessage) {
+    let Some(value) = response.header_value(&Name::from(MsKeepAlive::HEADER_NAME)) else {
+        return;
+    };
+    match MsKeepAlive::parse(value) {
+        Ok(answer) => {
+            let _ = inner.driver.set_keep_alive(answer);
+        }
+        Err(error) => {
+            tracing::warn!(%error, value, "ms-keep-alive not understood; keep-alives unchanged");
         }
     }
 }

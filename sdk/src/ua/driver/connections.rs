@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
 use super::task::{now, set_via, AddrReply, PendingRequest, State};
@@ -93,6 +93,10 @@ pub(super) trait Transport: Send {
     fn closed(&mut self, id: ConnId);
     /// Closes everything (shutdown).
     fn close_all(&mut self);
+    /// Sets how often its connections send a keep-alive ping when idle
+    /// (`None`: never), for the open ones at once and the next ones; a
+    /// transport without connections ignores it.
+    fn set_keep_alive(&mut self, _interval: Option<Duration>) {}
 }
 
 /// Makes the [`Transport`] of one kind.
@@ -156,6 +160,7 @@ impl TransportFactory for StreamFactory {
         Ok(Box::new(Streams {
             kind: self.kind,
             tls,
+            keep_alive: watch::Sender::new(config.keep_alive),
             config: config.clone(),
             conns: HashMap::new(),
             current: None,
@@ -296,6 +301,9 @@ enum Conn {
 struct Streams {
     kind: TransportKind,
     tls: Option<Arc<rustls::ClientConfig>>,
+    /// The ping interval every connection's writer follows: the config's,
+    /// until a pool's `ms-keep-alive` answer changes it.
+    keep_alive: watch::Sender<Option<Duration>>,
     config: TransportConfig,
     conns: HashMap<ConnId, Conn>,
     /// The connection new requests go on.
@@ -411,7 +419,7 @@ impl Transport for Streams {
             id,
             stream,
             self.config.limits,
-            self.config.keep_alive,
+            self.keep_alive.subscribe(),
             self.events.clone(),
         );
         match opened {
@@ -446,6 +454,10 @@ impl Transport for Streams {
                 Conn::Open(tasks) => tasks.close(),
             }
         }
+    }
+
+    fn set_keep_alive(&mut self, interval: Option<Duration>) {
+        self.keep_alive.send_replace(interval);
     }
 }
 
@@ -661,6 +673,18 @@ impl Connections {
     pub(super) fn close_all(&mut self) {
         self.transport.close_all();
         self.large_close_all();
+    }
+
+    /// The keep-alive interval of the target in use, its connections'
+    /// (`Driver::set_keep_alive`); a failover to the next target starts
+    /// again from the configured one, until that pool answers.
+    pub(super) fn set_keep_alive(&mut self, interval: Option<Duration>) {
+        self.transport.set_keep_alive(interval);
+    }
+
+    /// The configured keep-alive interval.
+    pub(super) fn configured_keep_alive(&self) -> Option<Duration> {
+        self.config.keep_alive
     }
 
     fn large_close_all(&mut self) {

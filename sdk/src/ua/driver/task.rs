@@ -18,7 +18,7 @@ use super::transactions::{Client, SentAck, Server};
 use super::{DriverConfig, DriverError, IncomingRequest};
 use crate::sip::transaction::TransactionKey;
 use crate::sip::{
-    SipMessage, TimerConfig, TransactionEvent, TransportFailure, TransportFailureKind,
+    MsKeepAlive, SipMessage, TimerConfig, TransactionEvent, TransportFailure, TransportFailureKind,
 };
 use crate::ua::transport::{self, Event, TransportKind};
 
@@ -81,6 +81,8 @@ pub(super) enum Command {
     Respond { id: u64, response: SipMessage },
     /// Answer an incoming request per its disposition.
     Answer { id: u64, dialog_exists: bool },
+    /// Apply a pool's `ms-keep-alive` answer to the connections.
+    KeepAlive(MsKeepAlive),
     /// Stop.
     Shutdown { done: oneshot::Sender<()> },
 }
@@ -272,6 +274,11 @@ impl State {
                     let request = unanswered.request.clone();
                     self.answer(id, &request, dialog_exists);
                 }
+            }
+            Command::KeepAlive(answer) => {
+                let interval = answer.ping_interval(self.net.configured_keep_alive());
+                tracing::debug!(?interval, %answer, "ms-keep-alive: ping interval");
+                self.net.set_keep_alive(interval);
             }
             Command::Shutdown { .. } => {}
         }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 use tokio_rustls::client::TlsStream;
 
@@ -142,7 +142,7 @@ pub(crate) fn spawn_stream_tasks(
     id: ConnId,
     stream: Established,
     limits: FramingLimits,
-    keep_alive: Option<Duration>,
+    keep_alive: watch::Receiver<Option<Duration>>,
     events: mpsc::Sender<Event>,
 ) -> io::Result<StreamTasks> {
     match stream {
@@ -162,7 +162,7 @@ fn spawn_halves<S>(
     local: SocketAddr,
     stream: S,
     limits: FramingLimits,
-    keep_alive: Option<Duration>,
+    keep_alive: watch::Receiver<Option<Duration>>,
     events: mpsc::Sender<Event>,
 ) -> StreamTasks
 where
@@ -271,23 +271,33 @@ where
 }
 
 /// Writes what the driver queues, in order, and a ping whenever nothing was
-/// written for `keep_alive`. Ends, closing the sending side, when the driver
-/// drops the queue; reports [`Event::Closed`] if a write fails.
+/// written for the `keep_alive` interval (`None`: no pings). The interval can
+/// change while the connection is up (a pool's `ms-keep-alive` answer): a
+/// change restarts the idle wait at once, so a shorter interval is not
+/// waited out at the old length. Ends, closing the sending side, when the
+/// driver drops the queue; reports [`Event::Closed`] if a write fails.
 async fn write_loop<W>(
     id: ConnId,
     mut write: W,
     mut queue: mpsc::UnboundedReceiver<Bytes>,
     queued: Arc<AtomicUsize>,
-    keep_alive: Option<Duration>,
+    mut keep_alive: watch::Receiver<Option<Duration>>,
     events: mpsc::Sender<Event>,
 ) where
     W: AsyncWrite + Unpin,
 {
     loop {
+        let interval = *keep_alive.borrow_and_update();
         let idle = async {
-            match keep_alive {
+            match interval {
                 Some(interval) => tokio::time::sleep(interval).await,
                 None => std::future::pending().await,
+            }
+        };
+        let changed = async {
+            // Once the sender (the transport) is gone, the last value holds.
+            if keep_alive.changed().await.is_err() {
+                std::future::pending::<()>().await;
             }
         };
         let (bytes, queued_len) = tokio::select! {
@@ -302,6 +312,7 @@ async fn write_loop<W>(
                 }
             },
             () = idle => (Bytes::from_static(PING), 0),
+            () = changed => continue,
         };
         let written = async {
             write.write_all(&bytes).await?;
