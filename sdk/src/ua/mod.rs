@@ -10,6 +10,7 @@
 //!   display strings from a directory.
 
 mod agent;
+mod clock;
 pub mod discovery;
 pub mod driver;
 pub mod ids;

@@ -113,7 +113,7 @@ pub(crate) fn new_instance_id() -> String {
 /// Now as a Windows FILETIME (100 ns ticks since 1601-01-01).
 fn filetime_now() -> u64 {
     const UNIX_TO_1601: u64 = 11_644_473_600;
-    let since_unix = std::time::SystemTime::now()
+    let since_unix = crate::ua::clock::wall()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     (since_unix.as_secs() + UNIX_TO_1601) * 10_000_000 + u64::from(since_unix.subsec_nanos() / 100)

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use ezk_sip_auth::{DigestCredentials, DigestUser};
 use tokio::sync::mpsc;
@@ -315,7 +315,7 @@ impl UserAgentBuilder {
                 let dir = dir.clone();
                 let limits = self.outbox_limits;
                 let opened = tokio::task::spawn_blocking(move || {
-                    DiskOutbox::open(dir, limits, SystemTime::now())
+                    DiskOutbox::open(dir, limits, crate::ua::clock::wall())
                 })
                 .await
                 .map_err(|e| UaError::Internal(e.to_string()))??;

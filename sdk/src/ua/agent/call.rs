@@ -439,7 +439,7 @@ impl CallTask {
     ) -> Result<Call, Failure> {
         let mut cancel_deadline: Option<tokio::time::Instant> = None;
         let ring_timeout = self.inner.ring_timeout;
-        let ring_deadline = tokio::time::Instant::now() + ring_timeout;
+        let ring_deadline = crate::ua::clock::deadline_after(ring_timeout);
         let result = loop {
             let deadline = async {
                 match cancel_deadline {
@@ -461,7 +461,7 @@ impl CallTask {
                     self.cancel_requested = true;
                     self.send_cancel();
                     cancel_deadline = Some(
-                        tokio::time::Instant::now() + self.inner.timers.transaction_timeout(),
+                        crate::ua::clock::deadline_after(self.inner.timers.transaction_timeout()),
                     );
                 }
                 () = tokio::time::sleep_until(ring_deadline), if ringing => {
@@ -470,7 +470,7 @@ impl CallTask {
                     self.cancel_requested = true;
                     self.send_cancel();
                     cancel_deadline = Some(
-                        tokio::time::Instant::now() + self.inner.timers.transaction_timeout(),
+                        crate::ua::clock::deadline_after(self.inner.timers.transaction_timeout()),
                     );
                 }
                 () = deadline => break Err(self.cancelled()),

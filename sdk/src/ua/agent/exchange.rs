@@ -13,10 +13,7 @@ use crate::sip::{
 };
 use crate::ua::driver::{Driver, DriverError, ResponseStream};
 
-/// The clock of the user agent: tokio's, so tests with paused time drive it.
-pub(crate) fn now() -> std::time::Instant {
-    tokio::time::Instant::now().into_std()
-}
+pub(crate) use crate::ua::clock::now;
 
 /// A finished transaction: the request as sent (without the driver's Via),
 /// what it received and how it ended (in the collector's record), and the

@@ -162,7 +162,7 @@ const MAX_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// `at` on the wall clock, for the outbox.
 fn to_wall(at: Instant, now: Instant) -> SystemTime {
-    let wall = SystemTime::now();
+    let wall = crate::ua::clock::wall();
     wall.checked_add(at.saturating_duration_since(now).min(MAX_WAIT))
         .unwrap_or(wall)
 }
@@ -170,7 +170,7 @@ fn to_wall(at: Instant, now: Instant) -> SystemTime {
 /// A stored wall-clock time on the monotonic clock (the past is `now`).
 fn from_wall(at: SystemTime, now: Instant) -> Instant {
     let wait = at
-        .duration_since(SystemTime::now())
+        .duration_since(crate::ua::clock::wall())
         .unwrap_or(Duration::ZERO)
         .min(MAX_WAIT);
     now.checked_add(wait).unwrap_or(now)
@@ -355,7 +355,7 @@ impl Reporter {
         self.registered = true;
         self.gate = SessionGate::new();
         let joined = self
-            .with_store(|store| store.outbox.rescan(SystemTime::now()))
+            .with_store(|store| store.outbox.rescan(crate::ua::clock::wall()))
             .await;
         match joined {
             Some(Ok(0)) | None => {}
@@ -415,7 +415,7 @@ impl Reporter {
                     report,
                     &limits,
                     &aor,
-                    SystemTime::now(),
+                    crate::ua::clock::wall(),
                 )
             })
             .await;

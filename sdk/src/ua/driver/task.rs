@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::Instant;
 
 use ezk_sip_types::Name;
 use tokio::sync::{mpsc, oneshot};
@@ -90,11 +89,7 @@ pub(super) enum Command {
 /// Where the answer to [`Command::LocalAddr`] goes.
 pub(super) type AddrReply = oneshot::Sender<Result<(SocketAddr, TransportKind), TransportFailure>>;
 
-/// The current clock, the one place the user agent reads it. (tokio's clock,
-/// so that tests with paused time drive the timers.)
-pub(super) fn now() -> Instant {
-    tokio::time::Instant::now().into_std()
-}
+pub(super) use crate::ua::clock::now;
 
 /// Replaces every `Via` of `request` with ours, and adds `Max-Forwards: 70`
 /// when it has none (RFC 3261 §8.1.1.6).
