@@ -310,12 +310,19 @@ mod tests {
             .unwrap();
         let mut args = server_args(&server, command);
         edit(&mut args);
-        let (out, buffer) = capture(args.json);
+        let outcome = run_json(&args).await;
+        server.shutdown().await;
+        outcome
+    }
+
+    /// Runs `args`' one-shot command with JSON output: the outcome and the
+    /// JSON lines, each parsed.
+    pub(super) async fn run_json(args: &ServerArgs) -> (Outcome, Vec<Value>) {
+        let (out, buffer) = capture(true);
         let command = args.command.clone().unwrap();
-        let outcome = tokio::time::timeout(LIMIT, session::one_shot(&args, &command, &out))
+        let outcome = tokio::time::timeout(LIMIT, session::one_shot(args, &command, &out))
             .await
             .expect("the command finishes");
-        server.shutdown().await;
         let lines = text(&buffer)
             .lines()
             .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
@@ -323,7 +330,7 @@ mod tests {
         (outcome, lines)
     }
 
-    fn events<'a>(lines: &'a [Value], name: &str) -> Vec<&'a Value> {
+    pub(super) fn events<'a>(lines: &'a [Value], name: &str) -> Vec<&'a Value> {
         lines.iter().filter(|l| l["event"] == name).collect()
     }
 
@@ -594,7 +601,6 @@ mod tests {
 /// stunnel, found by DNS (dnsmasq serving `_sipinternaltls._tcp`).
 #[cfg(test)]
 mod pool_tests {
-    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use ocer::display::{Action, Mode, StringSet};
@@ -605,9 +611,9 @@ mod pool_tests {
     use ocer_interop::stunnel::{Stunnel, StunnelConfig, TestCa};
     use serde_json::Value;
 
+    use super::tests::{events, run_json};
     use crate::cli::{Command, ServerArgs};
-    use crate::output::{Output, Sink};
-    use crate::session::{self, Outcome};
+    use crate::session::Outcome;
 
     /// The pool: the registrar, stunnel in front with a test CA's
     /// certificate for `localhost`, and dnsmasq naming it as contoso.com's
@@ -664,27 +670,9 @@ mod pool_tests {
             locales_dir: None,
             report: true,
             json: true,
-            command: Some(command.clone()),
+            command: Some(command),
         };
-        let buffer = Arc::new(Mutex::new(String::new()));
-        let out = Output::new(Sink::Capture(buffer.clone()), true);
-        let outcome = tokio::time::timeout(
-            Duration::from_secs(60),
-            session::one_shot(&args, &command, &out),
-        )
-        .await
-        .expect("the command finishes");
-        let lines = buffer
-            .lock()
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-            .collect();
-        (outcome, lines)
-    }
-
-    fn events<'a>(lines: &'a [Value], name: &str) -> Vec<&'a Value> {
-        lines.iter().filter(|l| l["event"] == name).collect()
+        run_json(&args).await
     }
 
     /// Issue 15's "done when": signed in over TLS to a pool found by SRV, the

@@ -119,22 +119,10 @@ async fn signs_in_and_reports(tls: bool) {
 
     let v = pool.peer.verdicts();
     let all = v.join("\n");
-    // The handshake: offer, NTLM CHALLENGE, AUTHENTICATE accepted, NTLM
-    // chosen over the Digest offered alongside.
-    assert_eq!(
-        count(&v, r#""event": "authenticate", "ok": true"#),
-        1,
-        "{all}"
-    );
-    assert_eq!(count(&v, "instead of NTLM"), 0, "{all}");
-    assert_eq!(count(&v, r#""event": "refused""#), 0, "{all}");
-    // REGISTER, INVITE, SERVICE and the unregister, each signed and verified.
-    for method in ["REGISTER", "INVITE", "SERVICE"] {
-        assert!(
-            count(&v, &format!(r#""event": "verified", "method": "{method}""#)) >= 1,
-            "{method} signed\n{all}"
-        );
-    }
+    // The handshake (NTLM chosen over the Digest offered alongside),
+    // REGISTER, INVITE and SERVICE signed and verified, the 504's report
+    // received, tampered and replayed copies refused.
+    pool.peer.assert_signed_in_with_ntlm();
     assert!(count(&v, r#""expires": "0""#) >= 1, "the unregister\n{all}");
     // RFC 5627 / MS-SIPAE 4.1: the REGISTER asked for a GRUU, and the
     // SERVICE of MS-OCER 4.1 uses it as Contact, with the epid on From.
@@ -147,14 +135,11 @@ async fn signs_in_and_reports(tls: bool) {
         "{all}"
     );
     assert!(count(&v, ";epid=") >= 1, "{all}");
-    // The report reached the service, signed.
-    assert!(count(&v, "application/msrtc-reporterror+xml") >= 1, "{all}");
-    assert!(count(&v, r#"responseCode=\"504\""#) >= 1, "{all}");
-    // For every signed request: a tampered copy fails, a replay is refused.
-    let checks = count(&v, "tamper-check");
-    assert!(checks >= 3, "INVITE, SERVICE, unregister: {all}");
-    assert_eq!(count(&v, r#""tampered": "bad signature""#), checks, "{all}");
-    assert_eq!(count(&v, r#""replayed": "replayed cnum"#), checks, "{all}");
+    // The unregister is signed and checked for tampering and replay too.
+    assert!(
+        count(&v, "tamper-check") >= 3,
+        "INVITE, SERVICE, unregister: {all}"
+    );
     drop(pool);
 }
 
