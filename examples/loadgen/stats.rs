@@ -82,6 +82,17 @@ pub(crate) fn alive_tasks() -> usize {
         .num_alive_tasks()
 }
 
+/// Heap bytes allocated and not freed (the heap an idle agent holds, which
+/// RSS shows only roughly: the allocator keeps freed pages, and RSS counts
+/// code and stacks as well).
+pub(crate) fn live_heap_bytes() -> u64 {
+    let stats = super::ALLOC.stats();
+    // `bytes_reallocated` is the net growth by reallocation (may be < 0).
+    let live = stats.bytes_allocated as i128 + stats.bytes_reallocated as i128
+        - stats.bytes_deallocated as i128;
+    u64::try_from(live).unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,15 +138,4 @@ mod tests {
         drop(file);
         assert_eq!(open_fds(), before);
     }
-}
-
-/// Heap bytes allocated and not freed (the heap an idle agent holds, which
-/// RSS shows only roughly: the allocator keeps freed pages, and RSS counts
-/// code and stacks as well).
-pub(crate) fn live_heap_bytes() -> u64 {
-    let stats = super::ALLOC.stats();
-    // `bytes_reallocated` is the net growth by reallocation (may be < 0).
-    let live = stats.bytes_allocated as i128 + stats.bytes_reallocated as i128
-        - stats.bytes_deallocated as i128;
-    u64::try_from(live).unwrap_or(0)
 }
