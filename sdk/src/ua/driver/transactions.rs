@@ -232,6 +232,7 @@ impl State {
         }
         if client.txn.is_terminated() {
             self.clients.remove(key);
+            shrink_if_sparse(&mut self.clients);
         }
     }
 
@@ -403,5 +404,44 @@ impl State {
             }
             self.drain_server(&key);
         }
+    }
+}
+
+/// Gives back a map's memory once a burst is over. Over UDP a client
+/// transaction lives through Timer K (T4) after its response, so a burst
+/// (10,000 agents registering at once) grows the map to thousands of entries
+/// held inline; a `HashMap` keeps that capacity for good, which idle agents
+/// would then pay for. Shrinks to twice the length when under a quarter full.
+pub(super) fn shrink_if_sparse<K: Eq + std::hash::Hash, V>(
+    map: &mut std::collections::HashMap<K, V>,
+) {
+    const FLOOR: usize = 64;
+    if map.capacity() > FLOOR && map.len() < map.capacity() / 4 {
+        map.shrink_to((map.len() * 2).max(FLOOR));
+    }
+}
+
+#[cfg(test)]
+mod shrink_tests {
+    use super::shrink_if_sparse;
+    use std::collections::HashMap;
+
+    #[test]
+    fn a_map_gives_back_its_memory_once_a_burst_is_over() {
+        let mut map: HashMap<u32, [u8; 256]> = (0..10_000).map(|i| (i, [0; 256])).collect();
+        let peak = map.capacity();
+        for i in 0..9_990 {
+            map.remove(&i);
+            shrink_if_sparse(&mut map);
+        }
+        assert_eq!(map.len(), 10);
+        assert!(map.capacity() < peak / 16, "{} of {peak}", map.capacity());
+        assert!(map.capacity() >= 64);
+        // Small maps are left alone: no shrinking back and forth.
+        let mut small: HashMap<u32, u8> = (0..40).map(|i| (i, 0)).collect();
+        let capacity = small.capacity();
+        small.clear();
+        shrink_if_sparse(&mut small);
+        assert_eq!(small.capacity(), capacity);
     }
 }
