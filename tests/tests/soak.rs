@@ -17,7 +17,7 @@
 //!   and the fds are back to the baseline once the agent has shut down.
 //!
 //! `OCER_SOAK_SECS` sets the length (default 120 s; 3600 by hand, README
-//! "Reliability"). Needs `sipp` on PATH: run `scripts/install-test-deps`.
+//! "Reliability testing"). Needs `sipp` on PATH: run `scripts/install-test-deps`.
 
 #![allow(clippy::expect_used, clippy::panic)]
 
