@@ -634,14 +634,7 @@ mod pool_tests {
         std::fs::write(&ca_file, ca.ca_cert_pem()).unwrap();
         let stunnel = Stunnel::start(peer.addr(), &ca, &StunnelConfig::default())
             .unwrap_or_else(|e| panic!("{e}"));
-        let dns = Dnsmasq::start(&[
-            &format!(
-                "--srv-host=_sipinternaltls._tcp.contoso.com,pool.contoso.com,{},0,0",
-                stunnel.addr().port()
-            ),
-            "--host-record=pool.contoso.com,127.0.0.1",
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
+        let dns = Dnsmasq::lync_tls_pool(stunnel.addr().port()).unwrap_or_else(|e| panic!("{e}"));
         Pool {
             peer,
             _stunnel: stunnel,

@@ -553,6 +553,22 @@ fn lync_peer() -> LyncPeer {
     LyncPeer::start(&LyncPeerConfig::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The C softphone's arguments for the registrar over TCP, forcing NTLM as
+/// `CONTOSO\alice` with `password`.
+fn ntlm_over_tcp(peer: &LyncPeer, password: &str) -> Vec<PathBuf> {
+    let server = peer.addr().to_string();
+    argv(&[
+        &server,
+        "tcp",
+        "--user",
+        "CONTOSO\\alice",
+        "--password",
+        password,
+        "--auth",
+        "ntlm",
+    ])
+}
+
 /// `OCER_AUTH_NTLM` with `user` `CONTOSO\alice`: the C softphone signs in
 /// to the pyspnego registrar over TCP, its §4.1 call fails with the 504,
 /// and the report goes out in a signed SERVICE.
@@ -560,17 +576,7 @@ fn lync_peer() -> LyncPeer {
 fn softphone_lite_signs_in_with_ntlm_to_the_lync_registrar_under_sanitizers() {
     let exe = build_c(&softphone(), "softphone_lite_ntlm_asan", true);
     let peer = lync_peer();
-    let server = peer.addr().to_string();
-    let args = argv(&[
-        &server,
-        "tcp",
-        "--user",
-        "CONTOSO\\alice",
-        "--password",
-        "secret",
-        "--auth",
-        "ntlm",
-    ]);
+    let args = ntlm_over_tcp(&peer, "secret");
     assert_softphone_ran(&run_sanitized(&exe, &args));
     peer.assert_signed_in_with_ntlm();
 }
@@ -582,17 +588,7 @@ fn softphone_lite_signs_in_with_ntlm_to_the_lync_registrar_under_sanitizers() {
 fn softphone_lite_with_a_wrong_ntlm_password_fails_the_sign_in_under_sanitizers() {
     let exe = build_c(&softphone(), "softphone_lite_ntlm_wrong_asan", true);
     let peer = lync_peer();
-    let server = peer.addr().to_string();
-    let args = argv(&[
-        &server,
-        "tcp",
-        "--user",
-        "CONTOSO\\alice",
-        "--password",
-        "wrong",
-        "--auth",
-        "ntlm",
-    ]);
+    let args = ntlm_over_tcp(&peer, "wrong");
     let (stdout, stderr) = run_sanitized_failing(&exe, &args);
     assert!(
         stderr.contains("register: the server rejected the request"),
@@ -623,14 +619,7 @@ fn softphone_lite_discovers_the_pool_and_signs_in_with_ntlm_under_valgrind() {
     let (ca, pem) = test_ca("softphone_lite_discovery_valgrind");
     let peer = lync_peer();
     let stunnel = stunnel_to(peer.addr(), &ca);
-    let dns = Dnsmasq::start(&[
-        &format!(
-            "--srv-host=_sipinternaltls._tcp.contoso.com,pool.contoso.com,{},0,0",
-            stunnel.addr().port()
-        ),
-        "--host-record=pool.contoso.com,127.0.0.1",
-    ])
-    .unwrap_or_else(|e| panic!("{e}"));
+    let dns = Dnsmasq::lync_tls_pool(stunnel.addr().port()).unwrap_or_else(|e| panic!("{e}"));
     let dns_addr = dns.addr().to_string();
     let args = argv(&[
         "-",

@@ -84,6 +84,16 @@ impl Dnsmasq {
         Ok(None)
     }
 
+    /// A Lync pool for contoso.com: `_sipinternaltls._tcp.contoso.com`
+    /// names `pool.contoso.com` at `port` on 127.0.0.1 (what the softphones'
+    /// discovery tests sign in through).
+    pub fn lync_tls_pool(port: u16) -> Result<Self, DnsmasqError> {
+        Self::start(&[
+            &format!("--srv-host=_sipinternaltls._tcp.contoso.com,pool.contoso.com,{port},0,0"),
+            "--host-record=pool.contoso.com,127.0.0.1",
+        ])
+    }
+
     /// Where it answers (UDP).
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -182,6 +182,20 @@ impl<'a> MessageLog<'a> {
             .filter(move |e| e.direction == Direction::Sent && e.status() == Some(status))
     }
 
+    /// The responses SIPp received with status `status` to a `method`
+    /// request (by their CSeq), in order.
+    pub fn received_responses<'s>(
+        &'s self,
+        status: u16,
+        method: &'s str,
+    ) -> impl Iterator<Item = &'s LogEntry<'a>> + 's {
+        self.entries.iter().filter(move |e| {
+            e.direction == Direction::Received
+                && e.status() == Some(status)
+                && e.header("CSeq").is_some_and(|c| c.ends_with(method))
+        })
+    }
+
     /// The messages SIPp received but dropped because it was quitting.
     pub fn discarded(&self) -> impl Iterator<Item = &LogEntry<'a>> {
         self.entries.iter().filter(|e| e.discarded)

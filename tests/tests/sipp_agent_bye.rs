@@ -11,7 +11,6 @@ mod sipp_agent_common;
 
 use ocer::display::{Action, Mode};
 use ocer::ua::UaEvent;
-use ocer_interop::message_log::Direction;
 use sipp_agent_common::*;
 
 /// The focus of the meeting the user joins.
@@ -90,15 +89,7 @@ async fn a_server_bye_with_3118_ends_the_meeting(wire: Wire) {
     let log = logs.message_log();
     // SIPp's scenario expects the 200 to its BYE; the user agent sent no BYE
     // of its own for a call that was already over.
-    let ok_to_bye = log
-        .entries()
-        .iter()
-        .filter(|e| {
-            e.direction == Direction::Received
-                && e.status() == Some(200)
-                && e.header("CSeq").is_some_and(|c| c.ends_with("BYE"))
-        })
-        .count();
+    let ok_to_bye = log.received_responses(200, "BYE").count();
     assert_eq!(ok_to_bye, 1, "{logs}");
     assert_eq!(received(&logs, "BYE"), 0, "{logs}");
     assert_eq!(received(&logs, "ACK"), 1, "{logs}");

@@ -138,15 +138,7 @@ async fn agents_on_a_shared_driver(wire: Wire) {
             "{user}'s own Contact: {contacts:?}"
         );
     }
-    let ok_to_bye = log
-        .entries()
-        .iter()
-        .filter(|e| {
-            e.direction == Direction::Received
-                && e.status() == Some(200)
-                && e.header("CSeq").is_some_and(|c| c.ends_with("BYE"))
-        })
-        .count();
+    let ok_to_bye = log.received_responses(200, "BYE").count();
     assert_eq!(ok_to_bye, 1, "{logs}");
 }
 
