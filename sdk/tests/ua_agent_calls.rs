@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ua_agent_support;
 
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use ocer::display::{Action, Cause, Mode, WinError};
 use ocer::report::ErrorReport;
 use ocer::sip::StatusCode;
 use ocer::ua::{FailureKind, LocalFailure, UaEvent, UaEvents, UserAgent};
-use ua_agent_support::*;
+use ocer_test_support::prelude::*;
 
 /// A user agent on `server`, registered (200 at once).
 async fn registered(server: &mut Server) -> (UserAgent, UaEvents) {
@@ -39,7 +38,7 @@ const D12006: &str =
 const D1007: &str =
     "ms-diagnostics: 1007;reason=\"Temporarily cannot route\";source=\"server.contoso.com\"\r\n";
 
-async fn flow_4_1(kind: Kind) {
+async fn flow_4_1(kind: TransportKind) {
     let mut server = Server::bind(kind).await;
     let (ua, mut events) = registered(&mut server).await;
     let sdp = Bytes::from_static(b"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\n");
@@ -156,20 +155,20 @@ async fn flow_4_1(kind: Kind) {
 
 #[tokio::test]
 async fn the_4_1_flow_over_tcp() {
-    flow_4_1(Kind::Tcp).await;
+    flow_4_1(TransportKind::Tcp).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_4_1_flow_over_tcp_on_a_multi_thread_runtime() {
-    flow_4_1(Kind::Tcp).await;
+    flow_4_1(TransportKind::Tcp).await;
 }
 
 #[tokio::test]
 async fn the_4_1_flow_over_udp() {
-    flow_4_1(Kind::Udp).await;
+    flow_4_1(TransportKind::Udp).await;
 }
 
-async fn removed_from_the_meeting(kind: Kind) {
+async fn removed_from_the_meeting(kind: TransportKind) {
     let mut server = Server::bind(kind).await;
     let (ua, mut events) = registered(&mut server).await;
     let focus = "sip:bob@contoso.com;gruu;opaque=app:conf:focus:id:X";
@@ -205,8 +204,9 @@ async fn removed_from_the_meeting(kind: Kind) {
         .unwrap()
         .to_owned();
     let via = match kind {
-        Kind::Tcp => "SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKsrvbye",
-        Kind::Udp => "SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKsrvbye",
+        TransportKind::Tcp => "SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKsrvbye",
+        TransportKind::Udp => "SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKsrvbye",
+        other => unreachable!("the test runs over TCP and UDP, not {other:?}"),
     };
     let bye = format!(
         "BYE sip:alice@127.0.0.1 SIP/2.0\r\nVia: {via}\r\nMax-Forwards: 70\r\n\
@@ -251,17 +251,17 @@ async fn removed_from_the_meeting(kind: Kind) {
 
 #[tokio::test]
 async fn a_server_bye_with_3118_over_tcp() {
-    removed_from_the_meeting(Kind::Tcp).await;
+    removed_from_the_meeting(TransportKind::Tcp).await;
 }
 
 #[tokio::test]
 async fn a_server_bye_with_3118_over_udp() {
-    removed_from_the_meeting(Kind::Udp).await;
+    removed_from_the_meeting(TransportKind::Udp).await;
 }
 
 #[tokio::test]
 async fn cancel_waits_for_a_provisional_then_cancels() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = registered(&mut server).await;
     let pending = ua
         .start_call("sip:bob@contoso.com", None, Mode::Voice, Action::Call)
@@ -316,7 +316,7 @@ async fn cancel_waits_for_a_provisional_then_cancels() {
 /// with `NoAnswer`, told as `Failed`, not reported.
 #[tokio::test]
 async fn a_call_ringing_forever_is_cancelled_at_the_ring_timeout() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = UserAgent::builder("sip:alice@contoso.com", server.target())
         .timers(fast_timers())
         .ring_timeout(Duration::from_millis(300))
@@ -364,7 +364,7 @@ async fn a_call_ringing_forever_is_cancelled_at_the_ring_timeout() {
 
 #[tokio::test]
 async fn hangup_sends_bye_in_the_dialog() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = registered(&mut server).await;
     let calling = tokio::spawn({
         let ua = ua.clone();
@@ -435,7 +435,7 @@ async fn a_refused_connection_shows_the_windows_error() {
 
 #[tokio::test]
 async fn a_challenged_invite_is_sent_again_with_credentials() {
-    let mut server = Server::bind(Kind::Udp).await;
+    let mut server = Server::bind(TransportKind::Udp).await;
     let (ua, _events) = UserAgent::builder("sip:alice@contoso.com", server.target())
         .credentials("alice", "secret")
         .timers(fast_timers())
@@ -479,7 +479,7 @@ async fn a_challenged_invite_is_sent_again_with_credentials() {
 
 #[tokio::test]
 async fn a_retransmitted_2xx_gets_its_ack_again_over_udp() {
-    let mut server = Server::bind(Kind::Udp).await;
+    let mut server = Server::bind(TransportKind::Udp).await;
     let (ua, _events) = registered(&mut server).await;
     let calling = tokio::spawn({
         let ua = ua.clone();
@@ -505,7 +505,7 @@ async fn a_retransmitted_2xx_gets_its_ack_again_over_udp() {
 /// comes up as an event the app can take from the agent.
 #[tokio::test]
 async fn dropping_a_pending_call_lets_it_ring_on() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = registered(&mut server).await;
     let pending = ua
         .start_call("sip:bob@contoso.com", None, Mode::Voice, Action::Call)

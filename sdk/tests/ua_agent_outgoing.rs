@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ua_agent_support;
 
 use std::time::Duration;
 
@@ -14,11 +13,11 @@ use ocer::report::OutgoingError;
 use ocer::sip::{FramingLimits, SipMessage};
 use ocer::ua::driver::DriverError;
 use ocer::ua::{FailureKind, LocalFailure, UserAgent};
-use ua_agent_support::*;
+use ocer_test_support::prelude::*;
 
 #[tokio::test]
 async fn the_driver_refuses_a_request_with_diagnostics() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, _events) = UserAgent::builder("sip:alice@contoso.com", server.target())
         .timers(fast_timers())
         .build()
@@ -52,7 +51,7 @@ async fn the_driver_refuses_a_request_with_diagnostics() {
 
 #[tokio::test]
 async fn targets_that_could_inject_headers_are_refused() {
-    let mut server = Server::bind(Kind::Udp).await;
+    let mut server = Server::bind(TransportKind::Udp).await;
     let (ua, _events) = UserAgent::builder("sip:alice@contoso.com", server.target())
         .display_name("Alice\r\nms-diagnostics: 1")
         .timers(fast_timers())
@@ -97,7 +96,7 @@ async fn targets_that_could_inject_headers_are_refused() {
 
 #[tokio::test]
 async fn an_aor_that_is_not_a_sip_uri_is_refused() {
-    let server = Server::bind(Kind::Udp).await;
+    let server = Server::bind(TransportKind::Udp).await;
     for aor in [
         "alice@contoso.com",
         "sip:contoso.com",

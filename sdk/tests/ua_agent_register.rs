@@ -3,14 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ua_agent_support;
 
 use std::time::Duration;
 
 use ocer::ua::{RegistrationState, UaEvent, UserAgent};
-use ua_agent_support::*;
+use ocer_test_support::prelude::*;
 
-async fn register_with_digest(kind: Kind) {
+async fn register_with_digest(kind: TransportKind) {
     let mut server = Server::bind(kind).await;
     let (ua, mut events) = UserAgent::builder("sip:alice@contoso.com", server.target())
         .credentials("alice", "secret")
@@ -105,19 +104,19 @@ async fn register_with_digest(kind: Kind) {
 
 #[tokio::test]
 async fn register_with_digest_tcp() {
-    register_with_digest(Kind::Tcp).await;
+    register_with_digest(TransportKind::Tcp).await;
 }
 
 #[tokio::test]
 async fn register_with_digest_udp() {
-    register_with_digest(Kind::Udp).await;
+    register_with_digest(TransportKind::Udp).await;
 }
 
 /// A failed refresh ends the login session: reports wait; registering again
 /// starts a new session, which sends them.
 #[tokio::test]
 async fn a_failed_refresh_ends_the_login_session() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = UserAgent::builder("sip:alice@contoso.com", server.target())
         .timers(fast_timers())
         .register_expires(Duration::from_secs(2))
@@ -181,7 +180,7 @@ async fn a_failed_refresh_ends_the_login_session() {
 
 #[tokio::test]
 async fn a_registrar_that_refuses_twice_fails_registration() {
-    let mut server = Server::bind(Kind::Udp).await;
+    let mut server = Server::bind(TransportKind::Udp).await;
     let (ua, _events) = UserAgent::builder("sip:alice@contoso.com", server.target())
         .credentials("alice", "wrong")
         .timers(fast_timers())

@@ -11,7 +11,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ua_agent_support;
 
 use std::time::{Duration, Instant};
 
@@ -25,7 +24,7 @@ use ocer::ua::{
     ClientErrorReport, FailureKind, OutboxLocation, ReportDropReason, UaError, UaEvent, UaEvents,
     UserAgent, UserAgentBuilder,
 };
-use ua_agent_support::*;
+use ocer_test_support::prelude::*;
 
 /// The retry policy of these tests: the default's shape, shorter backoffs
 /// (the first is 100 to 200 ms; a queue at login is spread over 200 ms).
@@ -91,7 +90,7 @@ fn report_of(service: &ocer::sip::SipMessage) -> ErrorReport<'static> {
     ErrorReport::parse(&service.body).unwrap()
 }
 
-async fn im_480_with_warning_391(kind: Kind) {
+async fn im_480_with_warning_391(kind: TransportKind) {
     let mut server = Server::bind(kind).await;
     let (ua, mut events) = ua_on(&server).await;
     register(&mut server, &ua).await;
@@ -153,15 +152,15 @@ async fn im_480_with_warning_391(kind: Kind) {
 
 #[tokio::test]
 async fn im_480_with_warning_391_over_tcp() {
-    im_480_with_warning_391(Kind::Tcp).await;
+    im_480_with_warning_391(TransportKind::Tcp).await;
 }
 
 #[tokio::test]
 async fn im_480_with_warning_391_over_udp() {
-    im_480_with_warning_391(Kind::Udp).await;
+    im_480_with_warning_391(TransportKind::Udp).await;
 }
 
-async fn im_404_with_public_diagnostics(kind: Kind) {
+async fn im_404_with_public_diagnostics(kind: TransportKind) {
     let mut server = Server::bind(kind).await;
     let (ua, _events) = ua_on(&server).await;
     register(&mut server, &ua).await;
@@ -193,17 +192,17 @@ async fn im_404_with_public_diagnostics(kind: Kind) {
 
 #[tokio::test]
 async fn im_404_with_public_diagnostics_over_tcp() {
-    im_404_with_public_diagnostics(Kind::Tcp).await;
+    im_404_with_public_diagnostics(TransportKind::Tcp).await;
 }
 
 #[tokio::test]
 async fn im_404_with_public_diagnostics_over_udp() {
-    im_404_with_public_diagnostics(Kind::Udp).await;
+    im_404_with_public_diagnostics(TransportKind::Udp).await;
 }
 
 #[tokio::test]
 async fn a_413_drops_the_report() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = ua_on(&server).await;
     register(&mut server, &ua).await;
     let first = failed_im(&mut server, &ua).await;
@@ -233,7 +232,7 @@ async fn a_413_drops_the_report() {
 
 #[tokio::test]
 async fn a_503_with_retry_after_is_waited_out() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = ua_on(&server).await;
     register(&mut server, &ua).await;
     let call_id = failed_im(&mut server, &ua).await;
@@ -261,7 +260,7 @@ async fn a_503_with_retry_after_is_waited_out() {
 /// A 503 that suspends reporting: nothing more this login session, all of
 /// it in the next.
 async fn suspended_until_the_next_login(extra: &str) {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = ua_on(&server).await;
     register(&mut server, &ua).await;
     let first = failed_im(&mut server, &ua).await;
@@ -323,7 +322,7 @@ async fn a_bare_503_suspends_reporting_for_the_session() {
 
 #[tokio::test]
 async fn a_challenged_service_is_sent_again_with_credentials() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = ua_on(&server).await;
     register(&mut server, &ua).await;
     failed_im(&mut server, &ua).await;
@@ -347,7 +346,7 @@ async fn a_challenged_service_is_sent_again_with_credentials() {
 
 #[tokio::test]
 async fn an_app_reports_its_own_error() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = ua_on(&server).await;
     register(&mut server, &ua).await;
     let exchange = *ClientError::lookup(CANNOT_CONNECT_TO_EXCHANGE).unwrap();
@@ -383,7 +382,7 @@ async fn an_app_reports_its_own_error() {
 /// SERVICE that carries the report, and nothing that is no method.
 #[tokio::test]
 async fn spec_2_2_2_an_app_reported_error_names_the_request_that_failed() {
-    let server = Server::bind(Kind::Tcp).await;
+    let server = Server::bind(TransportKind::Tcp).await;
     let (ua, _events) = ua_on(&server).await;
     let exchange = *ClientError::lookup(CANNOT_CONNECT_TO_EXCHANGE).unwrap();
     for bad in ["", "GET /ews", &"X".repeat(34), "POST\r\nms-diagnostics: 1"] {
@@ -406,7 +405,7 @@ async fn spec_2_2_2_an_app_reported_error_names_the_request_that_failed() {
 
 #[tokio::test]
 async fn reporting_off_sends_nothing() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = UserAgent::builder("sip:alice@contoso.com", server.target())
         .timers(fast_timers())
         .reporting(false)
@@ -428,7 +427,7 @@ async fn reporting_off_sends_nothing() {
 async fn a_queued_report_survives_a_restart_in_a_disk_outbox() {
     let dir = std::env::temp_dir().join(format!("ocer-ua-agent-outbox-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let build = |server: &Server| {
         builder(server)
             .outbox(OutboxLocation::Disk(dir.clone()))
@@ -441,7 +440,7 @@ async fn a_queued_report_survives_a_restart_in_a_disk_outbox() {
     ua.shutdown().await;
     drop(ua);
 
-    let mut server2 = Server::bind(Kind::Tcp).await;
+    let mut server2 = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = build(&server2).await.unwrap();
     register(&mut server2, &ua).await;
     let service = server2.expect("SERVICE").await;
@@ -459,7 +458,7 @@ async fn a_queued_report_survives_a_restart_in_a_disk_outbox() {
 /// report was dropped.
 #[tokio::test]
 async fn a_report_larger_than_a_datagram_goes_whole_over_tcp_to_the_udp_target() {
-    let mut server = Server::bind(Kind::Udp).await;
+    let mut server = Server::bind(TransportKind::Udp).await;
     let tcp = tokio::net::TcpListener::bind(server.target().addr)
         .await
         .unwrap();
@@ -542,7 +541,7 @@ const BUSY_120: &str = "Retry-After: 120\r\n";
 /// the new login session does not shorten the wait.
 #[tokio::test(start_paused = true)]
 async fn s3_1_5_a_retry_after_holds_across_login_sessions() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = ua_on(&server).await;
     register(&mut server, &ua).await;
     let call_id = failed_im(&mut server, &ua).await;
@@ -568,7 +567,7 @@ async fn s3_1_5_a_retry_after_holds_across_login_sessions() {
 /// session and still holds in the next.
 #[tokio::test(start_paused = true)]
 async fn s3_1_5_a_retry_after_over_an_hour_holds_in_the_next_session() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     // A day's registration: no refresh due while the test waits.
     let (ua, mut events) = builder(&server)
         .register_expires(Duration::from_secs(86_400))
@@ -603,7 +602,7 @@ async fn s3_1_5_a_retry_after_over_an_hour_holds_in_the_next_session() {
 async fn s3_1_5_a_retry_after_holds_across_a_restart() {
     let dir = std::env::temp_dir().join(format!("ocer-ua-agent-wait-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let on_disk = |server: &Server| builder(server).outbox(OutboxLocation::Disk(dir.clone()));
     let (ua, _events) = on_disk(&server).build().await.unwrap();
     register(&mut server, &ua).await;
@@ -625,7 +624,7 @@ async fn s3_1_5_a_retry_after_holds_across_a_restart() {
     shutting.await.unwrap();
     drop(ua);
 
-    let mut server2 = Server::bind(Kind::Tcp).await;
+    let mut server2 = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = on_disk(&server2).build().await.unwrap();
     register(&mut server2, &ua).await;
     let again = next_service(&mut server2).await;
@@ -645,7 +644,7 @@ async fn s3_1_5_a_retry_after_holds_across_a_restart() {
 /// succeeds: clients re-registering together after a failover spread out.
 #[tokio::test(start_paused = true)]
 async fn a_queue_waiting_at_login_is_spread() {
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = ua_on(&server).await;
     for _ in 0..3 {
         failed_im(&mut server, &ua).await;
@@ -672,7 +671,7 @@ async fn a_queue_waiting_at_login_is_spread() {
 async fn a_second_user_agent_on_the_same_disk_outbox_is_refused() {
     let dir = std::env::temp_dir().join(format!("ocer-ua-agent-lock-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let server = Server::bind(Kind::Tcp).await;
+    let server = Server::bind(TransportKind::Tcp).await;
     let on_disk = || builder(&server).outbox(OutboxLocation::Disk(dir.clone()));
     let (first, _events) = on_disk().build().await.unwrap();
     match on_disk().build().await {

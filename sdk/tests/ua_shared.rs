@@ -4,13 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
-mod ua_support;
 
 use std::time::Duration;
 
 use ezk_sip_types::Name;
 use ocer::ua::driver::{DriverConfig, IncomingRequests, SharedDriver};
-use ua_support::*;
+use ocer_test_support::prelude::*;
 
 /// A request from the server: Request-URI user `uri_user`, To `to_user`.
 fn server_request(method: &str, uri_user: &str, to_user: &str, branch: &str) -> Vec<u8> {
@@ -66,7 +65,7 @@ async fn members_share_one_socket_and_get_their_own_responses_and_requests() {
     for (i, (message, from)) in received.iter().enumerate().rev() {
         let status = format!("{} OK", 200 + i);
         peer.socket
-            .send_to(&response(message, &status, ""), from)
+            .send_to(&response(message, &status, "", ""), from)
             .await
             .unwrap();
     }

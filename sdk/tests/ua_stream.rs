@@ -4,13 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
-mod ua_support;
 
 use std::time::{Duration, Instant};
 
 use ocer::sip::{TransactionEvent, TransportFailureKind};
 use ocer::ua::transport::{Target, TransportKind};
-use ua_support::*;
+use ocer_test_support::prelude::*;
 
 /// The transport failure a transaction ended with.
 fn failure(events: &[TransactionEvent]) -> &ocer::sip::TransportFailure {
@@ -95,7 +94,7 @@ async fn invite_504_and_ack(tls: bool) {
         invite.header_value(&ezk_sip_types::Name::MAX_FORWARDS),
         Some("70")
     );
-    let mut bytes = response(&invite, "100 Trying", "");
+    let mut bytes = response(&invite, "100 Trying", "", "");
     bytes.extend(progress_and_final(&invite, "504 Server time-out"));
     conn.send(&bytes).await;
 
@@ -117,7 +116,7 @@ async fn invite_504_and_ack(tls: bool) {
     assert_eq!(ack.header_value(&ezk_sip_types::Name::CSEQ), Some("1 ACK"));
     assert!(ack
         .header_value(&ezk_sip_types::Name::TO)
-        .is_some_and(|to| to.ends_with(";tag=peer1")));
+        .is_some_and(|to| to.ends_with(";tag=srv1")));
     driver.shutdown().await;
 }
 
@@ -143,7 +142,7 @@ async fn fails_then_recovers(
     let mut first = driver.send_request(request("INVITE", 1)).unwrap();
     let mut conn = peer.accept().await;
     let invite = conn.next().await;
-    conn.send(&response(&invite, "100 Trying", "")).await;
+    conn.send(&response(&invite, "100 Trying", "", "")).await;
     let started = Instant::now();
     let kept = bad(conn, invite).await;
     let events = collect(&mut first).await;
@@ -162,7 +161,7 @@ async fn fails_then_recovers(
         None => peer.accept().await,
     };
     let message = conn.next().await;
-    conn.send(&response(&message, "200 OK", "")).await;
+    conn.send(&response(&message, "200 OK", "", "")).await;
     let events = collect(&mut second).await;
     assert_eq!(statuses(&events), [200], "{events:?}");
     driver.shutdown().await;
@@ -191,7 +190,7 @@ async fn a_peer_closing_mid_transaction_fails_it_at_once() {
 async fn a_two_mebibyte_header_closes_the_connection_and_fails_the_transaction() {
     for tls in [false, true] {
         let failure = fails_then_recovers(tls, async |mut conn, invite| {
-            let mut huge = response(&invite, "504 Server time-out", "");
+            let mut huge = response(&invite, "504 Server time-out", "", "");
             let filler = format!("X-Filler: {}\r\n", "a".repeat(2 * 1024 * 1024));
             let at = huge.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
             huge.splice(at..at, filler.into_bytes());
@@ -224,7 +223,7 @@ async fn a_two_mebibyte_header_closes_the_connection_and_fails_the_transaction()
 async fn a_content_length_over_the_limit_closes_the_connection_and_the_next_request_reconnects() {
     for tls in [false, true] {
         let run = fails_then_recovers(tls, async |mut conn, invite| {
-            let bogus = String::from_utf8(response(&invite, "504 Server time-out", ""))
+            let bogus = String::from_utf8(response(&invite, "504 Server time-out", "", ""))
                 .unwrap()
                 .replace("Content-Length: 0\r\n", "Content-Length: 9999999999\r\n");
             conn.send(bogus.as_bytes()).await;
@@ -251,7 +250,7 @@ async fn a_content_length_over_the_limit_closes_the_connection_and_the_next_requ
 async fn a_final_response_with_a_non_utf8_byte_fails_the_transaction() {
     for tls in [false, true] {
         let failure = fails_then_recovers(tls, async |mut conn, invite| {
-            let good = response(&invite, "504 Server time-out", "X-Name: caf\u{e9}\r\n");
+            let good = response(&invite, "504 Server time-out", "X-Name: caf\u{e9}\r\n", "");
             let text = String::from_utf8(good).unwrap();
             // Latin-1 é: one byte, 0xE9, not UTF-8.
             let bad = text.replace("caf\u{e9}", "caf\u{1}").into_bytes();
@@ -280,7 +279,7 @@ async fn a_provisional_with_a_non_utf8_byte_is_skipped() {
     let mut stream = driver.send_request(request("INVITE", 1)).unwrap();
     let mut conn = peer.accept().await;
     let invite = conn.next().await;
-    let mut bytes = response(&invite, "180 Ringing", "X-Name: caf#\r\n");
+    let mut bytes = response(&invite, "180 Ringing", "X-Name: caf#\r\n", "");
     let hash = bytes.iter().position(|&b| b == b'#').unwrap();
     bytes[hash] = 0xe9;
     bytes.extend(progress_and_final(&invite, "504 Server time-out"));
@@ -357,7 +356,7 @@ async fn idle_connections_send_crlfcrlf_pings_and_accept_pongs() {
     let mut first = driver.send_request(request("OPTIONS", 1)).unwrap();
     let mut conn = peer.accept().await;
     let options = conn.next().await;
-    conn.send(&response(&options, "200 OK", "")).await;
+    conn.send(&response(&options, "200 OK", "", "")).await;
     assert_eq!(statuses(&collect(&mut first).await), [200]);
 
     // Idle: pings come (and `next` answers each with a CRLF pong); the
@@ -366,7 +365,7 @@ async fn idle_connections_send_crlfcrlf_pings_and_accept_pongs() {
     let mut second = driver.send_request(request("OPTIONS", 2)).unwrap();
     let options = conn.next().await;
     assert!(conn.ping_bytes >= 8, "{} bytes of pings", conn.ping_bytes);
-    conn.send(&response(&options, "200 OK", "")).await;
+    conn.send(&response(&options, "200 OK", "", "")).await;
     assert_eq!(statuses(&collect(&mut second).await), [200]);
     driver.shutdown().await;
 }
@@ -378,7 +377,7 @@ async fn shutdown_ends_pending_transactions() {
     let mut stream = driver.send_request(request("INVITE", 1)).unwrap();
     let mut conn = peer.accept().await;
     let invite = conn.next().await;
-    conn.send(&response(&invite, "100 Trying", "")).await;
+    conn.send(&response(&invite, "100 Trying", "", "")).await;
     let TransactionEvent::Response(trying) = stream.recv().await.unwrap() else {
         panic!("expected the 100");
     };
@@ -451,7 +450,7 @@ async fn answers_to_a_peer_that_reads_nothing_are_bounded() {
             break message;
         }
     };
-    tokio::io::AsyncWriteExt::write_all(&mut write, &response(&options, "200 OK", ""))
+    tokio::io::AsyncWriteExt::write_all(&mut write, &response(&options, "200 OK", "", ""))
         .await
         .unwrap();
     assert_eq!(statuses(&collect(&mut first).await), [200]);

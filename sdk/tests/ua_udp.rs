@@ -3,14 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
-mod ua_support;
 
 use std::time::{Duration, Instant};
 
 use ezk_sip_types::{Method, Name};
 use ocer::sip::{response_for, StatusCode, TransactionEvent, TransportFailureKind};
 use ocer::ua::driver::{Driver, DriverConfig};
-use ua_support::*;
+use ocer_test_support::prelude::*;
 
 #[tokio::test]
 async fn a_silent_peer_gets_retransmissions_doubling_from_t1() {
@@ -38,11 +37,11 @@ async fn a_silent_peer_gets_retransmissions_doubling_from_t1() {
     // One datagram per response, back to back.
     for status in ["100 Trying", "101 Progress Report", "504 Server time-out"] {
         peer.socket
-            .send_to(&response(&invite, status, ""), ua)
+            .send_to(&response(&invite, status, "", ""), ua)
             .await
             .unwrap();
     }
-    let events = collect_until_final(&mut stream).await;
+    let events = collect_until_final(&mut stream, LIMIT).await;
     assert_eq!(statuses(&events), [100, 101, 504], "{events:?}");
 
     let (ack, _) = peer.next().await;
@@ -89,7 +88,7 @@ async fn a_final_datagram_with_a_non_utf8_byte_fails_the_transaction_at_once() {
     let (driver, _incoming) = driver(peer.target(), None).await;
     let mut stream = driver.send_request(request("MESSAGE", 1)).unwrap();
     let (message, from) = peer.next().await;
-    let mut bad = response(&message, "403 Forbidden", "X-Name: caf#\r\n");
+    let mut bad = response(&message, "403 Forbidden", "X-Name: caf#\r\n", "");
     let hash = bad.iter().position(|&b| b == b'#').unwrap();
     bad[hash] = 0xe9;
     let started = Instant::now();
@@ -112,7 +111,7 @@ async fn a_final_datagram_with_a_non_utf8_byte_fails_the_transaction_at_once() {
         }
     };
     peer.socket
-        .send_to(&response(&message, "200 OK", ""), from)
+        .send_to(&response(&message, "200 OK", "", ""), from)
         .await
         .unwrap();
     assert_eq!(statuses(&collect(&mut stream).await), [200]);
@@ -139,7 +138,7 @@ async fn driver_address(peer: &UdpPeer, driver: &Driver) -> std::net::SocketAddr
     let mut stream = driver.send_request(request("OPTIONS", 0)).unwrap();
     let (options, from) = peer.next().await;
     peer.socket
-        .send_to(&response(&options, "200 OK", ""), from)
+        .send_to(&response(&options, "200 OK", "", ""), from)
         .await
         .unwrap();
     assert_eq!(statuses(&collect(&mut stream).await), [200]);

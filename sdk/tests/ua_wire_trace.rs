@@ -7,7 +7,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ua_agent_support;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -20,7 +19,7 @@ use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
-use ua_agent_support::*;
+use ocer_test_support::prelude::*;
 
 type Fields = BTreeMap<String, String>;
 
@@ -97,7 +96,7 @@ async fn the_wire_trace_masks_credentials_and_sits_in_transaction_and_report_spa
     let _default =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
 
-    let mut server = Server::bind(Kind::Tcp).await;
+    let mut server = Server::bind(TransportKind::Tcp).await;
     let (ua, mut events) = UserAgent::builder("sip:alice@contoso.com", server.target())
         .credentials("alice", "secret")
         .timers(fast_timers())

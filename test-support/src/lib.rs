@@ -55,4 +55,5 @@ pub mod prelude {
     pub use crate::timers::fast_timers;
     pub use crate::tls::TestCa;
     pub use crate::LIMIT;
+    pub use ocer::ua::transport::TransportKind;
 }
