@@ -11,7 +11,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use std::time::{Duration, Instant};
 
 use ocer::diag::ErrorId;

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
-
 use std::time::{Duration, Instant};
 
 use ocer::sip::{TransactionEvent, TransportFailureKind};

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
-
 use std::time::{Duration, Instant};
 
 use ezk_sip_types::{Method, Name};

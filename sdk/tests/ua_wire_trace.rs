@@ -7,19 +7,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
 use ocer::display::{Action, Mode};
 use ocer::ua::{UaEvent, UserAgent};
+use ocer_test_support::prelude::*;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
-use ocer_test_support::prelude::*;
 
 type Fields = BTreeMap<String, String>;
 

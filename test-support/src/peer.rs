@@ -240,10 +240,7 @@ impl Server {
 
     /// A server over `kind`; TLS (which needs `tls`) presents `tls`'s
     /// certificate.
-    pub async fn bind_with(
-        kind: TransportKind,
-        tls: Option<tokio_rustls::TlsAcceptor>,
-    ) -> Server {
+    pub async fn bind_with(kind: TransportKind, tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
         assert_eq!(
             kind == TransportKind::Tls,
             tls.is_some(),

@@ -9,8 +9,6 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -77,7 +75,7 @@ async fn a_domain_without_records_says_what_was_asked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_discovered_list_fails_over_from_a_pool_that_is_down() {
     use ocer::ua::UaEvent;
-    use sipp_agent_common::{received, Server, Wire};
+    use ocer_test_support::sipp::agent::{received, Server, Wire};
 
     // Priority 10 is a port nothing listens on; priority 20 is SIPp.
     let down = std::net::TcpListener::bind("127.0.0.1:0")
@@ -121,7 +119,7 @@ async fn the_discovered_list_fails_over_from_a_pool_that_is_down() {
     let (ua, mut events) = server
         .agent(|b| b.credentials("alice", "secret").targets(targets))
         .await;
-    tokio::time::timeout(sipp_agent_common::STEP, ua.register())
+    tokio::time::timeout(ocer_test_support::sipp::agent::STEP, ua.register())
         .await
         .expect("register resolves")
         .unwrap_or_else(|failure| panic!("register failed: {failure}; {:#?}", events.seen));

@@ -13,39 +13,28 @@
 //! Big counts (10,000 `101`s, 100,000 stray responses) run with
 //! `OCER_HOSTILE_FULL=1`; CI runs smaller ones that still cross every cap.
 //!
-//! The peer reuses the support code of the SDK's own `ua_*` tests: the test
-//! CA (`ua_support::TestCa`) and the response builder
-//! (`ua_agent_support::response`).
+//! The peer is `ocer_test_support::peer::Server`, the scripted server of the
+//! SDK's own `ua_agent_*` tests, set to accept the user agent's next
+//! connection when it closes one, and to wait [`limit`].
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../../sdk/tests/ua_agent_support/mod.rs"]
-mod ua_agent_support;
-#[path = "../../sdk/tests/ua_support/mod.rs"]
-mod ua_support;
-
-use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BytesMut};
 use ezk_sip_types::Name;
 use ocer::diag::ErrorId;
 use ocer::display::{Action, Mode};
-use ocer::sip::{
-    frame_stream, parse_datagram, Framed, FramingLimits, SipMessage, StatusCode, TimerConfig,
-    TransportFailureKind,
-};
+use ocer::sip::{SipMessage, StatusCode, TimerConfig, TransportFailureKind};
 use ocer::ua::transport::{Target, TransportKind};
 use ocer::ua::{Call, Failure, FailureKind, UaEvent, UserAgent};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, UdpSocket};
+use ocer_test_support::message::{branch, response, D1007};
+use ocer_test_support::peer::Server;
+use ocer_test_support::tls::TestCa;
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use ua_agent_support::{branch, response};
-use ua_support::{Io, TestCa};
 
 /// Resident memory a case may add: far below what a leak of the flood would
 /// hold (10,000 × 60 KB = 600 MB), far above the noise of parallel tests.
@@ -85,159 +74,14 @@ fn rss_bytes() -> u64 {
     pages * 4096
 }
 
-const D1007: &str =
-    "ms-diagnostics: 1007;reason=\"Temporarily cannot route\";source=\"server.contoso.com\"\r\n";
-
-/// The scripted hostile server: one listening TCP (optionally TLS) socket
-/// or one UDP socket on 127.0.0.1, read with ocer's own framer and written
-/// byte for byte as the case says.
-struct Peer {
-    kind: TransportKind,
-    addr: SocketAddr,
-    listener: Option<TcpListener>,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
-    conn: Option<Box<dyn Io>>,
-    buf: BytesMut,
-    udp: Option<UdpSocket>,
-    udp_to: Option<SocketAddr>,
-    /// (branch, CSeq) of requests already returned: retransmissions skipped.
-    seen: HashSet<(String, String)>,
-}
-
-impl Peer {
-    async fn bind(kind: TransportKind, acceptor: Option<tokio_rustls::TlsAcceptor>) -> Peer {
-        let (listener, udp, addr) = match kind {
-            TransportKind::Udp => {
-                let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-                let addr = socket.local_addr().unwrap();
-                (None, Some(socket), addr)
-            }
-            _ => {
-                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let addr = listener.local_addr().unwrap();
-                (Some(listener), None, addr)
-            }
-        };
-        Peer {
-            kind,
-            addr,
-            listener,
-            acceptor,
-            conn: None,
-            buf: BytesMut::new(),
-            udp,
-            udp_to: None,
-            seen: HashSet::new(),
-        }
-    }
-
-    fn target(&self) -> Target {
-        let target = Target::new(self.kind, self.addr);
-        match self.kind {
-            TransportKind::Tls => target.with_server_name("localhost"),
-            _ => target,
-        }
-    }
-
-    fn is_stream(&self) -> bool {
-        self.kind != TransportKind::Udp
-    }
-
-    /// The next message from the user agent. A closed connection is
-    /// replaced by the next one the user agent opens.
-    async fn read_message(&mut self) -> SipMessage {
-        if let Some(socket) = &self.udp {
-            let mut datagram = vec![0u8; 65_535];
-            let (n, from) = tokio::time::timeout(limit(), socket.recv_from(&mut datagram))
-                .await
-                .expect("a datagram in time")
-                .unwrap();
-            self.udp_to = Some(from);
-            return parse_datagram(&datagram[..n], &FramingLimits::default()).unwrap();
-        }
-        loop {
-            if self.conn.is_none() {
-                self.accept().await;
-            }
-            match frame_stream(&self.buf, &FramingLimits::default()) {
-                Framed::Message { message, consumed } => {
-                    self.buf.advance(consumed);
-                    return message;
-                }
-                Framed::KeepAlive { consumed } => {
-                    self.buf.advance(consumed);
-                    continue;
-                }
-                Framed::Incomplete => {}
-                Framed::Error { error, .. } => panic!("the UA sent a bad message: {error}"),
-            }
-            let conn = self.conn.as_mut().expect("a connection");
-            let read = tokio::time::timeout(limit(), conn.read_buf(&mut self.buf))
-                .await
-                .expect("data from the UA in time");
-            if !matches!(read, Ok(n) if n > 0) {
-                self.close();
-            }
-        }
-    }
-
-    async fn accept(&mut self) {
-        let listener = self.listener.as_ref().expect("a stream peer");
-        let (tcp, _) = tokio::time::timeout(limit(), listener.accept())
-            .await
-            .expect("a connection in time")
-            .unwrap();
-        let io: Box<dyn Io> = match &self.acceptor {
-            Some(acceptor) => Box::new(acceptor.accept(tcp).await.unwrap()),
-            None => Box::new(tcp),
-        };
-        self.conn = Some(io);
-        self.buf.clear();
-    }
-
-    /// The next new request with this method; anything else (ACKs,
-    /// retransmissions, responses) is passed over.
-    async fn request(&mut self, method: &str) -> SipMessage {
-        loop {
-            let message = self.read_message().await;
-            if !message.is_request() {
-                continue;
-            }
-            let key = (
-                branch(&message).unwrap_or_default(),
-                message
-                    .header_value(&Name::CSEQ)
-                    .unwrap_or_default()
-                    .to_owned(),
-            );
-            if !self.seen.insert(key) {
-                continue;
-            }
-            if message.method().map(ToString::to_string).as_deref() == Some(method) {
-                return message;
-            }
-        }
-    }
-
-    /// Sends `bytes`; an error (the user agent closed a connection it gave
-    /// up on) is returned, not a panic.
-    async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        if let Some(socket) = &self.udp {
-            let to = self.udp_to.expect("a datagram came first");
-            socket.send_to(bytes, to).await?;
-            return Ok(());
-        }
-        let conn = self.conn.as_mut().expect("a connection");
-        conn.write_all(bytes).await?;
-        conn.flush().await
-    }
-
-    /// Closes the connection, as it is: no TLS close_notify, no pending
-    /// bytes read.
-    fn close(&mut self) {
-        self.conn = None;
-        self.buf.clear();
-    }
+/// The hostile server over `kind` (TLS presenting `ca`'s certificate): it
+/// accepts the user agent's next connection when one closes, and waits
+/// [`limit`] for what it reads.
+async fn hostile_server(kind: TransportKind, ca: Option<&TestCa>) -> Server {
+    let mut server = Server::bind_with(kind, ca.map(TestCa::acceptor)).await;
+    server.reconnect = true;
+    server.limit = limit();
+    server
 }
 
 /// A user agent on `peer` with the short timers and a ring timeout of
@@ -250,7 +94,7 @@ struct Client {
 }
 
 impl Client {
-    async fn new(peer: &Peer, tls: Option<Arc<rustls::ClientConfig>>) -> Client {
+    async fn new(peer: &Server, tls: Option<Arc<rustls::ClientConfig>>) -> Client {
         Self::on(peer.target(), tls).await
     }
 
@@ -338,7 +182,7 @@ async fn failure_of(call: JoinHandle<Result<Call, Failure>>) -> Failure {
 /// A MESSAGE sent in the instant the server closes the connection can go
 /// out on the closing one and fail with it (`ConnectionClosed`); as an app
 /// would, it is sent once more, which must then succeed.
-async fn still_works(peer: &mut Peer, client: &Client) {
+async fn still_works(peer: &mut Server, client: &Client) {
     for attempt in 0..2 {
         let ua = client.ua.clone();
         let mut sending =
@@ -350,7 +194,7 @@ async fn still_works(peer: &mut Peer, client: &Client) {
                 other => panic!("the MESSAGE ended before reaching the server: {other:?}"),
             },
         };
-        peer.send(&response(&message, "200 OK", "", ""))
+        peer.try_send(&response(&message, "200 OK", "", ""))
             .await
             .expect("the 200 is sent");
         tokio::time::timeout(limit(), sending)
@@ -386,16 +230,16 @@ fn call_id(request: &SipMessage) -> String {
 
 /// The INVITE's 504 with ErrorId 1007, until the ACK comes (over UDP the
 /// 504 may be lost after a flood and is sent again, as a server would).
-async fn reject(peer: &mut Peer, invite: &SipMessage) {
+async fn reject(peer: &mut Server, invite: &SipMessage) {
     let rejection = response(invite, "504 Server time-out", D1007, "");
     let want = branch(invite);
     let deadline = Instant::now() + limit();
     let stream = peer.is_stream();
     loop {
-        peer.send(&rejection).await.expect("the 504 is sent");
+        peer.try_send(&rejection).await.expect("the 504 is sent");
         let until_ack = async {
             loop {
-                let message = peer.read_message().await;
+                let message = peer.raw().await;
                 if message.method().map(ToString::to_string).as_deref() == Some("ACK")
                     && branch(&message) == want
                 {
@@ -428,9 +272,9 @@ fn run<F: std::future::Future<Output = ()>>(case: F) {
 }
 
 /// One peer and one client over `kind` (TLS with a test CA).
-async fn setup(kind: TransportKind) -> (Peer, Client, Option<TestCa>) {
+async fn setup(kind: TransportKind) -> (Server, Client, Option<TestCa>) {
     let ca = (kind == TransportKind::Tls).then(|| TestCa::new("ocer hostile CA"));
-    let peer = Peer::bind(kind, ca.as_ref().map(TestCa::acceptor)).await;
+    let peer = hostile_server(kind, ca.as_ref()).await;
     let client = Client::new(&peer, ca.as_ref().map(TestCa::client_config)).await;
     (peer, client, ca)
 }
@@ -476,7 +320,7 @@ async fn progress_flood(kind: TransportKind) {
         "",
     );
     for sent in 0..count {
-        peer.send(&progress).await.expect("a 101 is sent");
+        peer.try_send(&progress).await.expect("a 101 is sent");
         // A datagram flood beyond the socket buffer is only loss; pace it
         // so the caps, not the kernel, do the dropping.
         if !peer.is_stream() && sent % 4 == 3 {
@@ -529,9 +373,7 @@ async fn content_length_stall(kind: TransportKind) {
     let lying = String::from_utf8(response(&invite, "504 Server time-out", D1007, ""))
         .unwrap()
         .replace("Content-Length: 0", "Content-Length: 5000");
-    peer.send(format!("{lying}only ten b").as_bytes())
-        .await
-        .unwrap();
+    peer.send(format!("{lying}only ten b").as_bytes()).await;
     let failure = failure_of(call).await;
     if peer.is_stream() {
         assert_eq!(failure.kind, FailureKind::Timeout, "{failure}");
@@ -572,7 +414,7 @@ async fn huge_header_line(kind: TransportKind) {
         "",
     );
     // The user agent may close the connection before all of it is written.
-    let _ = peer.send(&bytes).await;
+    let _ = peer.try_send(&bytes).await;
     let failure = failure_of(call).await;
     if peer.is_stream() {
         assert!(
@@ -619,7 +461,7 @@ async fn non_utf8_headers(kind: TransportKind) {
         rest = &rest[at + 4..];
     }
     bytes.extend_from_slice(rest);
-    peer.send(&bytes).await.unwrap();
+    peer.send(&bytes).await;
     let failure = failure_of(call).await;
     // The header section is not UTF-8, so not SIP (RFC 3261 §25: TEXT-UTF8):
     // the response is refused, and as it names the INVITE (its branch) the
@@ -652,7 +494,7 @@ async fn wrong_via_branch(kind: TransportKind) {
     ))
     .unwrap()
     .replace(&good, "z9hG4bKnotyours");
-    peer.send(wrong.as_bytes()).await.unwrap();
+    peer.send(wrong.as_bytes()).await;
     reject(&mut peer, &invite).await;
     let failure = failure_of(call).await;
     assert_eq!(failure.status(), Some(StatusCode(504)), "{failure}");
@@ -677,7 +519,7 @@ async fn final_repeated(kind: TransportKind) {
     let call_id = call_id(&invite);
     let rejection = response(&invite, "504 Server time-out", D1007, "");
     for _ in 0..50 {
-        peer.send(&rejection).await.unwrap();
+        peer.send(&rejection).await;
     }
     let failure = failure_of(call).await;
     assert_eq!(failure.status(), Some(StatusCode(504)));
@@ -701,7 +543,7 @@ async fn reset_mid_message(kind: TransportKind) {
     let invite = peer.request("INVITE").await;
     let call_id = call_id(&invite);
     let rejection = response(&invite, "504 Server time-out", D1007, "");
-    peer.send(&rejection[..rejection.len() / 2]).await.unwrap();
+    peer.send(&rejection[..rejection.len() / 2]).await;
     peer.close();
     let failure = failure_of(call).await;
     if peer.is_stream() {
@@ -732,7 +574,7 @@ async fn one_byte_per_second(kind: TransportKind) {
     let rejection = response(&invite, "504 Server time-out", D1007, "");
     let started = Instant::now();
     for byte in &rejection[..2] {
-        peer.send(std::slice::from_ref(byte)).await.unwrap();
+        peer.send(std::slice::from_ref(byte)).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let failure = failure_of(call).await;
@@ -757,9 +599,7 @@ async fn stray_responses(kind: TransportKind) {
     let invite = peer.request("INVITE").await;
     let call_id = call_id(&invite);
     // The INVITE is Proceeding (no Timer B) however long the flood takes.
-    peer.send(&response(&invite, "100 Trying", "", ""))
-        .await
-        .unwrap();
+    peer.send(&response(&invite, "100 Trying", "", "")).await;
     let template = String::from_utf8(response(&invite, "200 OK", "", "")).unwrap();
     let good = branch(&invite).expect("a branch");
     let mut batch = Vec::new();
@@ -770,17 +610,17 @@ async fn stray_responses(kind: TransportKind) {
         if peer.is_stream() {
             batch.extend_from_slice(stray.as_bytes());
             if batch.len() > 64 * 1024 {
-                peer.send(&batch).await.unwrap();
+                peer.send(&batch).await;
                 batch.clear();
             }
         } else {
-            peer.send(stray.as_bytes()).await.unwrap();
+            peer.send(stray.as_bytes()).await;
             if n % 32 == 31 {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
         }
     }
-    peer.send(&batch).await.unwrap();
+    peer.send(&batch).await;
     reject(&mut peer, &invite).await;
     let failure = failure_of(call).await;
     assert_eq!(failure.status(), Some(StatusCode(504)), "{failure}");
@@ -809,7 +649,7 @@ async fn many_vias(kind: TransportKind) {
     }
     let top_line = format!("Via: {top}\r\n");
     let bytes = text.replacen(&top_line, &format!("{top_line}{extra}"), 1);
-    let _ = peer.send(bytes.as_bytes()).await;
+    let _ = peer.try_send(bytes.as_bytes()).await;
     let failure = failure_of(call).await;
     if peer.is_stream() {
         assert!(
@@ -836,8 +676,7 @@ async fn long_reason(kind: TransportKind) {
     let size = if peer.is_stream() { 70_000 } else { 60_000 };
     let reason = "r".repeat(size);
     peer.send(&response(&invite, &format!("504 {reason}"), D1007, ""))
-        .await
-        .unwrap();
+        .await;
     let failure = failure_of(call).await;
     assert_eq!(failure.status(), Some(StatusCode(504)), "{failure}");
     assert_eq!(
@@ -869,11 +708,11 @@ async fn bye_for_unknown_dialog(kind: TransportKind) {
             TransportKind::Tcp => "TCP",
             _ => "TLS",
         },
-        peer.addr.port()
+        peer.addr().port()
     );
-    peer.send(bye.as_bytes()).await.unwrap();
+    peer.send(bye.as_bytes()).await;
     let answer = loop {
-        let message = tokio::time::timeout(limit(), peer.read_message())
+        let message = tokio::time::timeout(limit(), peer.raw())
             .await
             .expect("an answer to the BYE");
         if !message.is_request()
@@ -955,44 +794,11 @@ async fn refused_certificate(
     server.abort();
 }
 
-/// A CA and a server certificate for localhost that expired in 2001.
-fn expired_server() -> (tokio_rustls::TlsAcceptor, Arc<rustls::ClientConfig>) {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "ocer expired CA");
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2001, 1, 1);
-    let server = params.signed_by(&key, &ca).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![server.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    let trust = ocer::ua::transport::tls::client_config_with_roots(roots).unwrap();
-    (
-        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
-        Arc::new(trust),
-    )
-}
-
 #[test]
 fn tls_expired_certificate_is_refused() {
     run(bounded(async {
-        let (acceptor, trust) = expired_server();
-        refused_certificate(acceptor, "localhost", trust, "expired").await;
+        let ca = TestCa::expired("ocer expired CA");
+        refused_certificate(ca.acceptor(), "localhost", ca.client_config(), "expired").await;
     }));
 }
 
@@ -1032,7 +838,7 @@ fn tls_certificate_of_an_unknown_ca_is_refused() {
 #[test]
 fn progress_flood_with_events_unread() {
     run(bounded(async {
-        let mut peer = Peer::bind(TransportKind::Tcp, None).await;
+        let mut peer = hostile_server(TransportKind::Tcp, None).await;
         // CI: a queue of 64 and 200 `101`s; by hand the default 1,024.
         let (capacity, count) = if full() {
             (ocer::ua::DEFAULT_EVENT_CAPACITY, 10_000)
@@ -1062,7 +868,7 @@ fn progress_flood_with_events_unread() {
             "",
         );
         for _ in 0..count {
-            peer.send(&progress).await.unwrap();
+            peer.send(&progress).await;
         }
         reject(&mut peer, &invite).await;
         let failure = failure_of(call).await;

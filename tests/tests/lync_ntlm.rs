@@ -12,8 +12,6 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,9 +21,10 @@ use ocer::ua::transport::{Target, TransportKind};
 use ocer::ua::{AuthMode, FailureKind, UaEvent, UserAgent};
 use ocer_interop::lync_peer::{count, LyncPeer, LyncPeerConfig};
 use ocer_interop::stunnel::{Stunnel, StunnelConfig, TestCa};
-use sipp_agent_common::{
-    sdp_offer, test_retry_policy, test_timers, trusting, Events, AOR, BOB, STEP,
-};
+use ocer_test_support::events::Events;
+use ocer_test_support::sipp::agent::{sdp_offer, AOR, BOB, STEP};
+use ocer_test_support::timers::{sipp_agent_timers, test_retry_policy};
+use ocer_test_support::tls::trusting;
 
 /// The peer, stunnel in front of it for TLS, and how to reach them.
 struct Pool {
@@ -73,7 +72,7 @@ async fn agent(pool: &Pool, password: &str, mode: AuthMode) -> (UserAgent, Event
         .display_name("Alice")
         .credentials("CONTOSO\\alice", password)
         .auth_mode(mode)
-        .timers(test_timers())
+        .timers(sipp_agent_timers())
         .retry_policy(test_retry_policy())
         .register_expires(Duration::from_secs(3600));
     if let Some(tls) = &pool.tls {

@@ -7,11 +7,9 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use ocer::display::{Action, Mode};
 use ocer::ua::UaEvent;
-use sipp_agent_common::*;
+use ocer_test_support::sipp::agent::*;
 
 /// The focus of the meeting the user joins.
 const CONFERENCE: &str = "sip:bob@contoso.com;gruu;opaque=app:conf:focus:id:X";

@@ -12,13 +12,11 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use std::time::Duration;
 
 use ocer::display::{Action, Mode};
 use ocer::ua::{FailureKind, LocalFailure, UaEvent};
-use sipp_agent_common::*;
+use ocer_test_support::sipp::agent::*;
 
 const RING: Duration = Duration::from_millis(500);
 

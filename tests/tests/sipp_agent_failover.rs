@@ -15,8 +15,6 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -26,7 +24,7 @@ use ocer::ua::transport::{Target, TransportKind};
 use ocer::ua::{RegistrationState, UaEvent};
 use ocer_interop::sipp::{Scenario, SippConfig, SippLogs, SippPeer};
 use ocer_interop::Transport;
-use sipp_agent_common::*;
+use ocer_test_support::sipp::agent::*;
 
 const DIGEST: &str = include_str!("../sipp/agent_register_digest.xml");
 const BUSY: &str = include_str!("../sipp/agent_register_503_bare.xml");

@@ -9,10 +9,8 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use ocer::ua::UaEvent;
-use sipp_agent_common::*;
+use ocer_test_support::sipp::agent::*;
 
 const SCENARIO: &str = include_str!("../sipp/agent_register_gruu_service.xml");
 

@@ -9,11 +9,9 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use std::time::Duration;
 
-use sipp_agent_common::*;
+use ocer_test_support::sipp::agent::*;
 
 const SCENARIO: &str = include_str!("../sipp/agent_register_keep_alive.xml");
 

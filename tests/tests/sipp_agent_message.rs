@@ -14,14 +14,12 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use ocer::diag::HeaderKind;
 use ocer::display::{Action, Mode};
 use ocer::sip::StatusCode;
 use ocer::ua::{Failure, FailureKind, UaEvent};
 use ocer_interop::sipp::SippLogs;
-use sipp_agent_common::*;
+use ocer_test_support::sipp::agent::*;
 
 /// Registers, sends bob a message that SIPp refuses, waits for its report to
 /// be sent, shuts down; returns the failure and SIPp's logs.

@@ -7,13 +7,11 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use std::time::Duration;
 
 use ocer::ua::{FailureKind, RegistrationState, UaEvent};
 use ocer_interop::sipp::SippLogs;
-use sipp_agent_common::*;
+use ocer_test_support::sipp::agent::*;
 
 const SCENARIO: &str = include_str!("../sipp/agent_register_digest.xml");
 

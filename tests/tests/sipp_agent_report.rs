@@ -29,8 +29,6 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use std::time::Duration;
 
 use ocer::diag::HeaderKind;
@@ -40,7 +38,8 @@ use ocer::ua::outbox::ReportId;
 use ocer::ua::{FailureKind, UaEvent};
 use ocer_interop::message_log::Direction;
 use ocer_interop::sipp::SippLogs;
-use sipp_agent_common::*;
+use ocer_test_support::sipp::agent::*;
+use ocer_test_support::timers::test_retry_policy;
 
 /// What one run of the 4.1 flow left behind.
 struct Run {

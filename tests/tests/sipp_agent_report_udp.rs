@@ -15,8 +15,6 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use std::time::Duration;
 
 use ocer::display::{Action, Mode};
@@ -24,7 +22,7 @@ use ocer::ua::transport::MAX_DATAGRAM_PAYLOAD;
 use ocer::ua::UaEvent;
 use ocer_interop::sipp::{Scenario, SippConfig, SippPeer};
 use ocer_interop::Transport;
-use sipp_agent_common::*;
+use ocer_test_support::sipp::agent::*;
 
 /// The scenario, its FILLER made `chars` characters.
 fn scenario_xml(chars: usize) -> String {

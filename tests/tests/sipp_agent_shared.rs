@@ -9,13 +9,12 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use ocer::display::Action;
 use ocer::ua::driver::{DriverConfig, SharedDriver};
 use ocer::ua::{UaEvent, UserAgent};
 use ocer_interop::message_log::Direction;
-use sipp_agent_common::*;
+use ocer_test_support::sipp::agent::*;
+use ocer_test_support::timers::{sipp_agent_timers, test_retry_policy};
 
 const USERS: [&str; 3] = ["alice", "bob", "carol"];
 
@@ -26,7 +25,7 @@ async fn agents_on_a_shared_driver(wire: Wire) {
         wire,
     );
     let mut config = DriverConfig::new(server.target().clone());
-    config.timers = test_timers();
+    config.timers = sipp_agent_timers();
     let shared = SharedDriver::start(config)
         .await
         .expect("the shared driver starts");

@@ -3,12 +3,10 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod ua_common;
-
 use ocer::ua::transport::{Target, TransportKind};
 use ocer_interop::sipp::{Scenario, SippConfig, SippPeer};
 use ocer_interop::Transport;
-use ua_common::*;
+use ocer_test_support::sipp::driver::*;
 
 #[tokio::test]
 async fn invite_over_tcp_yields_100_101_504_in_order_and_acks() {

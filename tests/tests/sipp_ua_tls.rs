@@ -4,28 +4,15 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod ua_common;
-
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ocer::sip::{TransactionEvent, TransportFailureKind};
-use ocer::ua::transport::{tls, Target, TransportKind};
+use ocer::ua::transport::{Target, TransportKind};
 use ocer_interop::sipp::{Scenario, SippConfig, SippPeer};
 use ocer_interop::stunnel::{Stunnel, StunnelConfig, TestCa};
 use ocer_interop::Transport;
-use ua_common::*;
-
-/// A client configuration that trusts `ca` only.
-fn trusting(ca: &TestCa) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls::pki_types::CertificateDer::from(
-            ca.ca_cert_der().to_vec(),
-        ))
-        .expect("the test CA is a valid root");
-    Arc::new(tls::client_config_with_roots(roots).expect("a TLS configuration"))
-}
+use ocer_test_support::sipp::driver::*;
+use ocer_test_support::tls::trusting;
 
 /// SIPp serving `calls` calls over TCP, stunnel in front of it, and the
 /// target to reach it with TLS.

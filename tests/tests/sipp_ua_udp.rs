@@ -3,12 +3,11 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod ua_common;
-
 use ocer::ua::transport::{Target, TransportKind};
 use ocer_interop::sipp::{Scenario, SippConfig, SippLogs, SippPeer};
 use ocer_interop::Transport;
-use ua_common::*;
+use ocer_test_support::sipp::driver::*;
+use ocer_test_support::timers::sipp_driver_timers;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invite_over_udp_yields_100_101_504_in_order_and_acks() {
@@ -63,7 +62,7 @@ async fn a_silent_udp_peer_gets_retransmissions_at_t1_then_2_t1() {
 
     let arrivals = invite_arrivals(&logs);
     assert_eq!(arrivals.len(), 3, "three copies of the INVITE\n{logs}");
-    let t1 = test_timers().t1.as_secs_f64();
+    let t1 = sipp_driver_timers().t1.as_secs_f64();
     let (first, second) = (arrivals[1] - arrivals[0], arrivals[2] - arrivals[0]);
     // Timer A on the wire, loosely: T1, then 2·T1 more (3·T1 in all).
     assert!(

@@ -21,8 +21,6 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
-mod sipp_agent_common;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,7 +32,8 @@ use ocer::ua::transport::{Target, TransportKind};
 use ocer::ua::{RegistrationState, UaEvent, UserAgent};
 use ocer_interop::sipp::{Scenario, SippConfig, SippLogs, SippPeer};
 use ocer_interop::Transport;
-use sipp_agent_common::{sdp_offer, test_timers, AOR, BOB, STEP};
+use ocer_test_support::sipp::agent::{sdp_offer, AOR, BOB, STEP};
+use ocer_test_support::timers::sipp_agent_timers;
 
 const LOAD_UAS: &str = include_str!("../sipp/load_uas.xml");
 
@@ -234,7 +233,7 @@ async fn soak_register_call_report_with_server_crashes() {
     );
     let (ua, mut events) = UserAgent::builder(AOR, target)
         .credentials("load", "secret")
-        .timers(test_timers())
+        .timers(sipp_agent_timers())
         .retry_policy(RetryPolicy {
             // A report is cut by a crash now and then; it must never run
             // out of attempts for that.

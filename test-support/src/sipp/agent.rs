@@ -19,7 +19,8 @@ use ocer_interop::sipp::{Scenario, SippConfig, SippLogs, SippPeer};
 use ocer_interop::stunnel::{Stunnel, StunnelConfig, TestCa};
 use ocer_interop::Transport;
 
-use crate::events::Events;
+// What `Server::agent` hands out, for the tests' glob import.
+pub use crate::events::Events;
 use crate::timers::{sipp_agent_timers, test_retry_policy};
 use crate::tls::trusting;
 
