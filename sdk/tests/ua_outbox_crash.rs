@@ -26,13 +26,13 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Buf, BytesMut};
-use ezk_sip_types::Name;
 use ocer::report::client_errors::{ClientError, CANNOT_CONNECT_TO_EXCHANGE};
 use ocer::report::{ErrorReport, RetryPolicy};
-use ocer::sip::{frame_stream, Framed, FramingLimits, SipMessage, TimerConfig};
+use ocer::sip::{frame_stream, Framed, FramingLimits, TimerConfig};
 use ocer::ua::outbox::{DiskOutbox, Outbox, OutboxLimits, ReportId};
 use ocer::ua::transport::{Target, TransportKind};
 use ocer::ua::{ClientErrorReport, OutboxLocation, UaEvent, UserAgent};
+use ocer_test_support::message::response;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -163,26 +163,14 @@ async fn connection(mut stream: TcpStream, received: Received, run: Arc<Mutex<us
             tokio::time::sleep(Duration::from_micros(rng.below(30_000))).await;
         }
         let expires = if is_service { "" } else { "Expires: 3600\r\n" };
-        if stream.write_all(&ok(&message, expires)).await.is_err() {
+        if stream
+            .write_all(&response(&message, "200 OK", expires, ""))
+            .await
+            .is_err()
+        {
             return;
         }
     }
-}
-
-fn ok(request: &SipMessage, extra: &str) -> Vec<u8> {
-    let mut text = "SIP/2.0 200 OK\r\n".to_owned();
-    for via in request.header_values(&Name::VIA) {
-        text.push_str(&format!("Via: {via}\r\n"));
-    }
-    let header = |name: &Name| request.header_value(name).unwrap_or_default().to_owned();
-    text.push_str(&format!(
-        "From: {}\r\nTo: {};tag=srv\r\nCall-ID: {}\r\nCSeq: {}\r\n{extra}Content-Length: 0\r\n\r\n",
-        header(&Name::FROM),
-        header(&Name::TO),
-        header(&Name::CALL_ID),
-        header(&Name::CSEQ),
-    ));
-    text.into_bytes()
 }
 
 /// xorshift64*: seeded, so a failure can be replayed.
