@@ -91,6 +91,7 @@
 //! ```
 
 mod connections;
+mod deadlines;
 mod incoming;
 mod task;
 mod transactions;

@@ -5,11 +5,11 @@ use super::error::{TransactionError, TransportFailure};
 use super::invite::InviteClient;
 use super::key::{cseq_of, top_via_branch, TransactionKey, BRANCH_MAGIC_COOKIE};
 use super::non_invite::NonInviteClient;
+use super::queue::Queue;
 use super::timers::{Reliability, TimerConfig};
 use crate::sip::{RequestIdentity, SipMessage};
-use ezk_sip_types::msg::{MessageLine, RequestLine};
+use ezk_sip_types::msg::MessageLine;
 use ezk_sip_types::Method;
-use std::collections::VecDeque;
 use std::time::Instant;
 
 /// What a client transaction tells its user, in order.
@@ -50,35 +50,51 @@ pub enum ClientState {
 /// and the output queues.
 #[derive(Debug)]
 pub(super) struct Core {
-    pub(super) request: SipMessage,
-    pub(super) request_line: RequestLine,
+    /// `None` once a final response came (or the end): the request is never
+    /// sent again then (the ACK of an INVITE is built before), and a burst
+    /// of UDP transactions waiting out Timer K or D would otherwise hold a
+    /// request each for seconds.
+    request: Option<SipMessage>,
     pub(super) key: TransactionKey,
     pub(super) cseq: u32,
     pub(super) reliability: Reliability,
     pub(super) timers: TimerConfig,
-    transmits: VecDeque<SipMessage>,
-    events: VecDeque<TransactionEvent>,
+    transmits: Queue<SipMessage>,
+    events: Queue<TransactionEvent>,
     terminated: bool,
 }
 
 impl Core {
     pub(super) fn transmit_request(&mut self) {
-        self.transmits.push_back(self.request.clone());
+        if let Some(request) = &self.request {
+            self.transmits.push(request.clone());
+        }
+    }
+
+    /// The request, while it may still be sent.
+    pub(super) fn request(&self) -> Option<&SipMessage> {
+        self.request.as_ref()
+    }
+
+    /// Forgets the request: a final response came.
+    pub(super) fn release_request(&mut self) {
+        self.request = None;
     }
 
     pub(super) fn transmit(&mut self, message: SipMessage) {
-        self.transmits.push_back(message);
+        self.transmits.push(message);
     }
 
     pub(super) fn event(&mut self, event: TransactionEvent) {
-        self.events.push_back(event);
+        self.events.push(event);
     }
 
     /// Emits `Terminated`, once.
     pub(super) fn terminate(&mut self) {
         if !self.terminated {
             self.terminated = true;
-            self.events.push_back(TransactionEvent::Terminated);
+            self.request = None;
+            self.events.push(TransactionEvent::Terminated);
         }
     }
 
@@ -137,7 +153,7 @@ impl ClientTransaction {
         let MessageLine::Request(request_line) = &request.line else {
             return Err(TransactionError::NotARequest);
         };
-        let request_line = request_line.clone();
+        let invite = request_line.method == Method::INVITE;
         if super::key::top_via(&request).is_none() {
             return Err(TransactionError::MissingVia);
         }
@@ -145,10 +161,8 @@ impl ClientTransaction {
             .filter(|b| b.starts_with(BRANCH_MAGIC_COOKIE))
             .ok_or(TransactionError::MissingBranch)?
             .to_owned();
-        let invite = request_line.method == Method::INVITE;
         let mut core = Core {
-            request,
-            request_line,
+            request: Some(request),
             key: TransactionKey {
                 branch,
                 method: identity.method,
@@ -156,8 +170,8 @@ impl ClientTransaction {
             cseq: identity.cseq,
             reliability,
             timers,
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            transmits: Queue::default(),
+            events: Queue::default(),
             terminated: false,
         };
         let machine = if invite {
@@ -205,9 +219,11 @@ impl ClientTransaction {
         &self.core.key
     }
 
-    /// The request this transaction sends.
-    pub fn request(&self) -> &SipMessage {
-        &self.core.request
+    /// The request this transaction sends; `None` once a final response
+    /// arrived or the transaction ended (it is not sent again, and not
+    /// kept through Timer D or K).
+    pub fn request(&self) -> Option<&SipMessage> {
+        self.core.request()
     }
 
     /// The current RFC 3261 state.
@@ -265,7 +281,7 @@ impl ClientTransaction {
     /// The next message to send: the request (first send and
     /// retransmissions) or the ACK for a non-2xx final.
     pub fn poll_transmit(&mut self) -> Option<SipMessage> {
-        self.core.transmits.pop_front()
+        self.core.transmits.pop()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next:
@@ -279,7 +295,7 @@ impl ClientTransaction {
 
     /// The next event, in the order they happened.
     pub fn poll_event(&mut self) -> Option<TransactionEvent> {
-        self.core.events.pop_front()
+        self.core.events.pop()
     }
 
     /// Whether the transaction has terminated (queued transmits and events

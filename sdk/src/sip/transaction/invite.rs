@@ -75,17 +75,25 @@ impl InviteClient {
                     core.event(TransactionEvent::Response(response));
                     self.finish(core);
                 } else if status.is_failure() {
-                    let ack = build_ack(core, &response);
-                    core.transmit(ack.clone());
+                    let ack = core
+                        .request()
+                        .and_then(|request| build_ack(core, request, &response));
+                    core.release_request();
+                    if let Some(ack) = &ack {
+                        core.transmit(ack.clone());
+                    }
                     core.event(TransactionEvent::Response(response));
                     let wait = core.timers.timer_d(core.reliability);
-                    if wait.is_zero() {
-                        self.finish(core);
-                    } else {
-                        self.state = State::Completed {
-                            ack: Box::new(ack),
-                            timer_d: deadline(now, wait),
-                        };
+                    match ack {
+                        Some(ack) if !wait.is_zero() => {
+                            self.state = State::Completed {
+                                ack: Box::new(ack),
+                                timer_d: deadline(now, wait),
+                            };
+                        }
+                        // Calling and Proceeding always hold the request, so
+                        // there is an ACK to keep unless Timer D is zero.
+                        _ => self.finish(core),
                     }
                 }
             }
@@ -145,8 +153,12 @@ impl InviteClient {
 /// Request-URI, Call-ID, From and CSeq number (method ACK), only its top Via
 /// (so the same branch), its Route headers, and the To of the response (with
 /// the tag the server chose). No body.
-fn build_ack(core: &Core, response: &SipMessage) -> SipMessage {
-    let request = &core.request;
+/// `None` only if `request` is not a request (`ClientTransaction::new`
+/// takes requests only).
+fn build_ack(core: &Core, request: &SipMessage, response: &SipMessage) -> Option<SipMessage> {
+    let MessageLine::Request(request_line) = &request.line else {
+        return None;
+    };
     let mut headers = Headers::new();
     if let Some(via) = top_via(request) {
         headers.insert(Name::VIA, via);
@@ -169,12 +181,12 @@ fn build_ack(core: &Core, response: &SipMessage) -> SipMessage {
     }
     headers.insert(Name::CSEQ, format!("{} ACK", core.cseq));
     headers.insert(Name::CONTENT_LENGTH, "0");
-    SipMessage {
+    Some(SipMessage {
         line: MessageLine::Request(RequestLine {
             method: Method::ACK,
-            uri: core.request_line.uri.clone(),
+            uri: request_line.uri.clone(),
         }),
         headers,
         body: Bytes::new(),
-    }
+    })
 }

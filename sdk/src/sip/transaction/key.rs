@@ -10,7 +10,7 @@ pub const BRANCH_MAGIC_COOKIE: &str = "z9hG4bK";
 
 /// The identity of a transaction: the top Via's `branch` and the CSeq method.
 /// A CANCEL shares its INVITE's branch, so the method is part of the key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TransactionKey {
     /// The `branch` parameter of the top Via, as sent.
     pub branch: String,

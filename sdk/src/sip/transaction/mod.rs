@@ -97,6 +97,7 @@ mod error;
 mod invite;
 mod key;
 mod non_invite;
+mod queue;
 mod server;
 mod timers;
 

@@ -80,6 +80,7 @@ impl NonInviteClient {
             core.event(TransactionEvent::Response(response));
         } else if status.is_final() {
             core.event(TransactionEvent::Response(response));
+            core.release_request();
             let wait = core.timers.timer_k(core.reliability);
             if wait.is_zero() {
                 self.finish(core);

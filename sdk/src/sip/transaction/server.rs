@@ -4,10 +4,10 @@
 
 use super::error::{TransactionError, TransportFailure};
 use super::key::{cseq_of, top_via, top_via_branch, TransactionKey, BRANCH_MAGIC_COOKIE};
+use super::queue::Queue;
 use super::timers::{deadline, due, Reliability, TimerConfig};
 use crate::sip::SipMessage;
 use ezk_sip_types::Method;
-use std::collections::VecDeque;
 use std::time::Instant;
 
 /// The RFC 3261 §17.2.2 state of a server transaction.
@@ -99,7 +99,7 @@ pub struct ServerTransaction {
     reliability: Reliability,
     timers: TimerConfig,
     state: State,
-    transmits: VecDeque<SipMessage>,
+    transmits: Queue<SipMessage>,
 }
 
 impl ServerTransaction {
@@ -149,7 +149,7 @@ impl ServerTransaction {
             reliability,
             timers,
             state: State::Trying,
-            transmits: VecDeque::new(),
+            transmits: Queue::default(),
         })
     }
 
@@ -199,7 +199,7 @@ impl ServerTransaction {
         if matches!(self.state, State::Completed { .. } | State::Terminated) {
             return Err(TransactionError::AlreadyAnswered);
         }
-        self.transmits.push_back(response.clone());
+        self.transmits.push(response.clone());
         if status.is_provisional() {
             self.state = State::Proceeding { last: response };
         } else {
@@ -225,7 +225,7 @@ impl ServerTransaction {
         }
         match &self.state {
             State::Proceeding { last } | State::Completed { last, .. } => {
-                self.transmits.push_back(last.clone());
+                self.transmits.push(last.clone());
             }
             State::Trying | State::Terminated => {}
         }
@@ -249,7 +249,7 @@ impl ServerTransaction {
 
     /// The next response to send.
     pub fn poll_transmit(&mut self) -> Option<SipMessage> {
-        self.transmits.pop_front()
+        self.transmits.pop()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next.

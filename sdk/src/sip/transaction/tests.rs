@@ -301,6 +301,40 @@ fn ack_for_a_non_2xx_final_follows_17_1_1_3() {
 }
 
 #[test]
+fn the_request_is_released_at_the_final_response_and_the_ack_still_repeats() {
+    let t0 = Instant::now();
+    for method in ["REGISTER", "INVITE"] {
+        let mut txn = new_client(method, Reliability::Unreliable, t0);
+        transmits(&mut txn);
+        txn.handle_response(response(100, method, None), t0 + T1);
+        assert!(
+            txn.request().is_some(),
+            "{method}: kept while it may be sent"
+        );
+        txn.handle_response(response(486, method, Some("s1")), t0 + T1);
+        let first = transmits(&mut txn);
+        assert_eq!(txn.state(), ClientState::Completed, "{method}");
+        assert!(
+            txn.request().is_none(),
+            "{method}: not kept through Timer D/K"
+        );
+
+        // A retransmitted final: the INVITE's ACK goes again, built before
+        // the request was let go; a REGISTER sends nothing.
+        txn.handle_response(response(486, method, Some("s1")), t0 + 2 * T1);
+        let again = transmits(&mut txn);
+        assert_eq!(again.len(), first.len(), "{method}");
+        assert_eq!(
+            again.iter().map(SipMessage::to_bytes).collect::<Vec<_>>(),
+            first.iter().map(SipMessage::to_bytes).collect::<Vec<_>>()
+        );
+        // Nor does a timer retransmit it.
+        txn.handle_timeout(t0 + 10 * T1);
+        assert!(transmits(&mut txn).is_empty(), "{method}");
+    }
+}
+
+#[test]
 fn invite_timer_d_is_32_s_unreliable_and_retransmitted_finals_get_one_more_ack() {
     let t0 = Instant::now();
     let mut txn = new_client("INVITE", Reliability::Unreliable, t0);
@@ -577,7 +611,10 @@ fn responses_of_other_transactions_are_ignored() {
     txn.handle_response(request("INVITE"), t0);
     assert!(events(&mut txn).is_empty());
     assert_eq!(txn.state(), ClientState::Calling);
-    assert_eq!(txn.request().method(), Some(&Method::INVITE));
+    assert_eq!(
+        txn.request().and_then(SipMessage::method),
+        Some(&Method::INVITE)
+    );
 }
 
 #[test]

@@ -460,7 +460,13 @@ fn take(queue: &mut Queue) -> Option<UaEvent> {
         let count = std::mem::take(&mut queue.dropped);
         return Some(UaEvent::EventsDropped { count });
     }
-    queue.events.pop_front()
+    let event = queue.events.pop_front();
+    // An idle agent holds no buffer sized for its busiest moment: four
+    // `UaEvent`s are about 2.4 KiB, most of what an idle agent costs.
+    if queue.events.is_empty() && queue.events.capacity() > 0 {
+        queue.events = VecDeque::new();
+    }
+    event
 }
 
 impl futures_core::Stream for UaEvents {

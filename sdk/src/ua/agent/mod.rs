@@ -216,7 +216,9 @@ pub(crate) struct Inner {
     /// `None` after shutdown, which ends the app's event stream.
     pub(crate) events: Mutex<Option<events::EventSender>>,
     /// `None` when reporting is off, and after shutdown.
-    pub(crate) reporter: Mutex<Option<mpsc::UnboundedSender<ReporterCommand>>>,
+    /// Boxed commands: the channel's first block is 32 slots, allocated
+    /// for the agent's life (32 × 8 bytes, not 32 × 32).
+    pub(crate) reporter: Mutex<Option<mpsc::UnboundedSender<Box<ReporterCommand>>>>,
     pub(crate) registration: tokio::sync::Mutex<Registration>,
     pub(crate) calls: Mutex<Calls>,
 }
@@ -248,7 +250,7 @@ impl Inner {
     /// Tells the reporter.
     pub(crate) fn to_reporter(&self, command: ReporterCommand) {
         if let Some(reporter) = lock(&self.reporter).as_ref() {
-            let _ = reporter.send(command);
+            let _ = reporter.send(Box::new(command));
         }
     }
 
@@ -497,10 +499,10 @@ impl UserAgent {
         let sender = lock(&self.inner.reporter).clone();
         let sender = sender.ok_or(UaError::ShutDown)?;
         sender
-            .send(ReporterCommand::Submit {
+            .send(Box::new(ReporterCommand::Submit {
                 call_id,
                 report: Box::new(document),
-            })
+            }))
             .map_err(|_| UaError::ShutDown)
     }
 
@@ -533,7 +535,10 @@ impl UserAgent {
         let reporter = lock(&self.inner.reporter).take();
         if let Some(reporter) = reporter {
             let (done, finished) = tokio::sync::oneshot::channel();
-            if reporter.send(ReporterCommand::Shutdown { done }).is_ok() {
+            if reporter
+                .send(Box::new(ReporterCommand::Shutdown { done }))
+                .is_ok()
+            {
                 let _ = finished.await;
             }
         }

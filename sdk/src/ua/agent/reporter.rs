@@ -243,7 +243,7 @@ pub(crate) fn spawn(
     inner: Weak<Inner>,
     store: Store,
     config: ReporterConfig,
-    commands: mpsc::UnboundedReceiver<ReporterCommand>,
+    commands: mpsc::UnboundedReceiver<Box<ReporterCommand>>,
 ) {
     let (attempts, attempted) = mpsc::unbounded_channel();
     let mut reports = BTreeMap::new();
@@ -276,7 +276,7 @@ pub(crate) fn spawn(
 impl Reporter {
     async fn run(
         mut self,
-        mut commands: mpsc::UnboundedReceiver<ReporterCommand>,
+        mut commands: mpsc::UnboundedReceiver<Box<ReporterCommand>>,
         mut attempted: mpsc::UnboundedReceiver<Box<Attempted>>,
     ) {
         // The awaits below are boxed: this future lives as long as the
@@ -292,7 +292,7 @@ impl Reporter {
                 }
             };
             tokio::select! {
-                command = commands.recv() => match command {
+                command = commands.recv() => match command.map(|c| *c) {
                     Some(ReporterCommand::Shutdown { done }) => {
                         // Closed (and its directory unlocked) before the app
                         // hears the reporter has stopped.

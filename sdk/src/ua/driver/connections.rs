@@ -918,13 +918,19 @@ impl State {
         let unavailable = response.status().is_some_and(|s| s.0 == 503)
             && !response.headers.contains(&ezk_sip_types::Name::RETRY_AFTER)
             && key.method == "REGISTER";
-        let in_use = self
-            .clients
-            .get(key)
-            .is_some_and(|client| self.net.transport.owns(client.flow));
-        if !(unavailable && in_use && self.net.has_next()) {
+        if !(unavailable && self.net.has_next()) {
             return false;
         }
+        // The request is gone once a final response came: a 503 then is
+        // not this transaction's answer any more.
+        let Some(request) = self
+            .clients
+            .get(key)
+            .filter(|client| self.net.transport.owns(client.flow))
+            .and_then(|client| client.txn.request().cloned())
+        else {
+            return false;
+        };
         let moved_from = match self.net.ready() {
             Some(Route::Ready { local, .. }) => Some((local, self.net.transport.kind())),
             _ => None,
@@ -932,7 +938,8 @@ impl State {
         let Some(client) = self.clients.remove(key) else {
             return false;
         };
-        let request = client.txn.request().clone();
+        self.deadlines
+            .rearm(super::deadlines::Side::Client, key, client.armed, None);
         if !self.fail_over(FailoverCause::Unavailable(response.clone())) {
             // Nothing left to try: the 503 is the request's answer.
             let _ = client

@@ -62,7 +62,16 @@ impl State {
         let key = match txn {
             Ok(txn) => {
                 let key = txn.key().clone();
-                self.servers.insert(key.clone(), Server { txn, flow });
+                self.servers.insert(
+                    key.clone(),
+                    Server {
+                        txn,
+                        flow,
+                        armed: None,
+                    },
+                );
+                // Arms its timer, if it starts with one.
+                self.drain_server(&key);
                 Some(key)
             }
             // INVITE, a request too broken for a transaction, or one too

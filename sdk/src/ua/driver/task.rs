@@ -140,6 +140,7 @@ pub(super) async fn spawn(
         notices,
         clients: HashMap::new(),
         servers: HashMap::new(),
+        deadlines: super::deadlines::Deadlines::default(),
         incoming: HashMap::new(),
         next_incoming: 0,
         // A shared driver routes requests to its members, never to one app.
@@ -176,8 +177,13 @@ pub(super) struct State {
     pub(super) response_filter: Option<super::ResponseFilter>,
     /// Told of failovers and lost connections.
     pub(super) notices: Option<super::NoticeHook>,
-    pub(super) clients: HashMap<TransactionKey, Client>,
+    /// Boxed: a `Client` is about 1 KiB, and a map sized for a burst (every
+    /// UDP transaction lives on for Timer K) would hold that much per empty
+    /// slot too.
+    pub(super) clients: HashMap<TransactionKey, Box<Client>>,
     pub(super) servers: HashMap<TransactionKey, Server>,
+    /// Every transaction's next timer, in time order.
+    pub(super) deadlines: super::deadlines::Deadlines,
     pub(super) incoming: HashMap<u64, Unanswered>,
     pub(super) next_incoming: u64,
     /// `None` once the app dropped its [`IncomingRequests`](super::IncomingRequests).
@@ -348,6 +354,7 @@ impl State {
         }
         self.fail_all_waiting(&failure);
         self.servers.clear();
+        self.deadlines.clear();
         self.incoming.clear();
         self.members.clear();
         self.net.close_all();

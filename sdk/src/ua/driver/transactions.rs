@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::deadlines::Side;
 use super::task::EventTx;
 use ezk_sip_types::Name;
 
@@ -57,12 +58,16 @@ pub(super) struct Client {
     pub(super) member: super::task::MemberId,
     /// `sip.transaction` (method, Call-ID, branch): entered while it runs.
     pub(super) span: tracing::Span,
+    /// The deadline it has in [`Deadlines`](super::deadlines::Deadlines).
+    pub(super) armed: Option<Instant>,
 }
 
 /// A running server transaction.
 pub(super) struct Server {
     pub(super) txn: ServerTransaction,
     pub(super) flow: Flow,
+    /// The deadline it has in [`Deadlines`](super::deadlines::Deadlines).
+    pub(super) armed: Option<Instant>,
 }
 
 /// An ACK for a 2xx, kept to answer the 2xx's retransmissions.
@@ -74,36 +79,29 @@ pub(super) struct SentAck {
 
 impl State {
     pub(super) fn next_deadline(&self) -> Option<Instant> {
-        let clients = self.clients.values().filter_map(|c| c.txn.poll_timeout());
-        let servers = self.servers.values().filter_map(|s| s.txn.poll_timeout());
-        clients.chain(servers).min()
+        self.deadlines.next()
     }
 
     pub(super) fn on_timeout(&mut self) {
         let now = now();
-        let due: Vec<TransactionKey> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| c.txn.poll_timeout().is_some_and(|at| at <= now))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in due {
-            if let Some(client) = self.clients.get_mut(&key) {
-                client.txn.handle_timeout(now);
+        for (at, side, key) in self.deadlines.due(now) {
+            let txn = match side {
+                Side::Client => self
+                    .clients
+                    .get_mut(&key)
+                    .map(|c| c.txn.handle_timeout(now)),
+                Side::Server => self
+                    .servers
+                    .get_mut(&key)
+                    .map(|s| s.txn.handle_timeout(now)),
+            };
+            match (txn, side) {
+                (Some(()), Side::Client) => self.drain_client(&key),
+                (Some(()), Side::Server) => self.drain_server(&key),
+                // Every removal disarms; should one not, its entry must not
+                // wake the driver in a loop.
+                (None, _) => self.deadlines.rearm(side, &key, Some(at), None),
             }
-            self.drain_client(&key);
-        }
-        let due: Vec<TransactionKey> = self
-            .servers
-            .iter()
-            .filter(|(_, s)| s.txn.poll_timeout().is_some_and(|at| at <= now))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in due {
-            if let Some(server) = self.servers.get_mut(&key) {
-                server.txn.handle_timeout(now);
-            }
-            self.drain_server(&key);
         }
     }
 
@@ -123,7 +121,7 @@ impl State {
             method: "INVITE".to_owned(),
         };
         let Some((flow, via)) = self.clients.get(&invite).and_then(|client| {
-            let via = top_via(client.txn.request())?.to_owned();
+            let via = top_via(client.txn.request()?)?.to_owned();
             Some((client.flow, via))
         }) else {
             let failure = TransportFailure::new(
@@ -182,7 +180,9 @@ impl State {
             }
         };
         let key = txn.key().clone();
-        let span = crate::ua::wire::transaction_span(txn.request(), &key.branch);
+        let span = txn.request().map_or_else(tracing::Span::none, |request| {
+            crate::ua::wire::transaction_span(request, &key.branch)
+        });
         if self.clients.contains_key(&key) {
             // 128 random bits make this a bug, not bad luck.
             tracing::error!(branch = %key.branch, "duplicate branch; request refused");
@@ -193,13 +193,14 @@ impl State {
         }
         self.clients.insert(
             key.clone(),
-            Client {
+            Box::new(Client {
                 txn,
                 flow,
                 events,
                 member,
                 span,
-            },
+                armed: None,
+            }),
         );
         self.drain_client(&key);
     }
@@ -230,6 +231,17 @@ impl State {
                 break;
             }
         }
+        let next = if client.txn.is_terminated() {
+            None
+        } else {
+            client.txn.poll_timeout()
+        };
+        self.deadlines.rearm(
+            Side::Client,
+            key,
+            std::mem::replace(&mut client.armed, next),
+            next,
+        );
         if client.txn.is_terminated() {
             self.clients.remove(key);
             shrink_if_sparse(&mut self.clients);
@@ -245,6 +257,17 @@ impl State {
                 server.txn.handle_transport_error(failure, now());
             }
         }
+        let next = if server.txn.is_terminated() {
+            None
+        } else {
+            server.txn.poll_timeout()
+        };
+        self.deadlines.rearm(
+            Side::Server,
+            key,
+            std::mem::replace(&mut server.armed, next),
+            next,
+        );
         if server.txn.is_terminated() {
             self.servers.remove(key);
         }
