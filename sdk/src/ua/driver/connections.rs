@@ -935,11 +935,11 @@ impl State {
             Some(Route::Ready { local, .. }) => Some((local, self.net.transport.kind())),
             _ => None,
         };
-        let Some(client) = self.clients.remove(key) else {
+        let Some(mut client) = self.clients.remove(key) else {
             return false;
         };
         self.deadlines
-            .rearm(super::deadlines::Side::Client, key, client.armed, None);
+            .rearm(super::deadlines::Side::Client, key, &mut client.armed, None);
         if !self.fail_over(FailoverCause::Unavailable(response.clone())) {
             // Nothing left to try: the 503 is the request's answer.
             let _ = client

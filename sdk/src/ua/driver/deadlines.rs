@@ -27,15 +27,16 @@ pub(super) struct Deadlines {
 }
 
 impl Deadlines {
-    /// Moves the entry of `key` from `old` (what it was armed with, if
-    /// anything) to `new`; `None` disarms it.
+    /// Moves the entry of `key` from `armed` (what the transaction was
+    /// armed with, if anything; updated) to `new`; `None` disarms it.
     pub(super) fn rearm(
         &mut self,
         side: Side,
         key: &TransactionKey,
-        old: Option<Instant>,
+        armed: &mut Option<Instant>,
         new: Option<Instant>,
     ) {
+        let old = std::mem::replace(armed, new);
         if old == new {
             return;
         }
@@ -91,9 +92,10 @@ mod tests {
         let t0 = Instant::now();
         let at = |ms| t0 + Duration::from_millis(ms);
         let mut deadlines = Deadlines::default();
-        deadlines.rearm(Side::Client, &key("a"), None, Some(at(500)));
-        deadlines.rearm(Side::Client, &key("b"), None, Some(at(100)));
-        deadlines.rearm(Side::Server, &key("c"), None, Some(at(300)));
+        let (mut a, mut b, mut c) = (None, None, None);
+        deadlines.rearm(Side::Client, &key("a"), &mut a, Some(at(500)));
+        deadlines.rearm(Side::Client, &key("b"), &mut b, Some(at(100)));
+        deadlines.rearm(Side::Server, &key("c"), &mut c, Some(at(300)));
         assert_eq!(deadlines.next(), Some(at(100)));
         assert_eq!(
             deadlines.due(at(300)),
@@ -104,8 +106,9 @@ mod tests {
         );
 
         // b's retransmission timer doubles; c terminates.
-        deadlines.rearm(Side::Client, &key("b"), Some(at(100)), Some(at(700)));
-        deadlines.rearm(Side::Server, &key("c"), Some(at(300)), None);
+        deadlines.rearm(Side::Client, &key("b"), &mut b, Some(at(700)));
+        deadlines.rearm(Side::Server, &key("c"), &mut c, None);
+        assert_eq!((b, c), (Some(at(700)), None));
         assert_eq!(deadlines.len(), 2);
         assert_eq!(deadlines.next(), Some(at(500)));
         assert_eq!(deadlines.due(at(499)), []);

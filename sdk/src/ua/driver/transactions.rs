@@ -100,7 +100,7 @@ impl State {
                 (Some(()), Side::Server) => self.drain_server(&key),
                 // Every removal disarms; should one not, its entry must not
                 // wake the driver in a loop.
-                (None, _) => self.deadlines.rearm(side, &key, Some(at), None),
+                (None, _) => self.deadlines.rearm(side, &key, &mut Some(at), None),
             }
         }
     }
@@ -231,17 +231,12 @@ impl State {
                 break;
             }
         }
-        let next = if client.txn.is_terminated() {
-            None
-        } else {
-            client.txn.poll_timeout()
-        };
-        self.deadlines.rearm(
-            Side::Client,
-            key,
-            std::mem::replace(&mut client.armed, next),
-            next,
-        );
+        let next = client
+            .txn
+            .poll_timeout()
+            .filter(|_| !client.txn.is_terminated());
+        self.deadlines
+            .rearm(Side::Client, key, &mut client.armed, next);
         if client.txn.is_terminated() {
             self.clients.remove(key);
             shrink_if_sparse(&mut self.clients);
@@ -257,17 +252,12 @@ impl State {
                 server.txn.handle_transport_error(failure, now());
             }
         }
-        let next = if server.txn.is_terminated() {
-            None
-        } else {
-            server.txn.poll_timeout()
-        };
-        self.deadlines.rearm(
-            Side::Server,
-            key,
-            std::mem::replace(&mut server.armed, next),
-            next,
-        );
+        let next = server
+            .txn
+            .poll_timeout()
+            .filter(|_| !server.txn.is_terminated());
+        self.deadlines
+            .rearm(Side::Server, key, &mut server.armed, next);
         if server.txn.is_terminated() {
             self.servers.remove(key);
         }
