@@ -27,9 +27,10 @@ use ocer::diag::{
 use ocer::sip::{
     frame_stream, parse_datagram, Framed, FramingLimits, RequestIdentity, SipMessage, StatusCode,
 };
-use ocer_interop::sipp::{Scenario, SippConfig, SippLogs, SippPeer};
+use ocer_interop::sipp::{Scenario, SippConfig, SippPeer};
 use ocer_interop::wire::{fresh_branch, fresh_call_id, OutgoingRequest};
 use ocer_interop::Transport;
+use ocer_test_support::sipp::driver::sipp_played_every_call;
 
 /// Calls per SIPp run: enough for many different splits of the byte stream.
 const CALLS: u32 = 50;
@@ -319,20 +320,6 @@ fn invite_call(wire: &mut dyn Wire, transport: Transport, peer: &SippPeer, call:
     assert_eq!(record.dropped, Dropped::default(), "{context}");
 }
 
-/// SIPp must have played every call through and received one ACK per call.
-fn assert_sipp_saw_every_call(peer: SippPeer, acks: usize) -> SippLogs {
-    let logs = peer
-        .wait(IO_LIMIT)
-        .and_then(|run| run.into_success())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let received_acks = logs
-        .messages
-        .matches("ACK sip:bob@contoso.com;user=phone SIP/2.0")
-        .count();
-    assert_eq!(received_acks, acks, "ACKs in SIPp's message log\n{logs}");
-    logs
-}
-
 #[test]
 fn invite_over_tcp_collects_back_to_back_diagnostics_for_every_call() {
     let peer = SippPeer::start(
@@ -361,7 +348,7 @@ fn invite_over_tcp_collects_back_to_back_diagnostics_for_every_call() {
         wire.framed_from_buffer > 0,
         "no two messages ever arrived in one read"
     );
-    assert_sipp_saw_every_call(peer, CALLS as usize);
+    sipp_played_every_call(peer, CALLS as usize, IO_LIMIT);
 }
 
 #[test]
@@ -375,7 +362,7 @@ fn invite_over_udp_collects_diagnostics_for_every_call() {
     for call in 0..CALLS {
         invite_call(&mut wire, Transport::Udp, &peer, call);
     }
-    assert_sipp_saw_every_call(peer, CALLS as usize);
+    sipp_played_every_call(peer, CALLS as usize, IO_LIMIT);
 }
 
 #[test]
@@ -458,5 +445,5 @@ fn message_over_tcp_collects_public_diagnostics() {
         String::from_utf8_lossy(&wire.buf)
     );
     // A non-INVITE transaction is not acknowledged.
-    assert_sipp_saw_every_call(peer, 0);
+    sipp_played_every_call(peer, 0, IO_LIMIT);
 }

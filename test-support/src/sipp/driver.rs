@@ -58,11 +58,19 @@ pub fn check_invite_504(events: &[TransactionEvent]) {
 /// Waits (off the async threads) for SIPp to finish every call, and checks
 /// that it did and that it received `acks` ACKs.
 pub async fn sipp_saw_every_call(peer: SippPeer, acks: usize) -> SippLogs {
-    let logs =
-        tokio::task::spawn_blocking(move || peer.wait(LIMIT).and_then(|run| run.into_success()))
-            .await
-            .expect("the waiting thread")
-            .unwrap_or_else(|e| panic!("{e}"));
+    tokio::task::spawn_blocking(move || sipp_played_every_call(peer, acks, LIMIT))
+        .await
+        .expect("the waiting thread")
+}
+
+/// Waits up to `limit` (blocking) for SIPp to exit, and checks that it
+/// played every call through and received `acks` ACKs (one per call the
+/// INVITE scenarios fail).
+pub fn sipp_played_every_call(peer: SippPeer, acks: usize, limit: Duration) -> SippLogs {
+    let logs = peer
+        .wait(limit)
+        .and_then(|run| run.into_success())
+        .unwrap_or_else(|e| panic!("{e}"));
     let received = logs
         .messages
         .matches("ACK sip:bob@contoso.com;user=phone SIP/2.0")
